@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace RagPlatform.Sdk;
+
+/// <summary>
+/// Marks a plugin assembly's entry points. The host reads only this attribute to learn what an assembly
+/// offers, so nothing else in the plugin is loaded until it is chosen by configuration.
+/// </summary>
+[AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
+public sealed class RagPluginAttribute(Type entryPoint) : Attribute
+{
+    /// <summary>A public type with a parameterless constructor implementing
+    /// <see cref="IEmbeddingProviderPlugin"/> or <see cref="IVectorBackendPlugin"/>.</summary>
+    public Type EntryPoint { get; } = entryPoint;
+}
+
+/// <summary>Registration entry point of an embedding provider plugin.</summary>
+public interface IEmbeddingProviderPlugin
+{
+    /// <summary>The name configuration uses to choose this provider (e.g. "hashing", "onnx", "openai").</summary>
+    string Name { get; }
+
+    /// <summary>Creates a provider from its settings. Called once per distinct settings; the host shares the instance.</summary>
+    IEmbeddingProvider Create(PluginContext context);
+}
+
+/// <summary>Registration entry point of a vector backend plugin.</summary>
+public interface IVectorBackendPlugin
+{
+    /// <summary>The name configuration uses to choose this backend (e.g. "embedded", "faiss", "pgvector").</summary>
+    string Name { get; }
+
+    /// <summary>Creates the backend from its settings. Called once per process; the host shares the instance.</summary>
+    IVectorBackend Create(PluginContext context);
+}
+
+/// <summary>What the host hands a plugin when it creates one.</summary>
+public sealed class PluginContext(IConfiguration settings, ILoggerFactory loggerFactory, string dataDirectory)
+{
+    /// <summary>The plugin's own configuration section (e.g. <c>RagPlatform:VectorStore:embedded</c>).</summary>
+    public IConfiguration Settings { get; } = settings;
+
+    public ILoggerFactory LoggerFactory { get; } = loggerFactory;
+
+    /// <summary>A directory the plugin may use for its files (already created).</summary>
+    public string DataDirectory { get; } = dataDirectory;
+
+    /// <summary>Binds the settings onto a fresh options object and validates it with <paramref name="validate"/>.</summary>
+    public TOptions BindOptions<TOptions>(Func<TOptions, IEnumerable<string>>? validate = null)
+        where TOptions : new()
+    {
+        var options = new TOptions();
+        Settings.Bind(options);
+        var problems = validate?.Invoke(options).ToList() ?? [];
+        if (problems.Count > 0)
+        {
+            throw new PluginConfigurationException(typeof(TOptions).Name, problems);
+        }
+
+        return options;
+    }
+}
+
+/// <summary>A plugin's settings are invalid. The message names each bad setting (never its secret value).</summary>
+public sealed class PluginConfigurationException(string optionsName, IReadOnlyList<string> problems)
+    : InvalidOperationException($"Invalid {optionsName}: {string.Join("; ", problems)}")
+{
+    public IReadOnlyList<string> Problems { get; } = problems;
+}

@@ -1,0 +1,35 @@
+namespace RagPlatform.Contracts.Http;
+
+/// <summary>Body of <c>PUT /v1/collections/{name}</c>. Omitted parts keep their current (or default) values.</summary>
+public sealed record CollectionSettingsInput(
+    EmbeddingSelectionInput? Embedding,
+    string? VectorBackend,
+    ChunkingInput? Chunking);
+
+/// <summary>
+/// Which provider embeds the collection, with per-collection setting overrides layered over the
+/// provider's configuration section (e.g. a model name). Secrets belong in configuration, not here.
+/// </summary>
+public sealed record EmbeddingSelectionInput(string? Provider, IReadOnlyDictionary<string, string?>? Settings);
+
+public sealed record ChunkingInput(int? MaxTokens, int? OverlapTokens);
+
+public sealed record EmbeddingSelection(string Provider, IReadOnlyDictionary<string, string?> Settings);
+
+public sealed record ChunkingSettings(int MaxTokens, int OverlapTokens);
+
+public sealed record CollectionSettings(EmbeddingSelection Embedding, string VectorBackend, ChunkingSettings Chunking);
+
+public sealed record CollectionStats(
+    string Name,
+    CollectionSettings Settings,
+    string? ModelFingerprint,
+    long Documents,
+    long Chunks,
+    long Embedded,
+    long Pending,
+    long Version,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+public sealed record CollectionList(IReadOnlyList<CollectionStats> Collections);

@@ -1,0 +1,120 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace RagPlatform.Core.Configuration;
+
+/// <summary>The <c>RagPlatform</c> configuration section. Every key has a default that runs embedded.</summary>
+public sealed class RagPlatformOptions
+{
+    public const string SectionName = "RagPlatform";
+
+    /// <summary>Where the embedded stores keep their files (metadata database, vectors, plugin data).</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "data";
+
+    public PluginOptions Plugins { get; set; } = new();
+
+    public EmbeddingOptions Embedding { get; set; } = new();
+
+    public VectorStoreOptions VectorStore { get; set; } = new();
+
+    public ChunkingOptions Chunking { get; set; } = new();
+
+    public IngestionOptions Ingestion { get; set; } = new();
+
+    public QueryOptions Query { get; set; } = new();
+
+    public MessagingOptions Messaging { get; set; } = new();
+
+    public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
+}
+
+public sealed class PluginOptions
+{
+    /// <summary>Folder of plugin folders (one per plugin). Default: <c>plugins</c> beside the host's assemblies.</summary>
+    public string? Directory { get; set; }
+
+    /// <summary>Extra plugin assemblies to load by path (a plugin kept outside the plugin folder).</summary>
+    public List<string> Assemblies { get; set; } = [];
+
+    public string ResolveDirectory() =>
+        Path.GetFullPath(string.IsNullOrWhiteSpace(Directory) ? Path.Combine(AppContext.BaseDirectory, "plugins") : Directory);
+}
+
+/// <summary>
+/// <c>RagPlatform:Embedding</c>: the provider new collections use, and each provider's settings under
+/// <c>Providers:&lt;name&gt;</c> (the plugin binds them to its own options class).
+/// </summary>
+public sealed class EmbeddingOptions
+{
+    [Required]
+    public string Provider { get; set; } = "hashing";
+}
+
+/// <summary><c>RagPlatform:VectorStore</c>: the backend new collections use; settings under <c>Backends:&lt;name&gt;</c>.</summary>
+public sealed class VectorStoreOptions
+{
+    [Required]
+    public string Backend { get; set; } = "embedded";
+}
+
+/// <summary>Default chunking for new collections, in the embedding model's tokens.</summary>
+public sealed class ChunkingOptions
+{
+    [Range(16, 8192)]
+    public int MaxTokens { get; set; } = 256;
+
+    [Range(0, 4096)]
+    public int OverlapTokens { get; set; } = 32;
+}
+
+public sealed class IngestionOptions
+{
+    /// <summary>Create a collection with the defaults on its first document batch; false answers 404 instead.</summary>
+    public bool AutoCreateCollections { get; set; } = true;
+
+    [Range(1, 100_000)]
+    public int MaxDocumentsPerRequest { get; set; } = 10_000;
+
+    /// <summary>Largest request body accepted by the ingestion endpoints (bytes).</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxRequestBytes { get; set; } = 32 * 1024 * 1024;
+
+    /// <summary>Largest single document text (characters); longer texts are refused with 400, never truncated.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxDocumentChars { get; set; } = 5_000_000;
+
+    [Range(1, 100_000)]
+    public int MaxChunksPerMessage { get; set; } = 512;
+}
+
+public sealed class QueryOptions
+{
+    [Range(1, 1000)]
+    public int MaxTopK { get; set; } = 100;
+
+    [Range(1, 100_000)]
+    public int MaxQueryChars { get; set; } = 4_000;
+
+    /// <summary>How long a search result stays cached (seconds); 0 disables the result cache.</summary>
+    [Range(0, 86_400 * 7)]
+    public int ResultCacheSeconds { get; set; } = 3600;
+
+    /// <summary>How long a query embedding stays cached (seconds); 0 disables it.</summary>
+    [Range(0, 86_400 * 30)]
+    public int QueryEmbeddingCacheSeconds { get; set; } = 86_400;
+}
+
+public sealed class MessagingOptions
+{
+    /// <summary><c>InMemory</c> (embedded). Distributed transports register themselves under other names.</summary>
+    [Required]
+    public string Transport { get; set; } = "InMemory";
+
+    /// <summary>How many EmbedDocuments messages one process works on at once.</summary>
+    [Range(1, 256)]
+    public int ConcurrentMessageLimit { get; set; } = 4;
+
+    /// <summary>Redeliveries of a failing message before it faults (then its documents are marked failed).</summary>
+    [Range(0, 20)]
+    public int RetryLimit { get; set; } = 3;
+}

@@ -1,0 +1,21 @@
+namespace RagPlatform.Core.Errors;
+
+/// <summary>Request input is invalid. Each entry names the field (JSON path) and what is wrong with it.</summary>
+public sealed class RequestValidationException(IDictionary<string, string[]> errors)
+    : Exception("One or more fields are invalid: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")))
+{
+    public RequestValidationException(string field, string error)
+        : this(new Dictionary<string, string[]> { [field] = [error] })
+    {
+    }
+
+    public IDictionary<string, string[]> Errors { get; } = errors;
+}
+
+public sealed class ResourceNotFoundException(string message) : Exception(message);
+
+/// <summary>The request conflicts with the resource's state (e.g. changing a collection's model in place).</summary>
+public sealed class ResourceConflictException(string message) : Exception(message);
+
+/// <summary>An embedding provider or vector backend misbehaved (wrong dimensions, unreachable).</summary>
+public sealed class UpstreamPluginException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,80 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RagPlatform.Core.Caching;
+using RagPlatform.Core.Collections;
+using RagPlatform.Core.Configuration;
+using RagPlatform.Core.Errors;
+using RagPlatform.Core.Plugins;
+using RagPlatform.Core.Storage;
+
+namespace RagPlatform.Core.Hosting;
+
+public static class CoreServiceExtensions
+{
+    /// <summary>
+    /// What every RagPlatform service needs: options, the plugin host, the metadata store, the cache,
+    /// collections and problem-details errors. The embedded defaults apply unless configuration says otherwise.
+    /// </summary>
+    public static IHostApplicationBuilder AddRagPlatformCore(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<RagPlatformOptions>()
+            .Bind(builder.Configuration.GetSection(RagPlatformOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<CacheOptions>().Bind(builder.Configuration.GetSection($"{RagPlatformOptions.SectionName}:Cache"));
+
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RagPlatformOptions>>().Value;
+            return new PluginCatalog(options.Plugins.ResolveDirectory(), options.Plugins.Assemblies, sp.GetRequiredService<ILogger<PluginCatalog>>());
+        });
+        services.AddSingleton<PluginHost>();
+        services.AddSingleton<IMetadataStore>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RagPlatformOptions>>().Value;
+            return new SqliteMetadataStore(Path.Combine(options.ResolveDataDirectory(), "metadata.db"));
+        });
+        services.AddSingleton<IRagCache>(sp => new MemoryRagCache(sp.GetRequiredService<IOptions<CacheOptions>>().Value));
+        services.AddSingleton<CollectionService>();
+        services.AddSingleton<DocumentLocks>();
+        services.AddHostedService<MetadataStoreInitializer>();
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+            o.SerializerOptions.AllowTrailingCommas = false;
+        });
+        return builder;
+    }
+
+    /// <summary>Problem details for exceptions and for bare error status codes (404 of unknown routes, 405).</summary>
+    public static WebApplication UseRagPlatformErrors(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    private sealed class MetadataStoreInitializer(IMetadataStore store, PluginCatalog catalog, ILogger<MetadataStoreInitializer> logger) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            await store.InitializeAsync(cancellationToken);
+            logger.LogInformation(
+                "Plugins in {Directory}: embedding providers [{Providers}], vector backends [{Backends}]",
+                catalog.Directory, string.Join(", ", catalog.EmbeddingProviders), string.Join(", ", catalog.VectorBackends));
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

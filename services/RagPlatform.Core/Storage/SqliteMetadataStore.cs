@@ -1,0 +1,552 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using RagPlatform.Contracts.Http;
+
+namespace RagPlatform.Core.Storage;
+
+/// <summary>
+/// The embedded metadata store: one SQLite file in WAL mode. A single connection behind a gate keeps
+/// every multi-statement change a real transaction without SQLITE_BUSY juggling; the embedded mode has
+/// one process, and the distributed mode uses Postgres instead.
+/// </summary>
+public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly string _path;
+    private SqliteConnection? _connection;
+
+    public SqliteMetadataStore(string path)
+    {
+        _path = Path.GetFullPath(path);
+    }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_connection is not null)
+            {
+                return;
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+            var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = _path,
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                Pooling = false,
+            }.ToString());
+            await connection.OpenAsync(cancellationToken);
+            await ExecuteAsync(connection, null, """
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = NORMAL;
+                PRAGMA foreign_keys = ON;
+                CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS collections (
+                    name TEXT PRIMARY KEY,
+                    settings TEXT NOT NULL,
+                    fingerprint TEXT NULL,
+                    version INTEGER NOT NULL DEFAULT 0,
+                    next_revision INTEGER NOT NULL DEFAULT 1,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS documents (
+                    collection TEXT NOT NULL REFERENCES collections(name) ON DELETE CASCADE,
+                    id TEXT NOT NULL,
+                    requested_revision INTEGER NOT NULL,
+                    requested_hash TEXT NULL,
+                    committed_revision INTEGER NOT NULL DEFAULT 0,
+                    committed_hash TEXT NULL,
+                    deleted INTEGER NOT NULL DEFAULT 0,
+                    updated_at TEXT NOT NULL,
+                    PRIMARY KEY (collection, id));
+                CREATE TABLE IF NOT EXISTS chunks (
+                    collection TEXT NOT NULL REFERENCES collections(name) ON DELETE CASCADE,
+                    point_id TEXT NOT NULL,
+                    document_id TEXT NOT NULL,
+                    ordinal INTEGER NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    payload_hash TEXT NOT NULL,
+                    PRIMARY KEY (collection, point_id));
+                CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks (collection, document_id);
+                CREATE INDEX IF NOT EXISTS chunks_by_content ON chunks (collection, content_hash);
+                CREATE TABLE IF NOT EXISTS jobs (
+                    id TEXT PRIMARY KEY,
+                    collection TEXT NOT NULL REFERENCES collections(name) ON DELETE CASCADE,
+                    total INTEGER NOT NULL,
+                    created_at TEXT NOT NULL,
+                    completed_at TEXT NULL);
+                CREATE TABLE IF NOT EXISTS job_items (
+                    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                    document_id TEXT NOT NULL,
+                    outcome INTEGER NOT NULL,
+                    error TEXT NULL,
+                    chunks_embedded INTEGER NOT NULL DEFAULT 0,
+                    chunks_reused INTEGER NOT NULL DEFAULT 0,
+                    chunks_unchanged INTEGER NOT NULL DEFAULT 0,
+                    chunks_deleted INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (job_id, document_id));
+                INSERT INTO schema_version (version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
+                """, cancellationToken);
+            _connection = connection;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public Task<CollectionRecord?> GetCollectionAsync(string name, CancellationToken cancellationToken) =>
+        WithConnection(async connection =>
+        {
+            await using var command = Command(connection, null,
+                "SELECT name, settings, fingerprint, version, created_at, updated_at FROM collections WHERE name = $name",
+                ("$name", name));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? ReadCollection(reader) : null;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<CollectionRecord>> ListCollectionsAsync(CancellationToken cancellationToken) =>
+        WithConnection<IReadOnlyList<CollectionRecord>>(async connection =>
+        {
+            await using var command = Command(connection, null,
+                "SELECT name, settings, fingerprint, version, created_at, updated_at FROM collections ORDER BY name");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var list = new List<CollectionRecord>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                list.Add(ReadCollection(reader));
+            }
+
+            return list;
+        }, cancellationToken);
+
+    public Task<bool> TryCreateCollectionAsync(CollectionRecord collection, CancellationToken cancellationToken) =>
+        WithConnection(async connection =>
+        {
+            await using var command = Command(connection, null, """
+                INSERT INTO collections (name, settings, fingerprint, version, created_at, updated_at)
+                VALUES ($name, $settings, $fingerprint, 0, $now, $now) ON CONFLICT (name) DO NOTHING
+                """,
+                ("$name", collection.Name),
+                ("$settings", JsonSerializer.Serialize(collection.Settings, Json)),
+                ("$fingerprint", collection.Fingerprint),
+                ("$now", Timestamp(collection.CreatedAt)));
+            return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        }, cancellationToken);
+
+    public Task UpdateCollectionAsync(string name, CollectionSettings settings, string? fingerprint, CancellationToken cancellationToken) =>
+        WithConnection(async connection =>
+        {
+            await using var command = Command(connection, null,
+                "UPDATE collections SET settings = $settings, fingerprint = $fingerprint, updated_at = $now WHERE name = $name",
+                ("$name", name),
+                ("$settings", JsonSerializer.Serialize(settings, Json)),
+                ("$fingerprint", fingerprint),
+                ("$now", Timestamp(DateTimeOffset.UtcNow)));
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken) =>
+        WithConnection(async connection =>
+        {
+            await using var command = Command(connection, null, "DELETE FROM collections WHERE name = $name", ("$name", name));
+            return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        }, cancellationToken);
+
+    public Task<CollectionCounts> GetCountsAsync(string collection, CancellationToken cancellationToken) =>
+        WithConnection(async connection =>
+        {
+            await using var command = Command(connection, null, """
+                SELECT
+                  (SELECT COUNT(*) FROM documents WHERE collection = $c AND deleted = 0 AND committed_revision > 0),
+                  (SELECT COUNT(*) FROM chunks WHERE collection = $c),
+                  (SELECT COUNT(*) FROM documents WHERE collection = $c AND deleted = 0
+                      AND requested_hash IS NOT NULL AND requested_hash IS NOT committed_hash)
+                """,
+                ("$c", collection));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return new CollectionCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<DocumentTicket>> SubmitAsync(
+        string collection, Guid jobId, IReadOnlyList<DocumentRequest> documents, CancellationToken cancellationToken) =>
+        WithConnection<IReadOnlyList<DocumentTicket>>(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction();
+            var now = Timestamp(DateTimeOffset.UtcNow);
+            await using (var job = Command(connection, transaction,
+                "INSERT INTO jobs (id, collection, total, created_at) VALUES ($id, $c, $total, $now)",
+                ("$id", JobKey(jobId)), ("$c", collection), ("$total", documents.Count), ("$now", now)))
+            {
+                await job.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var read = Command(connection, transaction, """
+                SELECT requested_hash, committed_hash, deleted FROM documents WHERE collection = $c AND id = $id
+                """, ("$c", collection), ("$id", ""));
+            await using var request = Command(connection, transaction, """
+                INSERT INTO documents (collection, id, requested_revision, requested_hash, updated_at)
+                VALUES ($c, $id, $rev, $hash, $now)
+                ON CONFLICT (collection, id) DO UPDATE SET
+                  requested_revision = excluded.requested_revision,
+                  requested_hash = excluded.requested_hash,
+                  deleted = 0,
+                  updated_at = excluded.updated_at
+                """, ("$c", collection), ("$id", ""), ("$rev", 0L), ("$hash", ""), ("$now", now));
+            await using var unchanged = Command(connection, transaction, """
+                INSERT OR IGNORE INTO job_items (job_id, document_id, outcome) VALUES ($job, $id, $outcome)
+                """, ("$job", JobKey(jobId)), ("$id", ""), ("$outcome", (int)JobItemOutcome.Unchanged));
+            await using var nextRevision = Command(connection, transaction,
+                "UPDATE collections SET next_revision = next_revision + $n WHERE name = $c RETURNING next_revision - $n",
+                ("$c", collection), ("$n", documents.Count));
+            var firstRevision = (long)(await nextRevision.ExecuteScalarAsync(cancellationToken)
+                ?? throw new InvalidOperationException($"Collection '{collection}' vanished during submission."));
+
+            var tickets = new List<DocumentTicket>(documents.Count);
+            for (var i = 0; i < documents.Count; i++)
+            {
+                var document = documents[i];
+                read.Parameters["$id"].Value = document.DocumentId;
+                string? requestedHash = null;
+                string? committedHash = null;
+                var deleted = true;
+                await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+                {
+                    if (await reader.ReadAsync(cancellationToken))
+                    {
+                        requestedHash = reader.IsDBNull(0) ? null : reader.GetString(0);
+                        committedHash = reader.IsDBNull(1) ? null : reader.GetString(1);
+                        deleted = reader.GetInt64(2) != 0;
+                    }
+                }
+
+                // Unchanged when the collection holds this content, or is already working towards it.
+                if (!deleted && (requestedHash ?? committedHash) == document.DocumentHash)
+                {
+                    unchanged.Parameters["$id"].Value = document.DocumentId;
+                    await unchanged.ExecuteNonQueryAsync(cancellationToken);
+                    tickets.Add(new DocumentTicket(document.DocumentId, null));
+                    continue;
+                }
+
+                var revision = firstRevision + i;
+                request.Parameters["$id"].Value = document.DocumentId;
+                request.Parameters["$rev"].Value = revision;
+                request.Parameters["$hash"].Value = document.DocumentHash;
+                await request.ExecuteNonQueryAsync(cancellationToken);
+                tickets.Add(new DocumentTicket(document.DocumentId, revision));
+            }
+
+            await MarkJobCompletedIfDoneAsync(connection, transaction, jobId, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return tickets;
+        }, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, DocumentState>> GetDocumentStatesAsync(
+        string collection, IReadOnlyCollection<string> documentIds, CancellationToken cancellationToken) =>
+        WithConnection<IReadOnlyDictionary<string, DocumentState>>(async connection =>
+        {
+            var states = new Dictionary<string, DocumentState>(StringComparer.Ordinal);
+            await using var command = Command(connection, null, """
+                SELECT requested_revision, committed_revision, deleted FROM documents WHERE collection = $c AND id = $id
+                """, ("$c", collection), ("$id", ""));
+            foreach (var id in documentIds)
+            {
+                command.Parameters["$id"].Value = id;
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                if (await reader.ReadAsync(cancellationToken))
+                {
+                    states[id] = new DocumentState(id, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2) != 0);
+                }
+            }
+
+            return states;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<StoredChunk>> GetChunksAsync(
+        string collection, IReadOnlyCollection<string> documentIds, CancellationToken cancellationToken) =>
+        WithConnection<IReadOnlyList<StoredChunk>>(async connection =>
+        {
+            var chunks = new List<StoredChunk>();
+            await using var command = Command(connection, null, """
+                SELECT point_id, document_id, ordinal, content_hash, payload_hash FROM chunks
+                WHERE collection = $c AND document_id = $id ORDER BY ordinal
+                """, ("$c", collection), ("$id", ""));
+            foreach (var id in documentIds)
+            {
+                command.Parameters["$id"].Value = id;
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    chunks.Add(new StoredChunk(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4)));
+                }
+            }
+
+            return chunks;
+        }, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, string>> FindPointsByContentHashAsync(
+        string collection, IReadOnlyCollection<string> contentHashes, CancellationToken cancellationToken) =>
+        WithConnection<IReadOnlyDictionary<string, string>>(async connection =>
+        {
+            var found = new Dictionary<string, string>(StringComparer.Ordinal);
+            await using var command = Command(connection, null,
+                "SELECT point_id FROM chunks WHERE collection = $c AND content_hash = $h LIMIT 1",
+                ("$c", collection), ("$h", ""));
+            foreach (var hash in contentHashes)
+            {
+                command.Parameters["$h"].Value = hash;
+                if (await command.ExecuteScalarAsync(cancellationToken) is string pointId)
+                {
+                    found[hash] = pointId;
+                }
+            }
+
+            return found;
+        }, cancellationToken);
+
+    public Task CompleteItemsAsync(string collection, Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken) =>
+        WithConnection(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction();
+            var now = Timestamp(DateTimeOffset.UtcNow);
+            await using var item = Command(connection, transaction, """
+                INSERT OR IGNORE INTO job_items (job_id, document_id, outcome, error, chunks_embedded, chunks_reused, chunks_unchanged, chunks_deleted)
+                VALUES ($job, $id, $outcome, $error, $embedded, $reused, $unchanged, $deleted)
+                """, ("$job", JobKey(jobId)), ("$id", ""), ("$outcome", 0), ("$error", null), ("$embedded", 0L), ("$reused", 0L), ("$unchanged", 0L), ("$deleted", 0L));
+            await using var deleteChunks = Command(connection, transaction,
+                "DELETE FROM chunks WHERE collection = $c AND document_id = $id", ("$c", collection), ("$id", ""));
+            await using var insertChunk = Command(connection, transaction, """
+                INSERT OR REPLACE INTO chunks (collection, point_id, document_id, ordinal, content_hash, payload_hash)
+                VALUES ($c, $point, $id, $ordinal, $content, $payload)
+                """, ("$c", collection), ("$point", ""), ("$id", ""), ("$ordinal", 0), ("$content", ""), ("$payload", ""));
+            await using var commitDocument = Command(connection, transaction, """
+                UPDATE documents SET committed_revision = $rev, committed_hash = $hash, updated_at = $now
+                WHERE collection = $c AND id = $id AND committed_revision < $rev
+                """, ("$c", collection), ("$id", ""), ("$rev", 0L), ("$hash", ""), ("$now", now));
+            await using var abandonRequest = Command(connection, transaction, """
+                UPDATE documents SET requested_hash = committed_hash, updated_at = $now
+                WHERE collection = $c AND id = $id AND requested_revision = $rev
+                """, ("$c", collection), ("$id", ""), ("$rev", 0L), ("$now", now));
+
+            var changed = false;
+            foreach (var result in results)
+            {
+                item.Parameters["$id"].Value = result.DocumentId;
+                item.Parameters["$outcome"].Value = (int)result.Outcome;
+                item.Parameters["$error"].Value = (object?)result.Error ?? DBNull.Value;
+                item.Parameters["$embedded"].Value = result.ChunksEmbedded;
+                item.Parameters["$reused"].Value = result.ChunksReused;
+                item.Parameters["$unchanged"].Value = result.ChunksUnchanged;
+                item.Parameters["$deleted"].Value = result.ChunksDeleted;
+                await item.ExecuteNonQueryAsync(cancellationToken);
+
+                if (result.Outcome == JobItemOutcome.Succeeded)
+                {
+                    // The chunk rows always mirror what the backend now holds for the document, even when a
+                    // newer revision was requested meanwhile: that revision will diff against these rows.
+                    deleteChunks.Parameters["$id"].Value = result.DocumentId;
+                    await deleteChunks.ExecuteNonQueryAsync(cancellationToken);
+                    foreach (var chunk in result.Chunks ?? [])
+                    {
+                        insertChunk.Parameters["$point"].Value = chunk.PointId;
+                        insertChunk.Parameters["$id"].Value = chunk.DocumentId;
+                        insertChunk.Parameters["$ordinal"].Value = chunk.Ordinal;
+                        insertChunk.Parameters["$content"].Value = chunk.ContentHash;
+                        insertChunk.Parameters["$payload"].Value = chunk.PayloadHash;
+                        await insertChunk.ExecuteNonQueryAsync(cancellationToken);
+                    }
+
+                    commitDocument.Parameters["$id"].Value = result.DocumentId;
+                    commitDocument.Parameters["$rev"].Value = result.Revision;
+                    commitDocument.Parameters["$hash"].Value = result.DocumentHash ?? string.Empty;
+                    await commitDocument.ExecuteNonQueryAsync(cancellationToken);
+                    changed |= result.ChunksEmbedded + result.ChunksReused + result.ChunksDeleted > 0 || result.Chunks is { Count: > 0 };
+                }
+                else if (result.Outcome == JobItemOutcome.Failed)
+                {
+                    // Let a later re-post of the same content try again instead of counting as unchanged.
+                    abandonRequest.Parameters["$id"].Value = result.DocumentId;
+                    abandonRequest.Parameters["$rev"].Value = result.Revision;
+                    await abandonRequest.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+
+            if (changed)
+            {
+                await BumpVersionAsync(connection, transaction, collection, cancellationToken);
+            }
+
+            await MarkJobCompletedIfDoneAsync(connection, transaction, jobId, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task<bool> DeleteDocumentAsync(string collection, string documentId, CancellationToken cancellationToken) =>
+        WithConnection(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction();
+            // A tombstone with a fresh revision: any in-flight message for an older revision is skipped.
+            await using var mark = Command(connection, transaction, """
+                UPDATE documents SET deleted = 1, requested_hash = NULL, committed_hash = NULL,
+                  requested_revision = (SELECT next_revision FROM collections WHERE name = $c),
+                  updated_at = $now
+                WHERE collection = $c AND id = $id AND deleted = 0
+                """, ("$c", collection), ("$id", documentId), ("$now", Timestamp(DateTimeOffset.UtcNow)));
+            var existed = await mark.ExecuteNonQueryAsync(cancellationToken) > 0;
+            if (existed)
+            {
+                await using var bump = Command(connection, transaction,
+                    "UPDATE collections SET next_revision = next_revision + 1 WHERE name = $c", ("$c", collection));
+                await bump.ExecuteNonQueryAsync(cancellationToken);
+                await using var chunks = Command(connection, transaction,
+                    "DELETE FROM chunks WHERE collection = $c AND document_id = $id", ("$c", collection), ("$id", documentId));
+                await chunks.ExecuteNonQueryAsync(cancellationToken);
+                await BumpVersionAsync(connection, transaction, collection, cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return existed;
+        }, cancellationToken);
+
+    public Task<JobStatus?> GetJobAsync(Guid jobId, CancellationToken cancellationToken) =>
+        WithConnection(async connection =>
+        {
+            await using var command = Command(connection, null, """
+                SELECT j.collection, j.total, j.created_at, j.completed_at,
+                  COUNT(i.document_id),
+                  COALESCE(SUM(i.outcome = 0), 0), COALESCE(SUM(i.outcome = 1), 0),
+                  COALESCE(SUM(i.outcome = 2), 0), COALESCE(SUM(i.outcome = 3), 0),
+                  COALESCE(SUM(i.chunks_embedded), 0), COALESCE(SUM(i.chunks_reused), 0),
+                  COALESCE(SUM(i.chunks_unchanged), 0), COALESCE(SUM(i.chunks_deleted), 0)
+                FROM jobs j LEFT JOIN job_items i ON i.job_id = j.id
+                WHERE j.id = $id GROUP BY j.id
+                """, ("$id", JobKey(jobId)));
+            JobStatus? status = null;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                if (!await reader.ReadAsync(cancellationToken))
+                {
+                    return null;
+                }
+
+                var total = reader.GetInt32(1);
+                var processed = reader.GetInt32(4);
+                var succeeded = reader.GetInt32(5);
+                var failed = reader.GetInt32(6);
+                var state = processed < total ? (processed == 0 ? JobStates.Queued : JobStates.Running)
+                    : failed == 0 ? JobStates.Completed
+                    : failed == total ? JobStates.Failed
+                    : JobStates.CompletedWithErrors;
+                status = new JobStatus(
+                    jobId, reader.GetString(0), state, total, processed, succeeded, failed,
+                    reader.GetInt32(7), reader.GetInt32(8),
+                    reader.GetInt64(9), reader.GetInt64(10), reader.GetInt64(11), reader.GetInt64(12),
+                    [], ParseTimestamp(reader.GetString(2)), reader.IsDBNull(3) ? null : ParseTimestamp(reader.GetString(3)));
+            }
+
+            await using var errors = Command(connection, null, """
+                SELECT document_id, error FROM job_items WHERE job_id = $id AND outcome = 1 ORDER BY document_id LIMIT 1000
+                """, ("$id", JobKey(jobId)));
+            var list = new List<JobItemError>();
+            await using (var reader = await errors.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    list.Add(new JobItemError(reader.GetString(0), reader.IsDBNull(1) ? "failed" : reader.GetString(1)));
+                }
+            }
+
+            return status with { Errors = list };
+        }, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_connection is not null)
+            {
+                await _connection.DisposeAsync();
+                _connection = null;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+            _gate.Dispose();
+        }
+    }
+
+    private async Task<T> WithConnection<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await work(_connection ?? throw new InvalidOperationException("The metadata store is not initialised."));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static async Task MarkJobCompletedIfDoneAsync(SqliteConnection connection, SqliteTransaction transaction, Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, """
+            UPDATE jobs SET completed_at = $now
+            WHERE id = $id AND completed_at IS NULL
+              AND total <= (SELECT COUNT(*) FROM job_items WHERE job_id = $id)
+            """, ("$id", JobKey(jobId)), ("$now", Timestamp(DateTimeOffset.UtcNow)));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task BumpVersionAsync(SqliteConnection connection, SqliteTransaction transaction, string collection, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "UPDATE collections SET version = version + 1, updated_at = $now WHERE name = $c",
+            ("$c", collection), ("$now", Timestamp(DateTimeOffset.UtcNow)));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static CollectionRecord ReadCollection(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        JsonSerializer.Deserialize<CollectionSettings>(reader.GetString(1), Json)
+            ?? throw new InvalidDataException($"Collection '{reader.GetString(0)}' has no settings."),
+        reader.IsDBNull(2) ? null : reader.GetString(2),
+        reader.GetInt64(3),
+        ParseTimestamp(reader.GetString(4)),
+        ParseTimestamp(reader.GetString(5)));
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, sql);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static string JobKey(Guid jobId) => jobId.ToString("N");
+
+    private static string Timestamp(DateTimeOffset value) => value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset ParseTimestamp(string value) =>
+        DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+}

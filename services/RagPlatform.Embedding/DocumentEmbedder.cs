@@ -1,0 +1,293 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using RagPlatform.Contracts.Messages;
+using RagPlatform.Core.Collections;
+using RagPlatform.Core.Errors;
+using RagPlatform.Core.Storage;
+using RagPlatform.Core.Text;
+using RagPlatform.Sdk;
+
+namespace RagPlatform.Embedding;
+
+/// <summary>
+/// Brings documents to the revision a message asks for, spending as little embedding as possible:
+/// chunks the document already holds are kept, chunks whose text the collection already holds anywhere
+/// reuse that vector, identical new texts are embedded once, vanished chunks are deleted. Point ids are
+/// deterministic and every write is an upsert, so running the same message twice changes nothing.
+/// </summary>
+public sealed class DocumentEmbedder(
+    CollectionService collections,
+    IMetadataStore store,
+    DocumentLocks locks,
+    ILogger<DocumentEmbedder> logger,
+    IMeterFactory meterFactory)
+{
+    private const int WriteBatchSize = 512;
+    private readonly Counter<long> _chunks = meterFactory.Create("RagPlatform.Embedding")
+        .CreateCounter<long>("ragplatform.chunks", unit: "{chunk}", description: "Chunks written, by how their vector was obtained.");
+    private readonly Histogram<double> _embedDuration = meterFactory.Create("RagPlatform.Embedding")
+        .CreateHistogram<double>("ragplatform.embedding.duration", unit: "s", description: "Time spent embedding one message's new texts.");
+
+    public async Task<IReadOnlyList<JobItemResult>> ProcessAsync(EmbedDocuments message, CancellationToken cancellationToken)
+    {
+        ResolvedCollection collection;
+        try
+        {
+            collection = await collections.ResolveAsync(message.Collection, cancellationToken);
+        }
+        catch (ResourceNotFoundException)
+        {
+            logger.LogWarning("Job {JobId}: collection {Collection} no longer exists; message dropped", message.JobId, message.Collection);
+            return [];
+        }
+
+        var documentIds = message.Documents.Select(d => d.DocumentId).ToList();
+        using var held = await locks.AcquireAsync(message.Collection, documentIds, cancellationToken);
+
+        var results = new List<JobItemResult>();
+        var states = await store.GetDocumentStatesAsync(message.Collection, documentIds, cancellationToken);
+        var active = new List<DocumentWork>();
+        foreach (var document in message.Documents)
+        {
+            if (!states.TryGetValue(document.DocumentId, out var state) || state.Deleted || state.RequestedRevision > document.Revision)
+            {
+                results.Add(new JobItemResult(document.DocumentId, document.Revision, JobItemOutcome.Skipped,
+                    "Superseded by a newer revision or a delete before it was embedded."));
+            }
+            else
+            {
+                active.Add(document);
+            }
+        }
+
+        var fingerprint = collection.Provider.Fingerprint;
+        if (collection.Record.Fingerprint is { } expected && expected != fingerprint.ToString())
+        {
+            // The provider's configuration changed under the collection: never mix vector spaces.
+            var reason = $"The collection holds {expected} but the provider now produces {fingerprint}; re-index into a new collection.";
+            results.AddRange(active.Select(d => new JobItemResult(d.DocumentId, d.Revision, JobItemOutcome.Failed, reason)));
+            await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);
+            return results;
+        }
+
+        var plans = await PlanAsync(collection, active, cancellationToken);
+        var vectors = await GatherVectorsAsync(collection, plans, cancellationToken);
+
+        var points = new List<VectorPoint>();
+        var vanished = new List<string>();
+        foreach (var plan in plans)
+        {
+            var missing = plan.Document.Chunks.FirstOrDefault(c => plan.Writes.Contains(c.PointId) && !vectors.Vectors.ContainsKey(c.PointId));
+            if (missing is not null)
+            {
+                var error = vectors.Errors.GetValueOrDefault(missing.ContentHash) ?? "No vector could be obtained for a chunk.";
+                results.Add(new JobItemResult(plan.Document.DocumentId, plan.Document.Revision, JobItemOutcome.Failed,
+                    $"Chunk {missing.Ordinal}: {error}"));
+                continue;
+            }
+
+            foreach (var chunk in plan.Document.Chunks.Where(c => plan.Writes.Contains(c.PointId)))
+            {
+                points.Add(new VectorPoint(chunk.PointId, vectors.Vectors[chunk.PointId], new PointPayload(
+                    plan.Document.DocumentId, plan.Document.Title, chunk.Text, plan.Document.Tags, plan.Document.Metadata,
+                    chunk.ContentHash, chunk.Ordinal)));
+            }
+
+            vanished.AddRange(plan.Vanished);
+            results.Add(new JobItemResult(
+                plan.Document.DocumentId, plan.Document.Revision, JobItemOutcome.Succeeded,
+                DocumentHash: plan.Document.DocumentHash,
+                Chunks: plan.Document.Chunks.Select(c => new StoredChunk(
+                    c.PointId, plan.Document.DocumentId, c.Ordinal, c.ContentHash, ContentHashing.ChunkPayloadHash(plan.PayloadHash, c.Ordinal))).ToList(),
+                ChunksEmbedded: plan.Document.Chunks.Count(c => vectors.Embedded.Contains(c.PointId)),
+                ChunksReused: plan.Document.Chunks.Count(c => vectors.Reused.Contains(c.PointId)),
+                ChunksUnchanged: plan.Document.Chunks.Count - plan.New,
+                ChunksDeleted: plan.Vanished.Count));
+        }
+
+        // New points go in before old ones go out, so a document is never briefly missing from search.
+        for (var i = 0; i < points.Count; i += WriteBatchSize)
+        {
+            await collection.Backend.UpsertAsync(message.Collection, points.GetRange(i, Math.Min(WriteBatchSize, points.Count - i)), cancellationToken);
+        }
+
+        if (vanished.Count > 0)
+        {
+            await collection.Backend.DeleteAsync(message.Collection, vanished, cancellationToken);
+        }
+
+        await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);
+        _chunks.Add(vectors.Embedded.Count, new KeyValuePair<string, object?>("outcome", "embedded"));
+        _chunks.Add(vectors.Reused.Count, new KeyValuePair<string, object?>("outcome", "reused"));
+        _chunks.Add(vanished.Count, new KeyValuePair<string, object?>("outcome", "deleted"));
+        return results;
+    }
+
+    private sealed record DocumentPlan(DocumentWork Document, string PayloadHash, HashSet<string> Writes, int New, List<string> Vanished, HashSet<string> Refresh);
+
+    private async Task<List<DocumentPlan>> PlanAsync(ResolvedCollection collection, List<DocumentWork> documents, CancellationToken cancellationToken)
+    {
+        var existing = (await store.GetChunksAsync(collection.Name, documents.Select(d => d.DocumentId).ToList(), cancellationToken))
+            .ToLookup(c => c.DocumentId, StringComparer.Ordinal);
+        var plans = new List<DocumentPlan>(documents.Count);
+        foreach (var document in documents)
+        {
+            var held = existing[document.DocumentId].ToDictionary(c => c.PointId, StringComparer.Ordinal);
+            var payloadHash = ContentHashing.PayloadHash(document.Title, document.Tags, document.Metadata);
+            var writes = new HashSet<string>(StringComparer.Ordinal);
+            var refresh = new HashSet<string>(StringComparer.Ordinal);
+            var fresh = 0;
+            foreach (var chunk in document.Chunks)
+            {
+                if (!held.TryGetValue(chunk.PointId, out var stored))
+                {
+                    writes.Add(chunk.PointId);
+                    fresh++;
+                }
+                else if (stored.PayloadHash != ContentHashing.ChunkPayloadHash(payloadHash, chunk.Ordinal))
+                {
+                    // Same text, new title/tags/metadata/position: rewrite the payload with the vector it has.
+                    writes.Add(chunk.PointId);
+                    refresh.Add(chunk.PointId);
+                }
+            }
+
+            var wanted = document.Chunks.Select(c => c.PointId).ToHashSet(StringComparer.Ordinal);
+            plans.Add(new DocumentPlan(document, payloadHash, writes, fresh, held.Keys.Where(id => !wanted.Contains(id)).ToList(), refresh));
+        }
+
+        return plans;
+    }
+
+    private sealed class GatheredVectors
+    {
+        public Dictionary<string, float[]> Vectors { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Embedded { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Reused { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Why a content hash has no vector.</summary>
+        public Dictionary<string, string> Errors { get; } = new(StringComparer.Ordinal);
+    }
+
+    private async Task<GatheredVectors> GatherVectorsAsync(ResolvedCollection collection, List<DocumentPlan> plans, CancellationToken cancellationToken)
+    {
+        var gathered = new GatheredVectors();
+        var needed = plans.SelectMany(p => p.Document.Chunks.Where(c => p.Writes.Contains(c.PointId))).ToList();
+        if (needed.Count == 0)
+        {
+            return gathered;
+        }
+
+        // Vectors the collection already has: the chunk's own (payload refresh) or any point with the same text.
+        var refresh = plans.SelectMany(p => p.Refresh).ToHashSet(StringComparer.Ordinal);
+        var newHashes = needed.Where(c => !refresh.Contains(c.PointId)).Select(c => c.ContentHash).ToHashSet(StringComparer.Ordinal);
+        var byHash = await store.FindPointsByContentHashAsync(collection.Name, newHashes, cancellationToken);
+        var lookup = refresh.Concat(byHash.Values).Distinct(StringComparer.Ordinal).ToList();
+        var held = lookup.Count == 0
+            ? new Dictionary<string, float[]>(StringComparer.Ordinal)
+            : (await collection.Backend.RetrieveAsync(collection.Name, lookup, cancellationToken)).ToDictionary(p => p.Id, p => p.Vector, StringComparer.Ordinal);
+
+        var byContent = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        foreach (var (hash, pointId) in byHash)
+        {
+            if (held.TryGetValue(pointId, out var vector))
+            {
+                byContent[hash] = vector;
+            }
+        }
+
+        var toEmbed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var chunk in needed)
+        {
+            if (held.TryGetValue(chunk.PointId, out var own) && refresh.Contains(chunk.PointId))
+            {
+                gathered.Vectors[chunk.PointId] = own;
+            }
+            else if (byContent.TryGetValue(chunk.ContentHash, out var shared))
+            {
+                gathered.Vectors[chunk.PointId] = shared;
+                gathered.Reused.Add(chunk.PointId);
+            }
+            else
+            {
+                toEmbed.TryAdd(chunk.ContentHash, chunk.Text);
+            }
+        }
+
+        var embedded = await EmbedAsync(collection, toEmbed, gathered.Errors, cancellationToken);
+        foreach (var chunk in needed)
+        {
+            if (!gathered.Vectors.ContainsKey(chunk.PointId) && embedded.TryGetValue(chunk.ContentHash, out var vector))
+            {
+                gathered.Vectors[chunk.PointId] = vector;
+                gathered.Embedded.Add(chunk.PointId);
+            }
+        }
+
+        return gathered;
+    }
+
+    /// <summary>Embeds each distinct text once, in the provider's batch size; per-item failures are kept per hash.</summary>
+    private async Task<Dictionary<string, float[]>> EmbedAsync(
+        ResolvedCollection collection, Dictionary<string, string> texts, Dictionary<string, string> errors, CancellationToken cancellationToken)
+    {
+        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        if (texts.Count == 0)
+        {
+            return vectors;
+        }
+
+        var provider = collection.Provider;
+        var dimensions = provider.Fingerprint.Dimensions;
+        var items = texts.ToList();
+        var batchSize = Math.Max(1, provider.MaxBatchSize);
+        var started = Stopwatch.GetTimestamp();
+        for (var offset = 0; offset < items.Count; offset += batchSize)
+        {
+            var batch = items.GetRange(offset, Math.Min(batchSize, items.Count - offset));
+            IReadOnlyList<EmbeddingResult> results;
+            try
+            {
+                results = await provider.EmbedAsync(batch.Select(i => i.Value).ToList(), EmbeddingPurpose.Document, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The whole call failed (provider down): let the bus retry the message.
+                throw new UpstreamPluginException($"Embedding provider {provider.Fingerprint.Provider} failed: {ex.Message}", ex);
+            }
+
+            if (results.Count != batch.Count)
+            {
+                throw new UpstreamPluginException(
+                    $"Embedding provider {provider.Fingerprint.Provider} returned {results.Count} results for {batch.Count} inputs.");
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var hash = batch[i].Key;
+                var result = results[i];
+                if (!result.Succeeded)
+                {
+                    errors[hash] = result.Error ?? "embedding failed";
+                    continue;
+                }
+
+                try
+                {
+                    VectorMath.Validate(result.Vector, dimensions, hash);
+                    vectors[hash] = result.Vector!;
+                }
+                catch (InvalidVectorException ex)
+                {
+                    errors[hash] = $"The embedding provider returned an invalid vector: {ex.Message}";
+                }
+            }
+        }
+
+        _embedDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return vectors;
+    }
+}

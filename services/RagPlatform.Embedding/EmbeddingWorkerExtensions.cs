@@ -1,0 +1,45 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace RagPlatform.Embedding;
+
+public static class EmbeddingWorkerExtensions
+{
+    /// <summary>The worker's services; the model is loaded at start-up, not on the first request.</summary>
+    public static IHostApplicationBuilder AddEmbeddingWorker(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<DocumentEmbedder>();
+        builder.Services.AddSingleton<ModelRegistry>();
+        builder.Services.AddHostedService<DefaultModelWarmup>();
+        return builder;
+    }
+
+    /// <summary>The worker's bus consumers, for <c>AddRagMessaging</c>.</summary>
+    public static void AddEmbeddingConsumers(this IBusRegistrationConfigurator bus)
+    {
+        bus.AddConsumer<EmbedDocumentsConsumer, EmbedDocumentsConsumerDefinition>();
+        bus.AddConsumer<EmbedDocumentsFaultConsumer>();
+    }
+
+    private sealed class DefaultModelWarmup(ModelRegistry models, ILogger<DefaultModelWarmup> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                models.Get(models.DefaultModel);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException)
+            {
+                // Keep serving (health, other models); the status endpoint reports the error.
+                logger.LogError(ex, "Default model {Model} failed to load", models.DefaultModel);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
+using RagPlatform.Core.Hosting;
+using RagPlatform.Core.Messaging;
+using RagPlatform.Embedding;
+using RagPlatform.Ingestion;
+using RagPlatform.Query;
+
+namespace RagPlatform.Hosting;
+
+/// <summary>
+/// All three services in one process on one port: ingestion, the embedding worker (its consumers on the
+/// in-memory bus) and the query API. The same components the separate hosts run, composed once.
+/// </summary>
+public static class StandaloneHost
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        // Content root = the install folder, so appsettings.json is found wherever `rag serve` is run from;
+        // relative data paths still resolve against the current directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.AddServiceDefaults();
+        builder.AddRagPlatformCore();
+        builder.AddIngestion();
+        builder.AddEmbeddingWorker();
+        builder.AddQuery();
+        builder.AddRagMessaging(bus => bus.AddEmbeddingConsumers());
+        return builder;
+    }
+
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        var app = builder.Build();
+        app.UseRagPlatformErrors();
+        app.MapDefaultEndpoints();
+        app.MapIngestionApi();
+        app.MapQueryApi();
+        app.MapEmbeddingsApi();
+        return app;
+    }
+}

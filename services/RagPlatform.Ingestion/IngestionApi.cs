@@ -1,0 +1,91 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using RagPlatform.Contracts.Http;
+using RagPlatform.Core.Collections;
+using RagPlatform.Core.Configuration;
+using RagPlatform.Core.Errors;
+using RagPlatform.Core.Storage;
+
+namespace RagPlatform.Ingestion;
+
+public static class IngestionApi
+{
+    /// <summary>Collections, documents and jobs: the ingestion service's HTTP contract.</summary>
+    public static IEndpointRouteBuilder MapIngestionApi(this IEndpointRouteBuilder app)
+    {
+        var collections = app.MapGroup("/v1/collections").WithTags("Collections");
+        collections.MapPut("/{name}", async (string name, CollectionSettingsInput? settings, CollectionService service, CancellationToken ct) =>
+        {
+            var (_, created) = await service.PutAsync(name, settings ?? new CollectionSettingsInput(null, null, null), ct);
+            var stats = await service.GetStatsAsync(name, ct);
+            return created ? Results.Created($"/v1/collections/{name}", stats) : Results.Ok(stats);
+        });
+        collections.MapGet("/", async (CollectionService service, CancellationToken ct) =>
+            Results.Ok(new CollectionList(await service.ListAsync(ct))));
+        collections.MapGet("/{name}", async (string name, CollectionService service, CancellationToken ct) =>
+            Results.Ok(await service.GetStatsAsync(name, ct)));
+        collections.MapDelete("/{name}", async (string name, CollectionService service, CancellationToken ct) =>
+        {
+            await service.DeleteAsync(name, ct);
+            return Results.NoContent();
+        });
+
+        collections.MapPost("/{name}/documents", async (string name, HttpContext context, IngestionService service, CancellationToken ct) =>
+        {
+            // Read the body here rather than by parameter binding so the size limit applies before any byte is parsed.
+            List<DocumentInput?>? documents;
+            try
+            {
+                documents = await context.Request.ReadFromJsonAsync<List<DocumentInput?>>(ct);
+            }
+            catch (JsonException ex)
+            {
+                throw new BadHttpRequestException("Invalid JSON.", StatusCodes.Status400BadRequest, ex);
+            }
+
+            var accepted = await service.SubmitAsync(name, documents, ct);
+            return Results.Accepted($"/v1/jobs/{accepted.JobId}", accepted);
+        }).AddEndpointFilter(async (invocation, next) =>
+        {
+            var limit = invocation.HttpContext.RequestServices.GetRequiredService<IOptions<RagPlatformOptions>>().Value.Ingestion.MaxRequestBytes;
+            if (invocation.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+            {
+                feature.MaxRequestBodySize = limit;
+            }
+
+            if (invocation.HttpContext.Request.ContentLength > limit)
+            {
+                throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
+            }
+
+            if (!invocation.HttpContext.Request.HasJsonContentType())
+            {
+                throw new RequestValidationException("Content-Type", "Send the documents as application/json.");
+            }
+
+            return await next(invocation);
+        });
+
+        collections.MapDelete("/{name}/documents/{id}", async (string name, string id, IngestionService service, CancellationToken ct) =>
+        {
+            await service.DeleteDocumentAsync(name, id, ct);
+            return Results.NoContent();
+        });
+
+        app.MapGet("/v1/jobs/{jobId}", async (string jobId, IMetadataStore store, CancellationToken ct) =>
+        {
+            if (!Guid.TryParse(jobId, out var id))
+            {
+                throw new RequestValidationException("jobId", "A job id is a GUID, as returned by POST /v1/collections/{name}/documents.");
+            }
+
+            return Results.Ok(await store.GetJobAsync(id, ct) ?? throw new ResourceNotFoundException($"Job '{jobId}' does not exist."));
+        }).WithTags("Jobs");
+        return app;
+    }
+}

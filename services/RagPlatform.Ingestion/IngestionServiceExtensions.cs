@@ -1,0 +1,13 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace RagPlatform.Ingestion;
+
+public static class IngestionServiceExtensions
+{
+    public static IHostApplicationBuilder AddIngestion(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<IngestionService>();
+        return builder;
+    }
+}

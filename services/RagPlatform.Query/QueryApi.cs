@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using RagPlatform.Contracts.Http;
+
+namespace RagPlatform.Query;
+
+public static class QueryApi
+{
+    public static IHostApplicationBuilder AddQuery(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<SearchService>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapQueryApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/collections").WithTags("Query");
+        group.MapPost("/{name}/search", async (string name, SearchRequest? request, SearchService search, CancellationToken ct) =>
+            Results.Ok(await search.SearchAsync(name, request, ct)));
+        return app;
+    }
+}

@@ -1,0 +1,13 @@
+using RagPlatform.Core.Hosting;
+using RagPlatform.Query;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddRagPlatformCore();
+builder.AddQuery();
+
+var app = builder.Build();
+app.UseRagPlatformErrors();
+app.MapDefaultEndpoints();
+app.MapQueryApi();
+app.Run();

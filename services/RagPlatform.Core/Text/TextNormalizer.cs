@@ -16,9 +16,11 @@ public static class TextNormalizer
     public static string Normalize(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        // Normalisation APIs throw on lone surrogates, so those go first.
+        text = ReplaceLoneSurrogates(text);
         if (!text.IsNormalized(NormalizationForm.FormC))
         {
-            text = ReplaceLoneSurrogates(text).Normalize(NormalizationForm.FormC);
+            text = text.Normalize(NormalizationForm.FormC);
         }
 
         var builder = new StringBuilder(text.Length);

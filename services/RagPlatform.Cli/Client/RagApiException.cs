@@ -1,0 +1,59 @@
+using System.Text;
+
+namespace RagPlatform.Cli.Client;
+
+/// <summary>
+/// A non-success answer of the RagPlatform HTTP API, carrying the RFC 7807 problem details the server sent,
+/// so commands can show what to fix and the uploader can tell which documents of a batch were refused.
+/// </summary>
+public sealed class RagApiException : Exception
+{
+    public RagApiException(string method, string path, int status, string title, string? detail, IReadOnlyDictionary<string, string[]> errors)
+        : base(Describe(method, path, status, title, detail, errors))
+    {
+        Method = method;
+        Path = path;
+        Status = status;
+        Title = title;
+        Detail = detail;
+        Errors = errors;
+    }
+
+    public string Method { get; }
+
+    public string Path { get; }
+
+    public int Status { get; }
+
+    public string Title { get; }
+
+    public string? Detail { get; }
+
+    /// <summary>Field (JSON path such as <c>$[3].text</c>) to messages, for validation problems.</summary>
+    public IReadOnlyDictionary<string, string[]> Errors { get; }
+
+    private static string Describe(string method, string path, int status, string title, string? detail, IReadOnlyDictionary<string, string[]> errors)
+    {
+        var text = new StringBuilder(title.TrimEnd('.'));
+        if (!string.IsNullOrWhiteSpace(detail) && !string.Equals(detail, title, StringComparison.Ordinal))
+        {
+            text.Append(": ").Append(detail.TrimEnd('.'));
+        }
+
+        text.Append(" (HTTP ").Append(status).Append(", ").Append(method).Append(' ').Append(path).Append(')');
+        foreach (var (field, messages) in errors.Take(20))
+        {
+            foreach (var message in messages)
+            {
+                text.Append('\n').Append("  ").Append(field).Append(": ").Append(message);
+            }
+        }
+
+        if (errors.Count > 20)
+        {
+            text.Append('\n').Append("  … and ").Append(errors.Count - 20).Append(" more fields");
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using RagPlatform.Contracts.Http;
+using RagPlatform.Core.Configuration;
+using RagPlatform.Core.Plugins;
+using RagPlatform.Sdk;
+using System.Runtime.Loader;
+
+namespace RagPlatform.Core.Tests;
+
+public class PluginCatalogTests
+{
+    private static readonly string PluginDirectory = Path.Combine(AppContext.BaseDirectory, "plugins");
+
+    [Fact]
+    public void Plugins_are_found_by_the_names_their_entry_points_declare()
+    {
+        var catalog = new PluginCatalog(PluginDirectory, [], NullLogger<PluginCatalog>.Instance);
+
+        Assert.Contains("hashing", catalog.EmbeddingProviders);
+        Assert.Contains("faulty", catalog.EmbeddingProviders);
+    }
+
+    [Fact]
+    public void A_plugin_loads_in_its_own_context_but_shares_the_sdk_types()
+    {
+        var catalog = new PluginCatalog(PluginDirectory, [], NullLogger<PluginCatalog>.Instance);
+        var descriptor = catalog.GetEmbeddingProvider("hashing");
+
+        var context = AssemblyLoadContext.GetLoadContext(descriptor.EntryPoint.Assembly);
+
+        Assert.NotSame(AssemblyLoadContext.Default, context);
+        Assert.True(typeof(IEmbeddingProviderPlugin).IsAssignableFrom(descriptor.EntryPoint));
+    }
+
+    [Fact]
+    public void An_unknown_name_lists_what_is_available()
+    {
+        var catalog = new PluginCatalog(PluginDirectory, [], NullLogger<PluginCatalog>.Instance);
+
+        var error = Assert.Throws<PluginNotFoundException>(() => catalog.GetVectorBackend("nope"));
+
+        Assert.Contains("nope", error.Message, StringComparison.Ordinal);
+        Assert.Contains(PluginDirectory, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_explicit_assembly_is_a_clear_error()
+    {
+        var error = Assert.Throws<PluginLoadException>(() =>
+            new PluginCatalog(PluginDirectory, ["/no/such/plugin.dll"], NullLogger<PluginCatalog>.Instance));
+
+        Assert.Contains("/no/such/plugin.dll", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_host_shares_one_provider_per_settings_and_layers_collection_settings_over_configuration()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["RagPlatform:Embedding:Providers:faulty:Dimensions"] = "48",
+        }).Build();
+        var options = Options.Create(new RagPlatformOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "rag-plugins-" + Guid.NewGuid().ToString("N")) });
+        await using var host = new PluginHost(new PluginCatalog(PluginDirectory, [], NullLogger<PluginCatalog>.Instance), configuration, options, NullLoggerFactory.Instance);
+
+        var configured = host.GetEmbeddingProvider(new EmbeddingSelection("faulty", new Dictionary<string, string?>()));
+        var again = host.GetEmbeddingProvider(new EmbeddingSelection("faulty", new Dictionary<string, string?>()));
+        var overridden = host.GetEmbeddingProvider(new EmbeddingSelection("faulty", new Dictionary<string, string?> { ["Dimensions"] = "96" }));
+
+        Assert.Same(configured, again);
+        Assert.Equal(48, configured.Fingerprint.Dimensions);
+        Assert.Equal(96, overridden.Fingerprint.Dimensions);
+        Directory.Delete(options.Value.DataDirectory, recursive: true);
+    }
+}

@@ -1,0 +1,55 @@
+using RagPlatform.Sdk;
+
+[assembly: RagPlugin(typeof(RagPlatform.TestPlugins.Faulty.FaultyProviderPlugin))]
+
+namespace RagPlatform.TestPlugins.Faulty;
+
+public sealed class FaultyProviderOptions
+{
+    /// <summary>What the fingerprint claims.</summary>
+    public int Dimensions { get; set; } = 64;
+
+    /// <summary>What the vectors really have (a different number is the fault under test).</summary>
+    public int ActualDimensions { get; set; } = 32;
+
+    /// <summary>Inputs containing this text fail individually.</summary>
+    public string FailOn { get; set; } = "#fail#";
+}
+
+/// <summary>Provider "faulty": claims one dimension count and returns another.</summary>
+public sealed class FaultyProviderPlugin : IEmbeddingProviderPlugin
+{
+    public string Name => "faulty";
+
+    public IEmbeddingProvider Create(PluginContext context) =>
+        new FaultyEmbeddingProvider(context.BindOptions<FaultyProviderOptions>());
+}
+
+public sealed class FaultyEmbeddingProvider(FaultyProviderOptions options) : IEmbeddingProvider
+{
+    public ModelFingerprint Fingerprint { get; } = new("faulty", "wrong-dimensions", "1", options.Dimensions, "none", "l2");
+
+    public int MaxInputTokens => 8192;
+
+    public int MaxBatchSize => 16;
+
+    public int CountTokens(string text) => text.Length;
+
+    public Task<IReadOnlyList<EmbeddingResult>> EmbedAsync(IReadOnlyList<string> inputs, EmbeddingPurpose purpose, CancellationToken cancellationToken)
+    {
+        var results = inputs.Select(input =>
+        {
+            if (input.Contains(options.FailOn, StringComparison.Ordinal))
+            {
+                return EmbeddingResult.Failure("this input is refused by the faulty provider");
+            }
+
+            var vector = new float[options.ActualDimensions];
+            vector[input.Length % vector.Length] = 1f;
+            return EmbeddingResult.Success(vector, input.Length);
+        }).ToList();
+        return Task.FromResult<IReadOnlyList<EmbeddingResult>>(results);
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

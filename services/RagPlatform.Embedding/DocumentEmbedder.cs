@@ -218,12 +218,14 @@ public sealed class DocumentEmbedder(
         }
 
         var embedded = await EmbedAsync(collection, toEmbed, gathered.Errors, cancellationToken);
+        var firstUse = new HashSet<string>(StringComparer.Ordinal);
         foreach (var chunk in needed)
         {
             if (!gathered.Vectors.ContainsKey(chunk.PointId) && embedded.TryGetValue(chunk.ContentHash, out var vector))
             {
                 gathered.Vectors[chunk.PointId] = vector;
-                gathered.Embedded.Add(chunk.PointId);
+                // Each text was embedded once; further chunks with the same text reuse that vector.
+                (firstUse.Add(chunk.ContentHash) ? gathered.Embedded : gathered.Reused).Add(chunk.PointId);
             }
         }
 

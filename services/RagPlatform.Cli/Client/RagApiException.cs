@@ -41,6 +41,12 @@ public sealed class RagApiException : Exception
         }
 
         text.Append(" (HTTP ").Append(status).Append(", ").Append(method).Append(' ').Append(path).Append(')');
+        // The server's detail often already spells out every field error; saying it twice helps nobody.
+        if (detail is not null && errors.Values.SelectMany(m => m).All(m => detail.Contains(m.TrimEnd('.'), StringComparison.Ordinal)))
+        {
+            return text.ToString();
+        }
+
         foreach (var (field, messages) in errors.Take(20))
         {
             foreach (var message in messages)

@@ -45,7 +45,8 @@ public sealed class ClientOptions
 
     public bool IsJson(ParseResult result) => result.GetValue(Json);
 
-    public ConnectionSettings GetConnection(ParseResult result)
+    /// <param name="configuration">Settings found among positional arguments (which take unmatched tokens first).</param>
+    public ConnectionSettings GetConnection(ParseResult result, IEnumerable<string>? configuration = null)
     {
         var server = result.GetValue(Server)!;
         if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
@@ -56,7 +57,8 @@ public sealed class ClientOptions
         // RAG_SERVER is as deliberate a choice as --server: falling back to an in-process platform
         // would hide that the configured server is down.
         var explicitly = result.GetResult(Server) is { Implicit: false } || DefaultServer() is not null;
-        return new ConnectionSettings(uri, explicitly, result.GetValue(DataDirectory)!, ConfigurationArguments.Collect(result));
+        return new ConnectionSettings(
+            uri, explicitly, result.GetValue(DataDirectory)!, [.. configuration ?? [], .. ConfigurationArguments.Collect(result)]);
     }
 
     public Task<PlatformSession> OpenAsync(ParseResult result, CancellationToken cancellationToken) =>

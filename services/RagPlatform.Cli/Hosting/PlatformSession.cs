@@ -52,12 +52,12 @@ public sealed class PlatformSession : IAsyncDisposable
             if (settings.ServerExplicit)
             {
                 throw new CliException(
-                    $"no RagPlatform server answers at {settings.Server} ({failure}). Start one with `rag serve`, " +
+                    $"no RagPlatform server answers at {Display(settings.Server)} ({failure}). Start one with `rag serve`, " +
                     "or leave out --server (and RAG_SERVER) to run the platform in-process.");
             }
 
             http.Dispose();
-            Console.Error.WriteLine($"no server at {settings.Server}; running in-process on {settings.DataDirectory}");
+            Console.Error.WriteLine($"no server at {Display(settings.Server)}; running in-process on {settings.DataDirectory}");
             return await StartInProcessAsync(settings.DataDirectory, settings.ConfigurationArguments, cancellationToken);
         }
         catch
@@ -93,6 +93,8 @@ public sealed class PlatformSession : IAsyncDisposable
             return $"no answer to GET /health within {timeout.TotalSeconds:0.#} s";
         }
     }
+
+    private static string Display(Uri server) => server.AbsolutePath == "/" ? server.AbsoluteUri.TrimEnd('/') : server.AbsoluteUri;
 
     private static HttpClient CreateHttpClient(Uri server) => new()
     {

@@ -30,6 +30,11 @@ public static class DocumentFileReader
                 continue;
             }
 
+            if (!File.Exists(path) && path.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new UsageException($"unrecognised option '{path}'. Platform settings are given as --Section:Key=value.");
+            }
+
             if (!File.Exists(path))
             {
                 throw new UsageException($"no such file or directory: {path}");

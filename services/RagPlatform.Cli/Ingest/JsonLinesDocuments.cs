@@ -61,7 +61,10 @@ public static class JsonLinesDocuments
         }
         catch (JsonException ex)
         {
-            problem = "invalid JSON: " + ex.Message;
+            // The reader's message ends with offsets within the line, which say nothing more than the line number.
+            var message = ex.Message;
+            var offsets = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+            problem = "invalid JSON: " + (offsets > 0 ? message[..offsets] : message);
             return false;
         }
         catch (InvalidOperationException ex)

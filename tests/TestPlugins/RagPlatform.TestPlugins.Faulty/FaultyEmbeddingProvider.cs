@@ -14,6 +14,9 @@ public sealed class FaultyProviderOptions
 
     /// <summary>Inputs containing this text fail individually.</summary>
     public string FailOn { get; set; } = "#fail#";
+
+    /// <summary>A batch containing this text fails as a whole call (the provider is "down").</summary>
+    public string ThrowOn { get; set; } = "#throw#";
 }
 
 /// <summary>Provider "faulty": claims one dimension count and returns another.</summary>
@@ -37,6 +40,11 @@ public sealed class FaultyEmbeddingProvider(FaultyProviderOptions options) : IEm
 
     public Task<IReadOnlyList<EmbeddingResult>> EmbedAsync(IReadOnlyList<string> inputs, EmbeddingPurpose purpose, CancellationToken cancellationToken)
     {
+        if (inputs.Any(i => i.Contains(options.ThrowOn, StringComparison.Ordinal)))
+        {
+            throw new HttpRequestException("the faulty provider is unreachable");
+        }
+
         var results = inputs.Select(input =>
         {
             if (input.Contains(options.FailOn, StringComparison.Ordinal))

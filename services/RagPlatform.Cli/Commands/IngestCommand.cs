@@ -1,0 +1,145 @@
+using System.CommandLine;
+using RagPlatform.Cli.Client;
+using RagPlatform.Cli.Hosting;
+using RagPlatform.Cli.Ingest;
+using RagPlatform.Cli.Output;
+using RagPlatform.Contracts.Http;
+using Spectre.Console;
+
+namespace RagPlatform.Cli.Commands;
+
+/// <summary><c>rag ingest PATH...</c>: post files and folders as documents and wait for them to be embedded.</summary>
+public static class IngestCommand
+{
+    public const string DefaultCollection = "default";
+
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("PATH")
+        {
+            Description = "Files or folders (recursive): .txt and .md are one document each, .jsonl one document per line",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var collection = CollectionOption();
+        var batchSize = new Option<int>("--batch-size")
+        {
+            Description = "Documents per request (the server takes at most 10,000 and 32 MB)",
+            HelpName = "N",
+            DefaultValueFactory = _ => 1000,
+        };
+        batchSize.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > DocumentUploader.MaxDocumentsPerRequest)
+            {
+                r.AddError($"--batch-size must be between 1 and {DocumentUploader.MaxDocumentsPerRequest}.");
+            }
+        });
+        var noWait = new Option<bool>("--no-wait") { Description = "Return once the server accepted the jobs, without waiting for embedding" };
+        var command = new Command("ingest", "Ingest files into a collection") { paths, collection, batchSize, noWait };
+        var client = ClientOptions.AddTo(command);
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
+        {
+            // PATH takes every token no option claimed, platform settings included.
+            var tokens = result.GetValue(paths)!;
+            var settings = tokens.Where(ConfigurationArguments.IsConfigurationAssignment).ToList();
+            var inputs = tokens.Except(settings).ToList();
+            if (inputs.Count == 0)
+            {
+                throw new UsageException("no PATH to ingest.");
+            }
+
+            DocumentFileReader.CheckPaths(inputs);
+            var json = client.IsJson(result);
+            var connection = client.GetConnection(result, settings);
+            await using var session = await PlatformSession.OpenAsync(connection, cancellationToken);
+            var wait = !result.GetValue(noWait);
+            if (!wait && session.InProcess)
+            {
+                // The in-process platform stops with this command; unfinished jobs would be left behind.
+                CommandRunner.Warn("--no-wait is ignored: the in-process platform must finish embedding before it stops.");
+                wait = true;
+            }
+
+            var run = new IngestRun(session.Client, result.GetValue(collection)!, result.GetValue(batchSize), Terminal.ShowsProgress(json));
+            var summary = await run.RunAsync(DocumentFileReader.Read(inputs), wait, cancellationToken);
+            if (!wait)
+            {
+                if (json)
+                {
+                    CliJson.WriteLine(new { collection = run.Collection, documents = summary.Documents, jobs = summary.Jobs, errors = summary.Errors });
+                }
+                else
+                {
+                    AnsiConsole.MarkupLine($"Accepted {Terminal.Count(summary.Documents - summary.Failed - summary.Skipped)} documents into [bold]{Markup.Escape(run.Collection)}[/] as {summary.Jobs.Count} job(s):");
+                    foreach (var job in summary.Jobs)
+                    {
+                        Console.WriteLine("  " + job.ToString("D"));
+                    }
+
+                    WriteErrors(summary.Errors);
+                }
+
+                return summary.Failed > 0 ? ExitCodes.Failure : ExitCodes.Ok;
+            }
+
+            if (json)
+            {
+                CliJson.WriteLine(summary);
+            }
+            else
+            {
+                WriteSummary(summary);
+            }
+
+            return summary.Failed > 0 ? ExitCodes.Failure : ExitCodes.Ok;
+        }, cancellationToken));
+        return command;
+    }
+
+    public static Option<string> CollectionOption() => new("--collection", "-c")
+    {
+        Description = "Collection name",
+        HelpName = "NAME",
+        DefaultValueFactory = _ => DefaultCollection,
+    };
+
+    public static void WriteSummary(IngestSummary summary)
+    {
+        var table = new Table().Border(TableBorder.None).HideHeaders().AddColumn("what").AddColumn(new TableColumn("count").RightAligned());
+        table.AddRow("documents", Terminal.Count(summary.Documents));
+        table.AddRow("succeeded", Terminal.Count(summary.Succeeded));
+        table.AddRow("unchanged", Terminal.Count(summary.Unchanged));
+        if (summary.Skipped > 0)
+        {
+            table.AddRow("skipped", Terminal.Count(summary.Skipped));
+        }
+
+        table.AddRow(summary.Failed > 0 ? "[red]failed[/]" : "failed", Terminal.Count(summary.Failed));
+        table.AddRow("chunks embedded", Terminal.Count(summary.ChunksEmbedded));
+        table.AddRow("chunks reused", Terminal.Count(summary.ChunksReused));
+        table.AddRow("chunks deleted", Terminal.Count(summary.ChunksDeleted));
+        AnsiConsole.MarkupLine($"Ingested into [bold]{Markup.Escape(summary.Collection)}[/] in {Terminal.Seconds(summary.Seconds)} ({summary.Jobs.Count} job(s)):");
+        AnsiConsole.Write(table);
+        WriteErrors(summary.Errors);
+    }
+
+    private static void WriteErrors(IReadOnlyList<JobItemError> errors)
+    {
+        const int Shown = 50;
+        if (errors.Count == 0)
+        {
+            return;
+        }
+
+        AnsiConsole.MarkupLine("[red]Errors:[/]");
+        foreach (var error in errors.Take(Shown))
+        {
+            AnsiConsole.MarkupLine($"  [bold]{Markup.Escape(error.Id)}[/]: {Markup.Escape(error.Error)}");
+        }
+
+        if (errors.Count > Shown)
+        {
+            AnsiConsole.MarkupLine($"  … and {errors.Count - Shown} more (--json lists them all)");
+        }
+    }
+}

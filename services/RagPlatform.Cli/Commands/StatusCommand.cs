@@ -1,0 +1,72 @@
+using System.CommandLine;
+using RagPlatform.Cli.Client;
+using RagPlatform.Cli.Output;
+using RagPlatform.Contracts.Http;
+using Spectre.Console;
+
+namespace RagPlatform.Cli.Commands;
+
+/// <summary><c>rag status</c>: is the server healthy, and what do its collections hold.</summary>
+public static class StatusCommand
+{
+    public static Command Create()
+    {
+        var collection = new Option<string>("--collection", "-c") { Description = "Only this collection", HelpName = "NAME" };
+        var command = new Command("status", "Server health and collection statistics") { collection };
+        var client = ClientOptions.AddTo(command);
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
+        {
+            await using var session = await client.OpenAsync(result, cancellationToken);
+            var health = await session.Client.GetHealthAsync(cancellationToken);
+            IReadOnlyList<CollectionStats> collections = result.GetValue(collection) is { } name
+                ? [await session.Client.GetCollectionAsync(name, cancellationToken)]
+                : (await session.Client.ListCollectionsAsync(cancellationToken)).Collections;
+            if (client.IsJson(result))
+            {
+                CliJson.WriteLine(new { server = session.Server, inProcess = session.InProcess, health = health.Report, collections });
+            }
+            else
+            {
+                Write(session.Server, session.InProcess, health, collections);
+            }
+
+            // Scripts can use `rag status` as a health check.
+            return health.IsHealthy ? ExitCodes.Ok : ExitCodes.Failure;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static void Write(Uri server, bool inProcess, HealthResult health, IReadOnlyList<CollectionStats> collections)
+    {
+        var colour = health.IsHealthy ? "green" : "red";
+        var where = inProcess ? " (in-process)" : string.Empty;
+        AnsiConsole.MarkupLine($"Server {Markup.Escape(server.ToString())}{where}: [{colour}]{Markup.Escape(health.Report)}[/]");
+        if (collections.Count == 0)
+        {
+            AnsiConsole.WriteLine("No collections.");
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn("collection")
+            .AddColumn(new TableColumn("documents").RightAligned())
+            .AddColumn(new TableColumn("chunks").RightAligned())
+            .AddColumn(new TableColumn("pending").RightAligned())
+            .AddColumn("fingerprint")
+            .AddColumn("backend")
+            .AddColumn(new TableColumn("version").RightAligned());
+        foreach (var stats in collections)
+        {
+            table.AddRow(
+                Markup.Escape(stats.Name),
+                Terminal.Count(stats.Documents),
+                Terminal.Count(stats.Chunks),
+                stats.Pending > 0 ? $"[yellow]{Terminal.Count(stats.Pending)}[/]" : "0",
+                Markup.Escape(stats.ModelFingerprint ?? "(none yet)"),
+                Markup.Escape(stats.Settings.VectorBackend),
+                Terminal.Count(stats.Version));
+        }
+
+        AnsiConsole.Write(table);
+    }
+}

@@ -1,0 +1,18 @@
+using RagPlatform.Plugins.HashingEmbedder;
+using RagPlatform.Sdk;
+
+[assembly: RagPlugin(typeof(HashingEmbedderPlugin))]
+
+namespace RagPlatform.Plugins.HashingEmbedder;
+
+/// <summary>Entry point of the built-in "hashing" provider: needs no model, files or network.</summary>
+public sealed class HashingEmbedderPlugin : IEmbeddingProviderPlugin
+{
+    public string Name => HashingEmbeddingProvider.ProviderName;
+
+    public IEmbeddingProvider Create(PluginContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new HashingEmbeddingProvider(context.BindOptions<HashingEmbedderOptions>(options => options.Validate()));
+    }
+}

@@ -6,25 +6,27 @@ namespace RagPlatform.Cli.Commands;
 
 /// <summary>
 /// The options every client command shares: which server, where an in-process platform keeps its data, and
-/// --json. Also accepts --Section:Key=value settings for the in-process platform.
+/// --json; and the --Section:Key=value settings an in-process platform gets.
 /// </summary>
 public sealed class ClientOptions
 {
     public const string ServerVariable = "RAG_SERVER";
     public const string DefaultDataDirectory = "./data";
 
-    private ClientOptions(Command command)
+    private readonly IReadOnlyList<string> _settings;
+
+    private ClientOptions(Command command, IReadOnlyList<string> settings)
     {
+        _settings = settings;
         command.Options.Add(Server);
         command.Options.Add(DataDirectory);
         command.Options.Add(Json);
-        command.TreatUnmatchedTokensAsErrors = false;
     }
 
     public Option<string> Server { get; } = new("--server")
     {
-        Description = $"RagPlatform server URL (default: ${ServerVariable}, else {StandaloneHost.DefaultUrl}). Without it, when nothing answers, " +
-            "the platform runs in-process for this command.",
+        Description = $"RagPlatform server URL (default: ${ServerVariable}, else {StandaloneHost.DefaultUrl}). When neither is given and nothing " +
+            "answers, the platform runs in-process for this command.",
         HelpName = "URL",
         DefaultValueFactory = _ => DefaultServer() ?? StandaloneHost.DefaultUrl,
     };
@@ -41,12 +43,11 @@ public sealed class ClientOptions
         Description = "Print machine-readable JSON only (no tables, no progress).",
     };
 
-    public static ClientOptions AddTo(Command command) => new(command);
+    public static ClientOptions AddTo(Command command, IReadOnlyList<string> settings) => new(command, settings);
 
     public bool IsJson(ParseResult result) => result.GetValue(Json);
 
-    /// <param name="configuration">Settings found among positional arguments (which take unmatched tokens first).</param>
-    public ConnectionSettings GetConnection(ParseResult result, IEnumerable<string>? configuration = null)
+    public ConnectionSettings GetConnection(ParseResult result)
     {
         var server = result.GetValue(Server)!;
         if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
@@ -57,8 +58,7 @@ public sealed class ClientOptions
         // RAG_SERVER is as deliberate a choice as --server: falling back to an in-process platform
         // would hide that the configured server is down.
         var explicitly = result.GetResult(Server) is { Implicit: false } || DefaultServer() is not null;
-        return new ConnectionSettings(
-            uri, explicitly, result.GetValue(DataDirectory)!, [.. configuration ?? [], .. ConfigurationArguments.Collect(result)]);
+        return new ConnectionSettings(uri, explicitly, result.GetValue(DataDirectory)!, _settings);
     }
 
     public Task<PlatformSession> OpenAsync(ParseResult result, CancellationToken cancellationToken) =>

@@ -11,6 +11,12 @@ public static class CommandRunner
         {
             return await action();
         }
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or HttpRequestException)
+        {
+            // Ctrl+C also stops an in-process platform, so a request in flight may fail rather than be cancelled.
+            Error("cancelled");
+            return ExitCodes.Cancelled;
+        }
         catch (UsageException ex)
         {
             Error(ex.Message);
@@ -30,11 +36,6 @@ public static class CommandRunner
         {
             Error("the server could not be reached: " + (ex.InnerException?.Message ?? ex.Message));
             return ExitCodes.Failure;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            Error("cancelled");
-            return ExitCodes.Cancelled;
         }
     }
 

@@ -1,32 +1,38 @@
-using System.CommandLine;
-
 namespace RagPlatform.Cli.Commands;
 
 /// <summary>
-/// Platform configuration given on the command line (<c>--RagPlatform:Chunking:MaxTokens=300</c>): tokens the
-/// parser did not match, handed to the host the way ASP.NET Core reads its arguments.
+/// Platform configuration on the command line (<c>--RagPlatform:Chunking:MaxTokens=300</c>), in the form ASP.NET
+/// Core reads its arguments. These are taken out before parsing, so every command that may host the platform
+/// accepts them while the parser still rejects unknown options (typos are not silently ignored).
 /// </summary>
 public static class ConfigurationArguments
 {
-    /// <summary>
-    /// Commands that may host the platform accept only the <c>--Section:Key=value</c> form: a separate value
-    /// token would be taken for a positional argument, and anything else is most likely a typo that must
-    /// not be ignored silently.
-    /// </summary>
-    public static IReadOnlyList<string> Collect(ParseResult result)
+    /// <summary>Splits <c>--Section:Key=value</c> tokens (up to a literal <c>--</c>) from the rest of the command line.</summary>
+    public static (IReadOnlyList<string> Settings, string[] Remaining) Split(IReadOnlyList<string> args)
     {
-        foreach (var token in result.UnmatchedTokens)
+        var settings = new List<string>();
+        var rest = new List<string>(args.Count);
+        var optionsEnded = false;
+        foreach (var token in args)
         {
-            if (!IsConfigurationAssignment(token))
+            optionsEnded |= token == "--";
+            if (!optionsEnded && IsConfigurationAssignment(token))
             {
-                throw new UsageException(
-                    $"unrecognised argument '{token}'. Platform settings are given as --Section:Key=value (e.g. --RagPlatform:Chunking:MaxTokens=300).");
+                settings.Add(token);
+            }
+            else
+            {
+                rest.Add(token);
             }
         }
 
-        return [.. result.UnmatchedTokens];
+        return (settings, [.. rest]);
     }
 
+    /// <summary>
+    /// Only the one-token form: with a separate value token, the value would be taken for a positional argument.
+    /// The key has a section (a ':'), which no option of the CLI has.
+    /// </summary>
     public static bool IsConfigurationAssignment(string token)
     {
         if (!token.StartsWith("--", StringComparison.Ordinal))

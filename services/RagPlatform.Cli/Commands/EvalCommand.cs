@@ -24,7 +24,7 @@ public static class EvalCommand
     /// <summary>The server's default RagPlatform:Query:MaxTopK.</summary>
     private const int ServerMaxTopK = 100;
 
-    public static Command Create()
+    public static Command Create(IReadOnlyList<string> settings)
     {
         var beir = new Option<string>("--beir")
         {
@@ -53,7 +53,7 @@ public static class EvalCommand
         });
 
         var command = new Command("eval", "Measure retrieval quality on a BEIR-format dataset") { beir, collection, mode, depth };
-        var client = ClientOptions.AddTo(command);
+        var client = ClientOptions.AddTo(command, settings);
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
             var folder = result.GetValue(beir)!;

@@ -13,7 +13,7 @@ public static class IngestCommand
 {
     public const string DefaultCollection = "default";
 
-    public static Command Create()
+    public static Command Create(IReadOnlyList<string> settings)
     {
         var paths = new Argument<string[]>("PATH")
         {
@@ -36,21 +36,13 @@ public static class IngestCommand
         });
         var noWait = new Option<bool>("--no-wait") { Description = "Return once the server accepted the jobs, without waiting for embedding" };
         var command = new Command("ingest", "Ingest files into a collection") { paths, collection, batchSize, noWait };
-        var client = ClientOptions.AddTo(command);
+        var client = ClientOptions.AddTo(command, settings);
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
-            // PATH takes every token no option claimed, platform settings included.
-            var tokens = result.GetValue(paths)!;
-            var settings = tokens.Where(ConfigurationArguments.IsConfigurationAssignment).ToList();
-            var inputs = tokens.Except(settings).ToList();
-            if (inputs.Count == 0)
-            {
-                throw new UsageException("no PATH to ingest.");
-            }
-
+            var inputs = result.GetValue(paths)!;
             DocumentFileReader.CheckPaths(inputs);
             var json = client.IsJson(result);
-            var connection = client.GetConnection(result, settings);
+            var connection = client.GetConnection(result);
             await using var session = await PlatformSession.OpenAsync(connection, cancellationToken);
             var wait = !result.GetValue(noWait);
             if (!wait && session.InProcess)

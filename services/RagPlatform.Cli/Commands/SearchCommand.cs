@@ -12,7 +12,7 @@ namespace RagPlatform.Cli.Commands;
 /// <summary><c>rag search QUERY</c>: the best chunks of a collection for a query.</summary>
 public static class SearchCommand
 {
-    public static Command Create()
+    public static Command Create(IReadOnlyList<string> settings)
     {
         var query = new Argument<string>("QUERY") { Description = "What to search for" };
         var collection = IngestCommand.CollectionOption();
@@ -41,7 +41,7 @@ public static class SearchCommand
         });
 
         var command = new Command("search", "Search a collection") { query, collection, topK, mode, tags, filters };
-        var client = ClientOptions.AddTo(command);
+        var client = ClientOptions.AddTo(command, settings);
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
             var json = client.IsJson(result);

@@ -7,7 +7,7 @@ namespace RagPlatform.Cli.Commands;
 /// <summary><c>rag serve</c>: the whole platform in this process until Ctrl+C.</summary>
 public static class ServeCommand
 {
-    public static Command Create()
+    public static Command Create(IReadOnlyList<string> settings)
     {
         var urls = new Option<string>("--urls")
         {
@@ -25,11 +25,11 @@ public static class ServeCommand
             urls,
             dataDirectory,
         };
-        // Unmatched tokens are configuration for the host, exactly as `dotnet run` would pass them.
+        // Anything else on the line is configuration for the host (also --Key value), as `dotnet run` would pass it.
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
-            List<string> args = [.. result.UnmatchedTokens];
+            List<string> args = [.. settings, .. result.UnmatchedTokens];
             // Only explicit values are added, so RagPlatform__DataDirectory and ASPNETCORE_URLS keep working.
             if (result.GetValue(dataDirectory) is { } directory)
             {

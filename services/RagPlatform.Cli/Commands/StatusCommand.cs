@@ -9,11 +9,11 @@ namespace RagPlatform.Cli.Commands;
 /// <summary><c>rag status</c>: is the server healthy, and what do its collections hold.</summary>
 public static class StatusCommand
 {
-    public static Command Create()
+    public static Command Create(IReadOnlyList<string> settings)
     {
         var collection = new Option<string>("--collection", "-c") { Description = "Only this collection", HelpName = "NAME" };
         var command = new Command("status", "Server health and collection statistics") { collection };
-        var client = ClientOptions.AddTo(command);
+        var client = ClientOptions.AddTo(command, settings);
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
             await using var session = await client.OpenAsync(result, cancellationToken);

@@ -67,24 +67,29 @@ public static class ContentHashing
         return Convert.ToHexStringLower(digest);
     }
 
+    /// <summary>One-shot SHA-256 of the parts' UTF-8 concatenation: a pooled buffer, no hasher object per call.</summary>
     private static void HashParts(Span<byte> digest, params string[] parts)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var max = 0;
         foreach (var part in parts)
         {
-            var max = Encoding.UTF8.GetMaxByteCount(part.Length);
-            var buffer = ArrayPool<byte>.Shared.Rent(max);
-            try
-            {
-                var written = Encoding.UTF8.GetBytes(part, buffer);
-                hash.AppendData(buffer, 0, written);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            max += Encoding.UTF8.GetMaxByteCount(part.Length);
         }
 
-        hash.GetHashAndReset(digest);
+        var buffer = ArrayPool<byte>.Shared.Rent(max);
+        try
+        {
+            var written = 0;
+            foreach (var part in parts)
+            {
+                written += Encoding.UTF8.GetBytes(part, buffer.AsSpan(written));
+            }
+
+            SHA256.HashData(buffer.AsSpan(0, written), digest);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

@@ -1,0 +1,1136 @@
+using System.Buffers.Binary;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+using RagPlatform.Sdk;
+
+namespace RagPlatform.Plugins.EmbeddedVectors;
+
+/// <summary>
+/// One collection: every vector in one contiguous <see cref="VectorStore"/>, the payloads in a parallel slot
+/// array, and the files that make both durable.
+/// <para>
+/// Locking: writers queue on <see cref="_writeGate"/> (async-friendly, held across the log write), and only
+/// take the reader-writer lock's write side for the short in-memory apply, so searches keep running while a
+/// batch is serialised and written. Anything that only reads state under the gate (snapshotting, sizing)
+/// needs no lock: nothing else mutates it.
+/// </para>
+/// </summary>
+internal sealed class EmbeddedCollection : IDisposable
+{
+    public const string SpecFileName = "collection.json";
+    public const string SnapshotFileName = "snapshot.bin";
+    public const string LogFileName = "log.bin";
+
+    /// <summary>A write batch or snapshot is cut into frames of about this size.</summary>
+    private const int FrameTargetBytes = 8 << 20;
+
+    /// <summary>Scratch kept between writes; a typical batch (256 points of 1024 dimensions) fits.</summary>
+    private const int RetainedWriterBytes = 4 << 20;
+
+    /// <summary>Slots left empty by deletes are squeezed out once there are this many and they are half the store.</summary>
+    private const int PackMinimumFreeSlots = 4096;
+
+    private const int StateOpen = 0;
+    private const int StateClosed = 1;
+    private const int StateDropped = 2;
+
+    private readonly EmbeddedVectorOptions _options;
+    private readonly ILogger _logger;
+    private readonly int _dimensions;
+    private readonly DistanceMetric _metric;
+
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly Lock _loadLock = new();
+    private volatile bool _loaded;
+    private volatile int _state = StateOpen;
+
+    // The store. Slots below _highWater are live or listed in _freeSlots (every free slot is below it).
+    private VectorStore _store;
+    private StoredPoint?[] _points = [];
+    private int _highWater;
+    private readonly Stack<int> _freeSlots = new();
+    private readonly Dictionary<string, int> _slotById = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _idsByDocument = new(StringComparer.Ordinal);
+
+    // Persistence; touched only under the write gate (or while loading).
+    private SafeFileHandle? _log;
+    private long _logLength;
+    private long _generation;
+    private bool _faulted;
+    private readonly RecordWriter _writer = new();
+    private readonly JsonScratch _jsonScratch = new();
+    private readonly FrameMetadata _frameMetadata = new();
+    private readonly List<PendingPoint> _pendingPayloads = [];
+    private readonly List<StoredPoint> _pendingPoints = [];
+    private readonly List<int> _pendingVectorOffsets = [];
+
+    public EmbeddedCollection(VectorCollectionSpec spec, string directory, EmbeddedVectorOptions options, ILogger logger)
+    {
+        Spec = spec;
+        Directory = directory;
+        _options = options;
+        _logger = logger;
+        _dimensions = spec.Dimensions;
+        _metric = spec.Metric;
+        _store = new VectorStore(spec.Dimensions);
+    }
+
+    public VectorCollectionSpec Spec { get; }
+
+    public string Directory { get; }
+
+    /// <summary>Bytes in the log file, header included (for tests and diagnostics).</summary>
+    internal long LogLength => _logLength;
+
+    // ---- spec file -------------------------------------------------------------------------------------
+
+    public static void WriteSpec(string directory, VectorCollectionSpec spec)
+    {
+        var path = Path.Combine(directory, SpecFileName);
+        using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            using (var json = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true }))
+            {
+                json.WriteStartObject();
+                json.WriteNumber("formatVersion", RecordFile.FormatVersion);
+                json.WriteString("name", spec.Name);
+                json.WriteNumber("dimensions", spec.Dimensions);
+                json.WriteString("metric", spec.Metric.ToString());
+                json.WriteString("fingerprint", spec.Fingerprint.ToString());
+                json.WriteEndObject();
+            }
+
+            file.Flush(flushToDisk: true);
+        }
+    }
+
+    public static VectorCollectionSpec ReadSpec(string directory)
+    {
+        var path = Path.Combine(directory, SpecFileName);
+        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+        var root = document.RootElement;
+        var version = root.GetProperty("formatVersion").GetInt32();
+        if (version != RecordFile.FormatVersion)
+        {
+            throw new InvalidDataException($"'{path}' has format version {version}; this build reads {RecordFile.FormatVersion}.");
+        }
+
+        return new VectorCollectionSpec(
+            root.GetProperty("name").GetString() ?? throw new InvalidDataException($"'{path}' has no name."),
+            root.GetProperty("dimensions").GetInt32(),
+            Enum.Parse<DistanceMetric>(root.GetProperty("metric").GetString() ?? string.Empty),
+            ModelFingerprint.Parse(root.GetProperty("fingerprint").GetString() ?? string.Empty));
+    }
+
+    // ---- reads -----------------------------------------------------------------------------------------
+
+    public long Count(VectorFilter? filter)
+    {
+        var compiled = CompiledFilter.Compile(filter);
+        EnsureLoaded();
+        _lock.EnterReadLock();
+        try
+        {
+            ThrowIfUnavailable();
+            if (compiled is null)
+            {
+                return _slotById.Count;
+            }
+
+            long count = 0;
+            var points = _points;
+            for (var slot = 0; slot < _highWater; slot++)
+            {
+                var point = points[slot];
+                if (point is not null && compiled.Matches(point))
+                {
+                    count++;
+                }
+            }
+
+            return count;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    public IReadOnlyList<VectorSearchHit> Search(VectorQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Vector is null)
+        {
+            throw new InvalidVectorException("The query has no vector.");
+        }
+
+        VectorMath.Validate(query.Vector, _dimensions, "query");
+        ArgumentOutOfRangeException.ThrowIfNegative(query.TopK);
+        var filter = CompiledFilter.Compile(query.Filter);
+        var target = query.Vector;
+        if (_metric == DistanceMetric.Cosine)
+        {
+            // Stored vectors are unit length, so the dot with a unit query is the cosine.
+            target = (float[])target.Clone();
+            VectorMath.NormalizeInPlace(target);
+        }
+
+        EnsureLoaded();
+        cancellationToken.ThrowIfCancellationRequested();
+        _lock.EnterReadLock();
+        try
+        {
+            ThrowIfUnavailable();
+            var k = Math.Min(query.TopK, _slotById.Count);
+            if (k == 0)
+            {
+                return [];
+            }
+
+            var points = _points;
+            var store = _store;
+            var highWater = _highWater;
+            var partitions = _slotById.Count > _options.ParallelSearchThreshold ? Environment.ProcessorCount : 1;
+            var best = new TopKCollector(k, points);
+            if (partitions <= 1)
+            {
+                Scan(0, highWater, target, filter, points, store, best);
+            }
+            else
+            {
+                // The calling thread holds the read lock for the workers: writers wait until all are done.
+                var partial = new TopKCollector[partitions];
+                var size = (highWater + partitions - 1) / partitions;
+                Parallel.For(
+                    0,
+                    partitions,
+                    new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = partitions },
+                    p =>
+                    {
+                        var collector = new TopKCollector(k, points);
+                        var start = Math.Min(p * size, highWater);
+                        Scan(start, Math.Min(start + size, highWater), target, filter, points, store, collector);
+                        partial[p] = collector;
+                    });
+                foreach (var collector in partial)
+                {
+                    best.OfferAll(collector);
+                }
+            }
+
+            var ranked = best.DrainBestFirst();
+            var hits = new VectorSearchHit[ranked.Length];
+            for (var i = 0; i < ranked.Length; i++)
+            {
+                var point = points[ranked[i].Slot]!;
+                hits[i] = new VectorSearchHit(point.Id, ranked[i].Score, point.Payload);
+            }
+
+            return hits;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    public IReadOnlyList<VectorPoint> Retrieve(IReadOnlyList<string> pointIds)
+    {
+        ArgumentNullException.ThrowIfNull(pointIds);
+        EnsureLoaded();
+        _lock.EnterReadLock();
+        try
+        {
+            ThrowIfUnavailable();
+            var result = new List<VectorPoint>(Math.Min(pointIds.Count, _slotById.Count));
+            HashSet<string>? seen = pointIds.Count > 1 ? new(StringComparer.Ordinal) : null;
+            for (var i = 0; i < pointIds.Count; i++)
+            {
+                var id = pointIds[i];
+                if (id is null || !_slotById.TryGetValue(id, out var slot) || (seen is not null && !seen.Add(id)))
+                {
+                    continue;
+                }
+
+                var point = _points[slot]!;
+                result.Add(new VectorPoint(point.Id, _store.Row(slot).ToArray(), point.Payload));
+            }
+
+            return result;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Every id, in ordinal order, so an export can be read in chunks and resumed by id.</summary>
+    public string[] SortedIds()
+    {
+        EnsureLoaded();
+        _lock.EnterReadLock();
+        string[] ids;
+        try
+        {
+            ThrowIfUnavailable();
+            ids = [.. _slotById.Keys];
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+
+        Array.Sort(ids, StringComparer.Ordinal);
+        return ids;
+    }
+
+    // ---- writes ----------------------------------------------------------------------------------------
+
+    public async Task UpsertAsync(IReadOnlyList<VectorPoint> points, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        ThrowIfUnavailable();
+
+        // Everything is checked before anything is written, so a bad point fails the batch cleanly.
+        for (var i = 0; i < points.Count; i++)
+        {
+            var point = points[i] ?? throw new ArgumentException($"Point #{i} is null.", nameof(points));
+            ValidateId(point.Id);
+            if (point.Vector is null)
+            {
+                throw new InvalidVectorException($"Point '{point.Id}' has no vector.");
+            }
+
+            VectorMath.Validate(point.Vector, _dimensions, point.Id);
+            PayloadCodec.Validate(point.Id, point.Payload);
+        }
+
+        EnsureLoaded();
+        if (points.Count == 0)
+        {
+            ThrowIfUnavailable();
+            return;
+        }
+
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            ThrowIfNotWritable();
+            var next = 0;
+            while (next < points.Count)
+            {
+                var end = BuildUpsertFrame(points, next);
+                AppendToLog();
+                ApplyPendingUpserts();
+                next = end;
+            }
+
+            CompactIfLogIsLarge();
+        }
+        finally
+        {
+            _writer.Release(RetainedWriterBytes);
+            _writeGate.Release();
+        }
+    }
+
+    public async Task<long> DeleteAsync(IReadOnlyList<string> pointIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pointIds);
+        ThrowIfUnavailable();
+        EnsureLoaded();
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            ThrowIfNotWritable();
+            var existing = new List<string>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var id in pointIds)
+            {
+                if (id is not null && _slotById.ContainsKey(id) && seen.Add(id))
+                {
+                    existing.Add(id);
+                }
+            }
+
+            return DeleteExisting(existing);
+        }
+        finally
+        {
+            _writer.Release(RetainedWriterBytes);
+            _writeGate.Release();
+        }
+    }
+
+    public async Task<long> DeleteByDocumentAsync(string documentId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        ThrowIfUnavailable();
+        EnsureLoaded();
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            ThrowIfNotWritable();
+            return _idsByDocument.TryGetValue(documentId, out var ids) ? DeleteExisting([.. ids]) : 0;
+        }
+        finally
+        {
+            _writer.Release(RetainedWriterBytes);
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>Caller holds the write gate; every id exists.</summary>
+    private long DeleteExisting(List<string> ids)
+    {
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+
+        var next = 0;
+        long removed = 0;
+        while (next < ids.Count)
+        {
+            _writer.Reset();
+            var frame = RecordFile.BeginFrame(_writer);
+            _writer.WriteByte(RecordFile.OpDelete);
+            var countOffset = _writer.Reserve(sizeof(int));
+            var start = next;
+            do
+            {
+                _writer.WriteString(ids[next++]);
+            }
+            while (next < ids.Count && _writer.Length < FrameTargetBytes);
+
+            BinaryPrimitives.WriteInt32LittleEndian(_writer.WrittenSpan(countOffset, sizeof(int)), next - start);
+            RecordFile.EndFrame(_writer, frame);
+            AppendToLog();
+
+            _lock.EnterWriteLock();
+            try
+            {
+                for (var i = start; i < next; i++)
+                {
+                    removed += ApplyDelete(ids[i]) ? 1 : 0;
+                }
+
+                PackIfSparse();
+            }
+            finally
+            {
+                _lock.ExitWriteLock();
+            }
+        }
+
+        CompactIfLogIsLarge();
+        return removed;
+    }
+
+    /// <summary>Serialises points from <paramref name="start"/> into one log frame; returns where it stopped.</summary>
+    private int BuildUpsertFrame(IReadOnlyList<VectorPoint> points, int start)
+    {
+        _writer.Reset();
+        _pendingPoints.Clear();
+        _pendingPayloads.Clear();
+        _pendingVectorOffsets.Clear();
+        _frameMetadata.Reset();
+        var frame = RecordFile.BeginFrame(_writer);
+        _writer.WriteByte(RecordFile.OpUpsert);
+        var countOffset = _writer.Reserve(sizeof(int));
+        var next = start;
+        do
+        {
+            var point = points[next++];
+            _writer.WriteString(point.Id);
+            _pendingVectorOffsets.Add(_writer.Length);
+            // Memory is filled from these exact bytes, so a replay restores the same bits.
+            var stored = _writer.ReserveFloats(_dimensions);
+            if (_metric == DistanceMetric.Cosine)
+            {
+                NormalizeInto(point.Vector, stored);
+            }
+            else
+            {
+                point.Vector.CopyTo(stored);
+            }
+
+            _pendingPayloads.Add(PayloadCodec.Write(_writer, point.Id, point.Payload, _jsonScratch, _frameMetadata));
+        }
+        while (next < points.Count && _writer.Length < FrameTargetBytes);
+
+        var metadata = _frameMetadata.Parse();
+        foreach (var pending in _pendingPayloads)
+        {
+            _pendingPoints.Add(PayloadCodec.Complete(pending, metadata));
+        }
+
+        BinaryPrimitives.WriteInt32LittleEndian(_writer.WrittenSpan(countOffset, sizeof(int)), next - start);
+        RecordFile.EndFrame(_writer, frame);
+        return next;
+    }
+
+    private void ApplyPendingUpserts()
+    {
+        var written = _writer.Written;
+        _lock.EnterWriteLock();
+        try
+        {
+            for (var i = 0; i < _pendingPoints.Count; i++)
+            {
+                var vector = MemoryMarshal.Cast<byte, float>(written.Slice(_pendingVectorOffsets[i], _dimensions * sizeof(float)));
+                ApplyUpsert(_pendingPoints[i], vector);
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+
+        _pendingPoints.Clear();
+    }
+
+    private void AppendToLog()
+    {
+        var log = _log ?? throw new ObjectDisposedException(nameof(EmbeddedVectorBackend));
+        var data = _writer.Written;
+        try
+        {
+            RandomAccess.Write(log, data, _logLength);
+            if (_options.FlushToDisk)
+            {
+                RandomAccess.FlushToDisk(log);
+            }
+        }
+        catch
+        {
+            // A partial frame would hide every later one from the replay; cut it off, or stop writing.
+            try
+            {
+                RandomAccess.SetLength(log, _logLength);
+            }
+            catch (Exception e)
+            {
+                _faulted = true;
+                _logger.LogError(e, "Could not roll back a failed log write in {Directory}; the collection is read-only until restart.", Directory);
+            }
+
+            throw;
+        }
+
+        _logLength += data.Length;
+    }
+
+    // ---- the in-memory store (callers hold the write lock, or are loading) ------------------------------
+
+    private void ApplyUpsert(StoredPoint point, ReadOnlySpan<float> vector)
+    {
+        if (_slotById.TryGetValue(point.Id, out var slot))
+        {
+            var previous = _points[slot]!;
+            if (!string.Equals(previous.Payload.DocumentId, point.Payload.DocumentId, StringComparison.Ordinal))
+            {
+                RemoveFromDocument(previous);
+                AddToDocument(point);
+            }
+        }
+        else
+        {
+            if (_freeSlots.Count > 0)
+            {
+                slot = _freeSlots.Pop();
+            }
+            else
+            {
+                if (_highWater == _points.Length)
+                {
+                    Grow(_highWater + 1);
+                }
+
+                slot = _highWater++;
+            }
+
+            _slotById.Add(point.Id, slot);
+            AddToDocument(point);
+        }
+
+        vector.CopyTo(_store.Row(slot));
+        _points[slot] = point;
+    }
+
+    private bool ApplyDelete(string id)
+    {
+        if (!_slotById.Remove(id, out var slot))
+        {
+            return false;
+        }
+
+        RemoveFromDocument(_points[slot]!);
+        _points[slot] = null;
+        if (slot == _highWater - 1)
+        {
+            _highWater--;
+        }
+        else
+        {
+            _freeSlots.Push(slot);
+        }
+
+        return true;
+    }
+
+    private void AddToDocument(StoredPoint point)
+    {
+        if (!_idsByDocument.TryGetValue(point.Payload.DocumentId, out var ids))
+        {
+            ids = new HashSet<string>(StringComparer.Ordinal);
+            _idsByDocument.Add(point.Payload.DocumentId, ids);
+        }
+
+        ids.Add(point.Id);
+    }
+
+    private void RemoveFromDocument(StoredPoint point)
+    {
+        if (_idsByDocument.TryGetValue(point.Payload.DocumentId, out var ids) && ids.Remove(point.Id) && ids.Count == 0)
+        {
+            _idsByDocument.Remove(point.Payload.DocumentId);
+        }
+    }
+
+    /// <summary>Room for at least <paramref name="required"/> slots. Caller holds the write lock (or is loading).</summary>
+    private void Grow(int required)
+    {
+        if (required > Array.MaxLength)
+        {
+            throw new InvalidOperationException($"Collection '{Spec.Name}' cannot hold more than {Array.MaxLength} points.");
+        }
+
+        _store.EnsureCapacity(required);
+        if (_store.Capacity > _points.Length)
+        {
+            Array.Resize(ref _points, _store.Capacity);
+        }
+    }
+
+    /// <summary>After heavy deletes, moves live points down over the holes so scans stop walking empty slots.</summary>
+    private void PackIfSparse()
+    {
+        if (_freeSlots.Count < PackMinimumFreeSlots || _freeSlots.Count * 2 < _highWater)
+        {
+            return;
+        }
+
+        var target = 0;
+        for (var source = 0; source < _highWater; source++)
+        {
+            var point = _points[source];
+            if (point is null)
+            {
+                continue;
+            }
+
+            if (source != target)
+            {
+                _store.Row(source).CopyTo(_store.Row(target));
+                _points[target] = point;
+                _slotById[point.Id] = target;
+            }
+
+            target++;
+        }
+
+        Array.Clear(_points, target, _highWater - target);
+        _highWater = target;
+        _freeSlots.Clear();
+    }
+
+    private void ClearStore()
+    {
+        _store.Dispose();
+        _store = new VectorStore(_dimensions);
+        _points = [];
+        _highWater = 0;
+        _freeSlots.Clear();
+        _slotById.Clear();
+        _idsByDocument.Clear();
+    }
+
+    private void Scan(
+        int start,
+        int end,
+        float[] target,
+        CompiledFilter? filter,
+        StoredPoint?[] points,
+        VectorStore store,
+        TopKCollector collector)
+    {
+        var query = new ReadOnlySpan<float>(target);
+        if (_metric == DistanceMetric.Euclidean)
+        {
+            for (var slot = start; slot < end; slot++)
+            {
+                var point = points[slot];
+                if (point is null || (filter is not null && !filter.Matches(point)))
+                {
+                    continue;
+                }
+
+                collector.Offer(-TensorPrimitives.Distance(query, store.Row(slot)), slot);
+            }
+        }
+        else
+        {
+            for (var slot = start; slot < end; slot++)
+            {
+                var point = points[slot];
+                if (point is null || (filter is not null && !filter.Matches(point)))
+                {
+                    continue;
+                }
+
+                collector.Offer(TensorPrimitives.Dot(query, store.Row(slot)), slot);
+            }
+        }
+    }
+
+    // ---- persistence -----------------------------------------------------------------------------------
+
+    private void EnsureLoaded()
+    {
+        if (_loaded)
+        {
+            return;
+        }
+
+        lock (_loadLock)
+        {
+            if (_loaded)
+            {
+                return;
+            }
+
+            ThrowIfUnavailable();
+            try
+            {
+                Load();
+            }
+            catch
+            {
+                ClearStore();
+                _log?.Dispose();
+                _log = null;
+                throw;
+            }
+
+            _loaded = true;
+        }
+    }
+
+    private void Load()
+    {
+        var started = Environment.TickCount64;
+        var buffer = new byte[1 << 20];
+        long generation = 0;
+        var snapshotPath = Path.Combine(Directory, SnapshotFileName);
+        if (File.Exists(snapshotPath))
+        {
+            generation = LoadSnapshot(snapshotPath, ref buffer);
+        }
+
+        var leftover = snapshotPath + ".tmp";
+        if (File.Exists(leftover))
+        {
+            // A compaction that did not finish; the snapshot and log before it are still whole.
+            File.Delete(leftover);
+        }
+
+        var logPath = Path.Combine(Directory, LogFileName);
+        _log = File.OpenHandle(logPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        var length = RandomAccess.GetLength(_log);
+        var replayed = 0;
+        if (length < RecordFile.HeaderSize)
+        {
+            // New, or a crash while the log was being reset.
+            ResetLog(generation);
+        }
+        else
+        {
+            Span<byte> header = stackalloc byte[RecordFile.HeaderSize];
+            RecordFile.ReadExactly(_log, header, 0);
+            var (logGeneration, _) = RecordFile.ReadHeader(header, RecordFile.LogMagic, _dimensions, logPath);
+            if (logGeneration != generation)
+            {
+                // The crash came after a snapshot replaced the file but before the log was reset: the snapshot holds it all.
+                _logger.LogInformation("Discarding log of generation {LogGeneration} in {Directory}: the snapshot (generation {Generation}) already contains it.", logGeneration, Directory, generation);
+                ResetLog(generation);
+            }
+            else
+            {
+                long offset = RecordFile.HeaderSize;
+                while (true)
+                {
+                    var bodyLength = RecordFile.TryReadFrame(_log, offset, length, ref buffer);
+                    if (bodyLength < 0)
+                    {
+                        break;
+                    }
+
+                    ApplyFrame(buffer.AsSpan(0, bodyLength), LogFileName);
+                    offset += RecordFile.FrameHeaderSize + bodyLength;
+                    replayed++;
+                }
+
+                if (offset < length)
+                {
+                    _logger.LogWarning("Ignoring {Bytes} bytes of torn log tail in {Directory} (a write interrupted by a crash); {Frames} whole frames replayed.", length - offset, Directory, replayed);
+                    RandomAccess.SetLength(_log, offset);
+                    RandomAccess.FlushToDisk(_log);
+                }
+
+                _logLength = offset;
+                _generation = generation;
+            }
+        }
+
+        PackIfSparse();
+        _logger.LogInformation("Loaded collection '{Collection}': {Points} points, {Frames} log frames replayed, in {Milliseconds} ms.", Spec.Name, _slotById.Count, replayed, Environment.TickCount64 - started);
+    }
+
+    private long LoadSnapshot(string path, ref byte[] buffer)
+    {
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        var length = RandomAccess.GetLength(file);
+        Span<byte> header = stackalloc byte[RecordFile.HeaderSize];
+        if (length < RecordFile.HeaderSize || !RecordFile.ReadExactly(file, header, 0))
+        {
+            throw new InvalidDataException($"Snapshot '{path}' is too short to be one.");
+        }
+
+        var (generation, pointCount) = RecordFile.ReadHeader(header, RecordFile.SnapshotMagic, _dimensions, path);
+        if (pointCount > 0)
+        {
+            Grow(checked((int)pointCount));
+        }
+
+        long offset = RecordFile.HeaderSize;
+        while (true)
+        {
+            var bodyLength = RecordFile.TryReadFrame(file, offset, length, ref buffer);
+            if (bodyLength < 0)
+            {
+                // Snapshots are renamed into place only once complete and fsynced, so this is damage, not a crash.
+                throw new InvalidDataException($"Snapshot '{path}' is damaged at byte {offset}.");
+            }
+
+            offset += RecordFile.FrameHeaderSize + bodyLength;
+            if (ApplyFrame(buffer.AsSpan(0, bodyLength), SnapshotFileName) is { } endCount)
+            {
+                if (endCount != _slotById.Count || endCount != pointCount || offset != length)
+                {
+                    throw new InvalidDataException($"Snapshot '{path}' does not add up: {_slotById.Count} points read, {endCount} recorded.");
+                }
+
+                return generation;
+            }
+        }
+    }
+
+    /// <summary>Applies one frame; returns the recorded point count when it is the end-of-snapshot frame.</summary>
+    private long? ApplyFrame(ReadOnlySpan<byte> body, string source)
+    {
+        var reader = new RecordReader(body);
+        long? endCount = null;
+        var op = reader.ReadByte();
+        switch (op)
+        {
+            case RecordFile.OpUpsert:
+            {
+                // Decoded first, applied once the frame's metadata is parsed in one go.
+                var count = reader.ReadInt32();
+                var pending = new List<(PendingPoint Payload, int VectorOffset)>(Math.Min(count, 1 << 16));
+                _frameMetadata.Reset();
+                for (var i = 0; i < count; i++)
+                {
+                    var id = reader.ReadString();
+                    var vectorOffset = reader.Position;
+                    _ = reader.ReadFloats(_dimensions);
+                    pending.Add((PayloadCodec.Read(ref reader, id, _frameMetadata), vectorOffset));
+                }
+
+                var metadata = _frameMetadata.Parse();
+                foreach (var (payload, vectorOffset) in pending)
+                {
+                    var vector = MemoryMarshal.Cast<byte, float>(body.Slice(vectorOffset, _dimensions * sizeof(float)));
+                    ApplyUpsert(PayloadCodec.Complete(payload, metadata), vector);
+                }
+
+                break;
+            }
+
+            case RecordFile.OpDelete:
+                for (var count = reader.ReadInt32(); count > 0; count--)
+                {
+                    ApplyDelete(reader.ReadString());
+                }
+
+                break;
+            case RecordFile.OpEnd:
+                endCount = reader.ReadInt64();
+                break;
+            default:
+                throw new InvalidDataException($"Unknown record type {op} in {source} of collection '{Spec.Name}'.");
+        }
+
+        if (!reader.AtEnd)
+        {
+            throw new InvalidDataException($"A record in {source} of collection '{Spec.Name}' has trailing bytes.");
+        }
+
+        return endCount;
+    }
+
+    private void CompactIfLogIsLarge()
+    {
+        if (_logLength - RecordFile.HeaderSize <= _options.CompactAfterLogBytes)
+        {
+            return;
+        }
+
+        try
+        {
+            WriteSnapshot();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The log still holds everything; the next write tries again.
+            _logger.LogWarning(e, "Compaction of {Directory} failed; the log keeps growing until it succeeds.", Directory);
+        }
+    }
+
+    /// <summary>
+    /// Writes the whole collection to a new snapshot (temp file, fsync, atomic rename) and then empties the
+    /// log. The new generation number tells a later open that a log left behind by a crash in between is
+    /// already contained in the snapshot. Caller holds the write gate.
+    /// </summary>
+    private void WriteSnapshot()
+    {
+        var started = Environment.TickCount64;
+        var path = Path.Combine(Directory, SnapshotFileName);
+        var temp = path + ".tmp";
+        var generation = _generation + 1;
+        var count = _slotById.Count;
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 20))
+        {
+            Span<byte> header = stackalloc byte[RecordFile.HeaderSize];
+            RecordFile.WriteHeader(header, RecordFile.SnapshotMagic, _dimensions, generation, count);
+            file.Write(header);
+
+            var slot = 0;
+            while (slot < _highWater)
+            {
+                _writer.Reset();
+                var frame = RecordFile.BeginFrame(_writer);
+                _writer.WriteByte(RecordFile.OpUpsert);
+                var countOffset = _writer.Reserve(sizeof(int));
+                var inFrame = 0;
+                for (; slot < _highWater && _writer.Length < FrameTargetBytes; slot++)
+                {
+                    var point = _points[slot];
+                    if (point is null)
+                    {
+                        continue;
+                    }
+
+                    _writer.WriteString(point.Id);
+                    _writer.WriteFloats(_store.Row(slot));
+                    PayloadCodec.WriteStored(_writer, point, _jsonScratch);
+                    inFrame++;
+                }
+
+                if (inFrame > 0)
+                {
+                    BinaryPrimitives.WriteInt32LittleEndian(_writer.WrittenSpan(countOffset, sizeof(int)), inFrame);
+                    RecordFile.EndFrame(_writer, frame);
+                    file.Write(_writer.Written);
+                }
+            }
+
+            _writer.Reset();
+            var end = RecordFile.BeginFrame(_writer);
+            _writer.WriteByte(RecordFile.OpEnd);
+            _writer.WriteInt64(count);
+            RecordFile.EndFrame(_writer, end);
+            file.Write(_writer.Written);
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path, overwrite: true);
+        Durability.FlushDirectory(Directory);
+        try
+        {
+            ResetLog(generation);
+        }
+        catch (Exception e)
+        {
+            // The old log now names a superseded generation: appending to it would lose writes at the next open.
+            _faulted = true;
+            _logger.LogError(e, "Could not reset the log of {Directory} after a snapshot; the collection is read-only until restart.", Directory);
+            throw;
+        }
+
+        _logger.LogInformation("Snapshotted collection '{Collection}' ({Points} points, generation {Generation}) in {Milliseconds} ms.", Spec.Name, count, generation, Environment.TickCount64 - started);
+    }
+
+    private void ResetLog(long generation)
+    {
+        var log = _log!;
+        // Emptied first: a crash before the new header lands leaves an empty log, which reads as "nothing to replay".
+        RandomAccess.SetLength(log, 0);
+        Span<byte> header = stackalloc byte[RecordFile.HeaderSize];
+        RecordFile.WriteHeader(header, RecordFile.LogMagic, _dimensions, generation, 0);
+        RandomAccess.Write(log, header, 0);
+        RandomAccess.FlushToDisk(log);
+        _generation = generation;
+        _logLength = RecordFile.HeaderSize;
+    }
+
+    // ---- lifetime --------------------------------------------------------------------------------------
+
+    /// <summary>Snapshots pending log records and releases the files; later calls see a disposed backend.</summary>
+    public async Task CloseAsync()
+    {
+        await _writeGate.WaitAsync();
+        try
+        {
+            if (_state != StateOpen)
+            {
+                return;
+            }
+
+            if (_loaded && _log is not null && !_faulted && _logLength > RecordFile.HeaderSize)
+            {
+                try
+                {
+                    WriteSnapshot();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    _logger.LogWarning(e, "Final snapshot of {Directory} failed; the log will be replayed at the next open.", Directory);
+                }
+            }
+
+            SetState(StateClosed);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>Marks the collection deleted (later calls report it missing) and releases its files.</summary>
+    public async Task DropAsync()
+    {
+        await _writeGate.WaitAsync();
+        try
+        {
+            SetState(StateDropped);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>Releases the files without a final snapshot, as a crash would leave them.</summary>
+    internal void Abandon() => SetState(StateClosed);
+
+    public void Dispose()
+    {
+        SetState(StateClosed);
+        _jsonScratch.Dispose();
+    }
+
+    private void SetState(int state)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_state == StateOpen)
+            {
+                _state = state;
+            }
+
+            // Every later reader sees the state change before it could touch the store, so freeing is safe.
+            ClearStore();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+
+        lock (_loadLock)
+        {
+            _log?.Dispose();
+            _log = null;
+        }
+    }
+
+    private void ThrowIfUnavailable()
+    {
+        switch (_state)
+        {
+            case StateDropped:
+                throw new VectorCollectionNotFoundException(Spec.Name);
+            case StateClosed:
+                throw new ObjectDisposedException(nameof(EmbeddedVectorBackend));
+        }
+    }
+
+    private void ThrowIfNotWritable()
+    {
+        ThrowIfUnavailable();
+        if (_faulted)
+        {
+            throw new IOException($"Collection '{Spec.Name}' stopped accepting writes after a storage error; restart to recover from its files.");
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="source"/> scaled to unit length, in one pass over each. A zero vector stays
+    /// zero; one whose norm overflows float is brought into range first instead of being left unscaled.
+    /// </summary>
+    private static void NormalizeInto(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        var norm = TensorPrimitives.Norm(source);
+        if (norm > 0f && float.IsFinite(norm))
+        {
+            TensorPrimitives.Divide(source, norm, destination);
+            return;
+        }
+
+        source.CopyTo(destination);
+        if (norm > 0f)
+        {
+            TensorPrimitives.Divide(destination, TensorPrimitives.MaxMagnitude(destination), destination);
+            TensorPrimitives.Divide(destination, TensorPrimitives.Norm(destination), destination);
+        }
+    }
+
+    private static void ValidateId(string id)
+    {
+        if (string.IsNullOrEmpty(id))
+        {
+            throw new ArgumentException("A point id must not be empty.");
+        }
+
+        if (!ReferenceEquals(PayloadCodec.Canonical(id), id))
+        {
+            throw new ArgumentException($"Point id '{id}' is not valid UTF-16 (a lone surrogate).");
+        }
+    }
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Logging;
+using RagPlatform.Plugins.EmbeddedVectors;
+using RagPlatform.Sdk;
+
+[assembly: RagPlugin(typeof(EmbeddedVectorBackendPlugin))]
+
+namespace RagPlatform.Plugins.EmbeddedVectors;
+
+/// <summary>Entry point of the "embedded" vector backend: exact search, files in the plugin's data directory.</summary>
+public sealed class EmbeddedVectorBackendPlugin : IVectorBackendPlugin
+{
+    public string Name => "embedded";
+
+    public IVectorBackend Create(PluginContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var options = context.BindOptions<EmbeddedVectorOptions>(o => o.Validate());
+        options.Path = string.IsNullOrWhiteSpace(options.Path)
+            ? context.DataDirectory
+            : System.IO.Path.GetFullPath(options.Path, System.IO.Path.GetFullPath(context.DataDirectory));
+        return new EmbeddedVectorBackend(options, context.LoggerFactory.CreateLogger<EmbeddedVectorBackend>());
+    }
+}

@@ -1,0 +1,48 @@
+namespace RagPlatform.Plugins.EmbeddedVectors;
+
+/// <summary>Settings of the embedded backend (configuration section of the "embedded" vector store).</summary>
+public sealed class EmbeddedVectorOptions
+{
+    /// <summary>Default for <see cref="CompactAfterLogBytes"/>: 256 MiB.</summary>
+    public const long DefaultCompactAfterLogBytes = 256L * 1024 * 1024;
+
+    /// <summary>Default for <see cref="ParallelSearchThreshold"/>.</summary>
+    public const int DefaultParallelSearchThreshold = 16_384;
+
+    /// <summary>
+    /// Root folder of the collections. Empty means the plugin's data directory; a relative path is resolved
+    /// against it.
+    /// </summary>
+    public string? Path { get; set; }
+
+    /// <summary>
+    /// False: each write batch is handed to the OS before the call returns (survives a process crash).
+    /// True: it is also fsynced (survives a power loss), at the cost of one disk flush per batch.
+    /// </summary>
+    public bool FlushToDisk { get; set; }
+
+    /// <summary>A collection is snapshotted and its log truncated once the log grows past this many bytes.</summary>
+    public long CompactAfterLogBytes { get; set; } = DefaultCompactAfterLogBytes;
+
+    /// <summary>Collections with more points than this are searched in parallel, one partition per processor.</summary>
+    public int ParallelSearchThreshold { get; set; } = DefaultParallelSearchThreshold;
+
+    /// <summary>Problems with the settings, one sentence each; empty when they are usable.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (CompactAfterLogBytes < 4096)
+        {
+            yield return $"{nameof(CompactAfterLogBytes)} must be at least 4096 (was {CompactAfterLogBytes}).";
+        }
+
+        if (ParallelSearchThreshold < 0)
+        {
+            yield return $"{nameof(ParallelSearchThreshold)} must not be negative (was {ParallelSearchThreshold}).";
+        }
+
+        if (Path is not null && Path.AsSpan().IndexOfAny(System.IO.Path.GetInvalidPathChars()) >= 0)
+        {
+            yield return $"{nameof(Path)} contains characters that are not valid in a path.";
+        }
+    }
+}

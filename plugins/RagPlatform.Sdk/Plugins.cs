@@ -11,7 +11,7 @@ namespace RagPlatform.Sdk;
 public sealed class RagPluginAttribute(Type entryPoint) : Attribute
 {
     /// <summary>A public type with a parameterless constructor implementing
-    /// <see cref="IEmbeddingProviderPlugin"/> or <see cref="IVectorBackendPlugin"/>.</summary>
+    /// <see cref="IEmbeddingProviderPlugin"/>, <see cref="IVectorBackendPlugin"/> or <see cref="IRerankerPlugin"/>.</summary>
     public Type EntryPoint { get; } = entryPoint;
 }
 

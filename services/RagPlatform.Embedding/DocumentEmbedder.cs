@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using RagPlatform.Contracts.Messages;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Errors;
+using RagPlatform.Core.Lexical;
 using RagPlatform.Core.Storage;
 using RagPlatform.Core.Text;
 using RagPlatform.Sdk;
@@ -20,6 +21,7 @@ public sealed class DocumentEmbedder(
     CollectionService collections,
     IMetadataStore store,
     DocumentLocks locks,
+    ILexicalIndex lexical,
     ILogger<DocumentEmbedder> logger,
     IMeterFactory meterFactory)
 {
@@ -106,15 +108,20 @@ public sealed class DocumentEmbedder(
                 ChunksDeleted: plan.Vanished.Count));
         }
 
-        // New points go in before old ones go out, so a document is never briefly missing from search.
+        // New points go in before old ones go out, so a document is never briefly missing from search. The
+        // lexical index follows the vectors write for write (same ids, same payloads), so both sides of a
+        // hybrid search see the same chunks; a redelivered message repeats idempotent writes on both.
         for (var i = 0; i < points.Count; i += WriteBatchSize)
         {
-            await collection.Backend.UpsertAsync(message.Collection, points.GetRange(i, Math.Min(WriteBatchSize, points.Count - i)), cancellationToken);
+            var batch = points.GetRange(i, Math.Min(WriteBatchSize, points.Count - i));
+            await collection.Backend.UpsertAsync(message.Collection, batch, cancellationToken);
+            await lexical.UpsertAsync(message.Collection, batch.Select(p => new LexicalChunk(p.Id, p.Payload)).ToList(), cancellationToken);
         }
 
         if (vanished.Count > 0)
         {
             await collection.Backend.DeleteAsync(message.Collection, vanished, cancellationToken);
+            await lexical.DeleteAsync(message.Collection, vanished, cancellationToken);
         }
 
         await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);

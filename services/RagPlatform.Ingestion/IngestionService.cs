@@ -8,6 +8,7 @@ using RagPlatform.Contracts.Messages;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
+using RagPlatform.Core.Lexical;
 using RagPlatform.Core.Storage;
 using RagPlatform.Core.Text;
 
@@ -22,6 +23,7 @@ public sealed class IngestionService(
     CollectionService collections,
     IMetadataStore store,
     DocumentLocks locks,
+    ILexicalIndex lexical,
     IPublishEndpoint publisher,
     IOptions<RagPlatformOptions> options,
     ILogger<IngestionService> logger,
@@ -76,6 +78,7 @@ public sealed class IngestionService(
 
             // Points first: if the store update then fails, a retried delete still finds the document.
             await collection.Backend.DeleteByDocumentAsync(collectionName, documentId, cancellationToken);
+            await lexical.DeleteByDocumentAsync(collectionName, documentId, cancellationToken);
             await store.DeleteDocumentAsync(collectionName, documentId, cancellationToken);
         }
     }

@@ -9,6 +9,8 @@ using RagPlatform.Core.Caching;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
+using RagPlatform.Core.Lexical;
+using RagPlatform.Core.Plugins;
 using RagPlatform.Core.Text;
 using RagPlatform.Core.Validation;
 using RagPlatform.Sdk;
@@ -16,17 +18,27 @@ using RagPlatform.Sdk;
 namespace RagPlatform.Query;
 
 /// <summary>
-/// Answers a search: embeds the query (cached per model fingerprint), searches the collection's backend
-/// with the filter, and caches the result under the collection's version so any change invalidates it.
+/// Answers a search in one of three modes: <c>dense</c> embeds the query (cached per model fingerprint) and
+/// searches the collection's vector backend; <c>lexical</c> ranks chunks by BM25 over Korean-aware terms;
+/// <c>hybrid</c> (the default) takes candidates from both and fuses them, then lets the configured
+/// reranker, if any, reorder them. Filters apply on both sides. Results are cached under the collection's
+/// version, so any change invalidates them.
 /// </summary>
 public sealed class SearchService(
     CollectionService collections,
+    ILexicalIndex lexical,
+    PluginHost plugins,
     IRagCache cache,
     IOptions<RagPlatformOptions> options,
     IMeterFactory meterFactory)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly QueryOptions _options = options.Value.Query;
+
+    // Part of the result-cache key: a shared cache must not hand one configuration's ranking to another.
+    private readonly string _strategy = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{options.Value.Query.Fusion};k={options.Value.Query.RrfK};depth={options.Value.Query.CandidateDepth};" +
+        $"w={options.Value.Query.DenseWeight}/{options.Value.Query.LexicalWeight};rerank={options.Value.Query.Reranker}");
     private readonly Histogram<double> _duration = meterFactory.Create("RagPlatform.Query")
         .CreateHistogram<double>("ragplatform.search.duration", unit: "s", description: "Search latency, by mode and cache outcome.");
     private readonly Counter<long> _cacheLookups = meterFactory.Create("RagPlatform.Query")
@@ -46,7 +58,7 @@ public sealed class SearchService(
 
         var resultKey = "search:" + ContentHashing.Hex(
             collectionName, "\u001F", collection.Record.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
-            fingerprint.ToString(), "\u001F", mode, "\u001F", topK.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
+            fingerprint.ToString(), "\u001F", mode, "\u001F", _strategy, "\u001F", topK.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
             query, "\u001F", string.Join('\u001E', filter.Tags), "\u001F",
             string.Join('\u001E', filter.Metadata.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => m.Key + "=" + m.Value.GetRawText())));
         if (_options.ResultCacheSeconds > 0 && await cache.GetAsync(resultKey, cancellationToken) is { } hit)
@@ -57,16 +69,106 @@ public sealed class SearchService(
         }
 
         Record("result", false);
-        var vector = await EmbedQueryAsync(collection.Provider, query, cancellationToken);
-        var hits = await collection.Backend.SearchAsync(collectionName, new VectorQuery(vector, topK, filter.IsEmpty ? null : filter), cancellationToken);
-        var results = hits.Select(h => new SearchResult(
+        // A reranker gets the same candidate depth in every mode, so it has something to reorder.
+        var depth = string.IsNullOrWhiteSpace(_options.Reranker) ? topK : Math.Max(topK, _options.CandidateDepth);
+        var results = mode switch
+        {
+            SearchModes.Dense => await DenseAsync(collection, query, depth, filter, cancellationToken),
+            SearchModes.Lexical => await lexical.SearchAsync(collectionName, query, depth, filter, cancellationToken),
+            _ => await HybridAsync(collection, query, topK, filter, cancellationToken),
+        };
+        results = await RerankAsync(query, results, cancellationToken);
+        var output = results.Take(topK).Select(h => new SearchResult(
             h.Payload.DocumentId, h.Id, h.Payload.Title, h.Payload.Text, h.Score, h.Payload.Tags, h.Payload.Metadata)).ToList();
         if (_options.ResultCacheSeconds > 0)
         {
-            await cache.SetAsync(resultKey, JsonSerializer.SerializeToUtf8Bytes(results, Json), TimeSpan.FromSeconds(_options.ResultCacheSeconds), cancellationToken);
+            await cache.SetAsync(resultKey, JsonSerializer.SerializeToUtf8Bytes(output, Json), TimeSpan.FromSeconds(_options.ResultCacheSeconds), cancellationToken);
         }
 
-        return Finish(results, false, mode, started);
+        return Finish(output, false, mode, started);
+    }
+
+    private async Task<IReadOnlyList<VectorSearchHit>> DenseAsync(
+        ResolvedCollection collection, string query, int topK, VectorFilter filter, CancellationToken cancellationToken)
+    {
+        var vector = await EmbedQueryAsync(collection.Provider, query, cancellationToken);
+        return await collection.Backend.SearchAsync(collection.Name, new VectorQuery(vector, topK, filter.IsEmpty ? null : filter), cancellationToken);
+    }
+
+    /// <summary>
+    /// Both sides' top candidates, fused. Reciprocal-rank fusion needs no agreement between the scales of a
+    /// cosine and a BM25 score; the weighted alternative min-max normalises each list first. A chunk absent
+    /// from one list simply gets nothing from it. Ties go to the chunk id, so the order is stable.
+    /// </summary>
+    private async Task<IReadOnlyList<VectorSearchHit>> HybridAsync(
+        ResolvedCollection collection, string query, int topK, VectorFilter filter, CancellationToken cancellationToken)
+    {
+        var depth = Math.Max(topK, _options.CandidateDepth);
+        // The two sides are independent CPU work (the embedded ones complete synchronously): run the lexical
+        // one on another thread so one query's latency is the slower side, not the sum.
+        var lexicalTask = Task.Run(() => lexical.SearchAsync(collection.Name, query, depth, filter, cancellationToken), cancellationToken);
+        var denseHits = await DenseAsync(collection, query, depth, filter, cancellationToken);
+        var lexicalHits = await lexicalTask;
+
+        var fused = new Dictionary<string, (double Score, VectorSearchHit Hit)>(StringComparer.Ordinal);
+        var weighted = string.Equals(_options.Fusion, "weighted", StringComparison.OrdinalIgnoreCase);
+        void Add(IReadOnlyList<VectorSearchHit> hits, double weight)
+        {
+            if (hits.Count == 0 || weight == 0)
+            {
+                return;
+            }
+
+            var max = hits[0].Score;
+            var min = hits[^1].Score;
+            for (var rank = 0; rank < hits.Count; rank++)
+            {
+                var hit = hits[rank];
+                var contribution = weighted
+                    ? weight * (max > min ? (hit.Score - min) / (double)(max - min) : 1.0)
+                    : weight / (_options.RrfK + rank + 1);
+                fused[hit.Id] = fused.TryGetValue(hit.Id, out var held) ? (held.Score + contribution, held.Hit) : (contribution, hit);
+            }
+        }
+
+        Add(denseHits, _options.DenseWeight);
+        Add(lexicalHits, _options.LexicalWeight);
+        return fused.Values
+            .OrderByDescending(f => f.Score)
+            .ThenBy(f => f.Hit.Id, StringComparer.Ordinal)
+            .Select(f => f.Hit with { Score = (float)f.Score })
+            .ToList();
+    }
+
+    /// <summary>With a reranker configured, its scores order the candidates (and become their scores).</summary>
+    private async Task<IReadOnlyList<VectorSearchHit>> RerankAsync(string query, IReadOnlyList<VectorSearchHit> hits, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(_options.Reranker) || hits.Count == 0)
+        {
+            return hits;
+        }
+
+        IReadOnlyList<float> scores;
+        try
+        {
+            var reranker = plugins.GetReranker(_options.Reranker);
+            scores = await reranker.ScoreAsync(
+                query, hits.Select(h => new RerankCandidate(h.Id, h.Payload.Title, h.Payload.Text)).ToList(), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new UpstreamPluginException($"Reranker '{_options.Reranker}' failed: {ex.Message}", ex);
+        }
+
+        if (scores.Count != hits.Count)
+        {
+            throw new UpstreamPluginException($"Reranker '{_options.Reranker}' returned {scores.Count} scores for {hits.Count} candidates.");
+        }
+
+        return hits.Select((h, i) => h with { Score = scores[i] })
+            .OrderByDescending(h => h.Score)
+            .ThenBy(h => h.Id, StringComparer.Ordinal)
+            .ToList();
     }
 
     private SearchResponse Finish(List<SearchResult> results, bool cached, string mode, long started)
@@ -136,14 +238,10 @@ public sealed class SearchService(
             errors["topK"] = [$"topK is between 1 and {_options.MaxTopK}."];
         }
 
-        mode = (request.Mode ?? SearchModes.Dense).ToLowerInvariant();
-        if (mode is SearchModes.Lexical or SearchModes.Hybrid)
+        mode = (request.Mode ?? _options.DefaultMode).ToLowerInvariant();
+        if (mode is not (SearchModes.Dense or SearchModes.Lexical or SearchModes.Hybrid))
         {
-            errors["mode"] = [$"mode '{mode}' is not available yet: this build searches dense vectors only (mode 'dense')."];
-        }
-        else if (mode != SearchModes.Dense)
-        {
-            errors["mode"] = ["mode is 'dense' (lexical and hybrid are not available yet)."];
+            errors["mode"] = ["mode is 'hybrid', 'dense' or 'lexical'."];
         }
 
         var tags = PayloadValidation.ValidateTags(request.Tags, "tags", errors);

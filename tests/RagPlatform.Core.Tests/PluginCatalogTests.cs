@@ -20,6 +20,26 @@ public class PluginCatalogTests
 
         Assert.Contains("hashing", catalog.EmbeddingProviders);
         Assert.Contains("faulty", catalog.EmbeddingProviders);
+        Assert.Contains("keyword", catalog.Rerankers);
+    }
+
+    [Fact]
+    public async Task A_reranker_is_created_once_from_its_settings_section()
+    {
+        var catalog = new PluginCatalog(PluginDirectory, [], NullLogger<PluginCatalog>.Instance);
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["RagPlatform:Query:Rerankers:keyword:Word"] = "은행" })
+            .Build();
+        var data = Path.Combine(Path.GetTempPath(), "rag-rerank-" + Guid.NewGuid().ToString("N"));
+        await using var host = new PluginHost(catalog, configuration, Options.Create(new RagPlatformOptions { DataDirectory = data }), NullLoggerFactory.Instance);
+
+        var reranker = host.GetReranker("keyword");
+        var scores = await reranker.ScoreAsync("q", [new RerankCandidate("a", null, "축구 경기"), new RerankCandidate("b", null, "은행 금리")], default);
+
+        Assert.Same(reranker, host.GetReranker("KEYWORD"));
+        Assert.Equal([0f, 1f], scores);
+        Assert.Throws<PluginNotFoundException>(() => host.GetReranker("cross-encoder"));
+        Directory.Delete(data, recursive: true);
     }
 
     [Fact]

@@ -23,9 +23,33 @@ public class PlatformFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing && Directory.Exists(DataDirectory))
+        if (disposing)
         {
-            Directory.Delete(DataDirectory, recursive: true);
+            DeleteDataDirectory();
+        }
+    }
+
+    /// <summary>
+    /// The host's plugins may still be writing their final snapshots while the factory is disposed (the
+    /// container's async disposal is not awaited by every path), which makes a recursive delete meet a file
+    /// created behind it. A few retries let those writes finish; a temp directory left behind fails no test.
+    /// </summary>
+    private void DeleteDataDirectory()
+    {
+        for (var attempt = 1; Directory.Exists(DataDirectory); attempt++)
+        {
+            try
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+            }
+            catch (IOException) when (attempt < 10)
+            {
+                Thread.Sleep(100);
+            }
+            catch (IOException)
+            {
+                return;
+            }
         }
     }
 }

@@ -14,7 +14,8 @@ namespace RagPlatform.Cli.Commands;
 
 /// <summary>
 /// <c>rag eval --beir DIR</c>: ingest a BEIR dataset's corpus (a repeat costs little: unchanged documents are not
-/// embedded again), run its judged queries and report recall, MRR and nDCG over the ranked documents.
+/// embedded again), run its judged queries in each mode asked for and report recall, MRR and nDCG over the
+/// ranked documents (a document ranks where its best chunk does).
 /// </summary>
 public static class EvalCommand
 {
@@ -23,6 +24,11 @@ public static class EvalCommand
 
     /// <summary>The server's default RagPlatform:Query:MaxTopK.</summary>
     private const int ServerMaxTopK = 100;
+
+    private const string AllModes = "all";
+
+    /// <summary>The order modes are measured and shown in: each part alone, then the fusion.</summary>
+    private static readonly string[] EachMode = [SearchModes.Dense, SearchModes.Lexical, SearchModes.Hybrid];
 
     public static Command Create(IReadOnlyList<string> settings)
     {
@@ -37,7 +43,19 @@ public static class EvalCommand
             Description = "Collection to ingest into and search [default: the dataset folder's name]",
             HelpName = "NAME",
         };
-        var mode = SearchCommand.ModeOption();
+        var mode = new Option<string>("--mode")
+        {
+            Description = "Retrieval mode to measure: all (each mode in turn), hybrid, dense or lexical",
+            HelpName = "MODE",
+            DefaultValueFactory = _ => AllModes,
+        };
+        mode.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>()?.ToLowerInvariant() is not (AllModes or SearchModes.Hybrid or SearchModes.Dense or SearchModes.Lexical))
+            {
+                r.AddError("--mode must be all, hybrid, dense or lexical.");
+            }
+        });
         var depth = new Option<int>("--k")
         {
             Description = "Cut-off of MRR and nDCG, and the largest recall cut-off",
@@ -70,7 +88,7 @@ public static class EvalCommand
 
             var options = new EvalOptions(
                 result.GetValue(collection) ?? BeirDataset.CollectionNameFor(folder),
-                result.GetValue(mode)!,
+                result.GetValue(mode)!.ToLowerInvariant(),
                 result.GetValue(depth),
                 client.IsJson(result));
             await using var session = await client.OpenAsync(result, cancellationToken);
@@ -91,26 +109,47 @@ public static class EvalCommand
                 "queries whose relevant documents are among them cannot score.");
         }
 
-        var metrics = new RetrievalMetrics(options.Depth);
         var topK = Math.Min(ServerMaxTopK, Math.Max(MinimumChunkDepth, options.Depth * 5));
-        var searchClock = Stopwatch.StartNew();
-        foreach (var query in dataset.Queries)
+        var modes = options.Mode == AllModes ? EachMode : [options.Mode];
+        var measured = new List<(string Mode, RetrievalMetrics Metrics, double Seconds)>();
+        foreach (var mode in modes)
         {
-            var response = await client.SearchAsync(options.Collection, new SearchRequest(query.Text, topK, options.Mode, null, null), cancellationToken);
-            metrics.Add(response.Results.Select(r => r.DocumentId), query.Relevant);
+            var metrics = new RetrievalMetrics(options.Depth);
+            var searchClock = Stopwatch.StartNew();
+            foreach (var query in dataset.Queries)
+            {
+                var response = await client.SearchAsync(options.Collection, new SearchRequest(query.Text, topK, mode, null, null), cancellationToken);
+                metrics.Add(response.Results.Select(r => r.DocumentId), query.Relevant);
+            }
+
+            measured.Add((mode, metrics, searchClock.Elapsed.TotalSeconds));
         }
 
-        var searchSeconds = searchClock.Elapsed.TotalSeconds;
-        var summary = Summary(metrics, options);
+        // With every mode measured, the top-level keys are hybrid's (the default mode) and "modes" has each.
+        var headline = measured[^1];
+        var summary = Summary(headline.Metrics, headline.Mode, options.Collection);
+        if (measured.Count > 1)
+        {
+            var each = new JsonObject();
+            foreach (var (mode, metrics, _) in measured)
+            {
+                each[mode] = Metrics(metrics);
+            }
+
+            summary["modes"] = each;
+        }
+
         if (!options.Json)
         {
-            WriteTable(metrics);
+            WriteTable(measured.Select(m => (m.Mode, m.Metrics)).ToList());
             var skipped = dataset.UnjudgedQueries > 0 ? $" ({dataset.UnjudgedQueries} without qrels skipped)" : string.Empty;
+            var searches = string.Join(", ", measured.Select(m => string.Create(CultureInfo.InvariantCulture,
+                $"{m.Mode} {m.Seconds:0.00} s ({m.Seconds * 1000 / m.Metrics.Queries:0.0} ms/query)")));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"eval {Path.GetFileName(dataset.Directory)}: collection {options.Collection}, mode {options.Mode}, {metrics.Queries} queries{skipped}; " +
+                $"eval {Path.GetFileName(dataset.Directory)}: collection {options.Collection}, mode {options.Mode}, {headline.Metrics.Queries} queries{skipped}; " +
                 $"corpus {ingest.Documents} documents ({ingest.Succeeded} embedded, {ingest.Unchanged} unchanged, {ingest.Failed} failed, " +
                 $"{ingest.ChunksEmbedded} chunks embedded) in {ingest.Seconds:0.00} s; " +
-                $"search {searchSeconds:0.00} s ({searchSeconds * 1000 / metrics.Queries:0.0} ms/query, top {topK} chunks)"));
+                $"search {searches}, top {topK} chunks"));
         }
 
         // The last line is the machine-readable result, with or without --json.
@@ -118,7 +157,16 @@ public static class EvalCommand
         return ingest.Failed > 0 ? ExitCodes.Failure : ExitCodes.Ok;
     }
 
-    private static JsonObject Summary(RetrievalMetrics metrics, EvalOptions options)
+    private static JsonObject Summary(RetrievalMetrics metrics, string mode, string collection)
+    {
+        var json = Metrics(metrics);
+        json["mode"] = mode;
+        json["queries"] = metrics.Queries;
+        json["collection"] = collection;
+        return json;
+    }
+
+    private static JsonObject Metrics(RetrievalMetrics metrics)
     {
         var json = new JsonObject();
         foreach (var cutoff in metrics.RecallCutoffs)
@@ -128,24 +176,28 @@ public static class EvalCommand
 
         json[$"mrr@{metrics.Depth}"] = Round(metrics.MeanReciprocalRank);
         json[$"ndcg@{metrics.Depth}"] = Round(metrics.Ndcg);
-        json["mode"] = options.Mode;
-        json["queries"] = metrics.Queries;
-        json["collection"] = options.Collection;
         return json;
     }
 
     private static double Round(double value) => Math.Round(value, 4, MidpointRounding.AwayFromZero);
 
-    private static void WriteTable(RetrievalMetrics metrics)
+    /// <summary>One row per metric, one column per mode, so the gain of each part reads across.</summary>
+    private static void WriteTable(IReadOnlyList<(string Mode, RetrievalMetrics Metrics)> measured)
     {
-        var table = new Table().Border(TableBorder.Rounded).AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
-        foreach (var cutoff in metrics.RecallCutoffs)
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("metric");
+        foreach (var (mode, _) in measured)
         {
-            table.AddRow($"recall@{cutoff}", Format(metrics.Recall(cutoff)));
+            table.AddColumn(new TableColumn(mode).RightAligned());
         }
 
-        table.AddRow($"MRR@{metrics.Depth}", Format(metrics.MeanReciprocalRank));
-        table.AddRow($"nDCG@{metrics.Depth}", Format(metrics.Ndcg));
+        var first = measured[0].Metrics;
+        foreach (var cutoff in first.RecallCutoffs)
+        {
+            table.AddRow([$"recall@{cutoff}", .. measured.Select(m => Format(m.Metrics.Recall(cutoff)))]);
+        }
+
+        table.AddRow([$"MRR@{first.Depth}", .. measured.Select(m => Format(m.Metrics.MeanReciprocalRank))]);
+        table.AddRow([$"nDCG@{first.Depth}", .. measured.Select(m => Format(m.Metrics.Ndcg))]);
         AnsiConsole.Write(table);
     }
 

@@ -68,11 +68,11 @@ public static class SearchCommand
         return command;
     }
 
-    public static Option<string> ModeOption() => new("--mode")
+    /// <summary>No default here: a search without --mode gets the server's (RagPlatform:Query:DefaultMode, hybrid).</summary>
+    public static Option<string?> ModeOption() => new("--mode")
     {
-        Description = "Retrieval mode (the server implements dense today)",
+        Description = "Retrieval mode: hybrid, dense or lexical [default: the server's, hybrid]",
         HelpName = "MODE",
-        DefaultValueFactory = _ => SearchModes.Dense,
     };
 
     private static void Write(string collection, SearchResponse response)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
+using RagPlatform.Core.Lexical;
 using RagPlatform.Core.Plugins;
 using RagPlatform.Core.Storage;
 using RagPlatform.Core.Text;
@@ -24,6 +25,7 @@ public sealed record ResolvedCollection(
 public sealed class CollectionService(
     IMetadataStore store,
     PluginHost plugins,
+    ILexicalIndex lexical,
     IOptions<RagPlatformOptions> options,
     ILogger<CollectionService> logger)
 {
@@ -150,8 +152,9 @@ public sealed class CollectionService(
     public async Task DeleteAsync(string name, CancellationToken cancellationToken)
     {
         var record = await GetRequiredAsync(name, cancellationToken);
-        // Vectors first: a retried delete finds the metadata still there and finishes the job.
+        // Vectors and terms first: a retried delete finds the metadata still there and finishes the job.
         await plugins.GetVectorBackend(record.Settings.VectorBackend).DeleteCollectionAsync(name, cancellationToken);
+        await lexical.DeleteCollectionAsync(name, cancellationToken);
         await store.DeleteCollectionAsync(name, cancellationToken);
         logger.LogInformation("Collection {Collection} deleted", name);
     }

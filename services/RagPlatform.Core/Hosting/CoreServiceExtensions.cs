@@ -10,6 +10,7 @@ using RagPlatform.Core.Caching;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
+using RagPlatform.Core.Lexical;
 using RagPlatform.Core.Plugins;
 using RagPlatform.Core.Storage;
 
@@ -18,8 +19,8 @@ namespace RagPlatform.Core.Hosting;
 public static class CoreServiceExtensions
 {
     /// <summary>
-    /// What every RagPlatform service needs: options, the plugin host, the metadata store, the cache,
-    /// collections and problem-details errors. The embedded defaults apply unless configuration says otherwise.
+    /// What every RagPlatform service needs: options, the plugin host, the metadata store, the lexical
+    /// index, the cache, collections and problem-details errors. The embedded defaults apply unless configuration says otherwise.
     /// </summary>
     public static IHostApplicationBuilder AddRagPlatformCore(this IHostApplicationBuilder builder)
     {
@@ -42,6 +43,14 @@ public static class CoreServiceExtensions
             return new SqliteMetadataStore(Path.Combine(options.ResolveDataDirectory(), "metadata.db"));
         });
         services.AddSingleton<IRagCache>(sp => new MemoryRagCache(sp.GetRequiredService<IOptions<CacheOptions>>().Value));
+        services.AddOptions<LexicalOptions>()
+            .Bind(builder.Configuration.GetSection(LexicalOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<ILexicalIndex>(sp => new EmbeddedLexicalIndex(
+            Path.Combine(sp.GetRequiredService<IOptions<RagPlatformOptions>>().Value.ResolveDataDirectory(), "lexical"),
+            sp.GetRequiredService<IOptions<LexicalOptions>>().Value,
+            sp.GetRequiredService<ILogger<EmbeddedLexicalIndex>>()));
         services.AddSingleton<CollectionService>();
         services.AddSingleton<DocumentLocks>();
         services.AddHostedService<MetadataStoreInitializer>();
@@ -71,8 +80,9 @@ public static class CoreServiceExtensions
         {
             await store.InitializeAsync(cancellationToken);
             logger.LogInformation(
-                "Plugins in {Directory}: embedding providers [{Providers}], vector backends [{Backends}]",
-                catalog.Directory, string.Join(", ", catalog.EmbeddingProviders), string.Join(", ", catalog.VectorBackends));
+                "Plugins in {Directory}: embedding providers [{Providers}], vector backends [{Backends}], rerankers [{Rerankers}]",
+                catalog.Directory, string.Join(", ", catalog.EmbeddingProviders), string.Join(", ", catalog.VectorBackends),
+                string.Join(", ", catalog.Rerankers));
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -10,15 +10,17 @@ public sealed record PluginDescriptor(string Name, string Kind, Type EntryPoint,
 /// <summary>
 /// Finds plugins: every sub-folder of the plugin directory holding <c>&lt;folder&gt;.dll</c>, plus any assembly
 /// listed explicitly. Each assembly is loaded into its own <see cref="PluginLoadContext"/> and asked, through
-/// its <see cref="RagPluginAttribute"/>s only, which providers and backends it offers.
+/// its <see cref="RagPluginAttribute"/>s only, which providers, backends and rerankers it offers.
 /// </summary>
 public sealed class PluginCatalog
 {
     public const string EmbeddingProviderKind = "embedding-provider";
     public const string VectorBackendKind = "vector-backend";
+    public const string RerankerKind = "reranker";
 
     private readonly Dictionary<string, PluginDescriptor> _providers = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, PluginDescriptor> _backends = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, PluginDescriptor> _rerankers = new(StringComparer.OrdinalIgnoreCase);
 
     public PluginCatalog(string directory, IEnumerable<string> extraAssemblies, ILogger<PluginCatalog> logger)
     {
@@ -50,6 +52,8 @@ public sealed class PluginCatalog
 
     public IReadOnlyCollection<string> VectorBackends => _backends.Keys;
 
+    public IReadOnlyCollection<string> Rerankers => _rerankers.Keys;
+
     public PluginDescriptor GetEmbeddingProvider(string name) =>
         _providers.TryGetValue(name, out var descriptor)
             ? descriptor
@@ -59,6 +63,11 @@ public sealed class PluginCatalog
         _backends.TryGetValue(name, out var descriptor)
             ? descriptor
             : throw new PluginNotFoundException(VectorBackendKind, name, Directory, _backends.Keys);
+
+    public PluginDescriptor GetReranker(string name) =>
+        _rerankers.TryGetValue(name, out var descriptor)
+            ? descriptor
+            : throw new PluginNotFoundException(RerankerKind, name, Directory, _rerankers.Keys);
 
     public bool HasEmbeddingProvider(string name) => _providers.ContainsKey(name);
 
@@ -101,10 +110,15 @@ public sealed class PluginCatalog
                 var name = Instantiate<IVectorBackendPlugin>(type).Name;
                 Add(_backends, new PluginDescriptor(name, VectorBackendKind, type, assemblyPath));
             }
+            else if (typeof(IRerankerPlugin).IsAssignableFrom(type))
+            {
+                var name = Instantiate<IRerankerPlugin>(type).Name;
+                Add(_rerankers, new PluginDescriptor(name, RerankerKind, type, assemblyPath));
+            }
             else
             {
                 throw new PluginLoadException(
-                    $"{type.FullName} in '{assemblyPath}' implements neither IEmbeddingProviderPlugin nor IVectorBackendPlugin.");
+                    $"{type.FullName} in '{assemblyPath}' implements none of IEmbeddingProviderPlugin, IVectorBackendPlugin, IRerankerPlugin.");
             }
 
             logger.LogInformation("Plugin {Type} found in {Assembly}", type.FullName, assemblyPath);

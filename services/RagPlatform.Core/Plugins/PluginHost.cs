@@ -20,6 +20,7 @@ public sealed class PluginHost : IAsyncDisposable
     private readonly string _dataDirectory;
     private readonly ConcurrentDictionary<string, Lazy<IEmbeddingProvider>> _providers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<IVectorBackend>> _backends = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, Lazy<IReranker>> _rerankers = new(StringComparer.OrdinalIgnoreCase);
 
     public PluginHost(PluginCatalog catalog, IConfiguration configuration, IOptions<RagPlatformOptions> options, ILoggerFactory loggerFactory)
     {
@@ -59,6 +60,19 @@ public sealed class PluginHost : IAsyncDisposable
         return Resolve(lazy, _backends, descriptor.Name);
     }
 
+    /// <summary>The shared reranker of that name.</summary>
+    public IReranker GetReranker(string name)
+    {
+        var descriptor = _catalog.GetReranker(name);
+        var lazy = _rerankers.GetOrAdd(descriptor.Name, _ => new Lazy<IReranker>(() =>
+        {
+            var section = $"{RagPlatformOptions.SectionName}:Query:Rerankers:{descriptor.Name}";
+            var context = CreateContext(section, null, Path.Combine(_dataDirectory, "models", descriptor.Name));
+            return PluginCatalog.Instantiate<IRerankerPlugin>(descriptor.EntryPoint).Create(context);
+        }));
+        return Resolve(lazy, _rerankers, descriptor.Name);
+    }
+
     private static T Resolve<T>(Lazy<T> lazy, ConcurrentDictionary<string, Lazy<T>> map, string key)
     {
         try
@@ -96,6 +110,11 @@ public sealed class PluginHost : IAsyncDisposable
         }
 
         foreach (var lazy in _backends.Values.Where(l => l.IsValueCreated))
+        {
+            await lazy.Value.DisposeAsync();
+        }
+
+        foreach (var lazy in _rerankers.Values.Where(l => l.IsValueCreated))
         {
             await lazy.Value.DisposeAsync();
         }

@@ -1,0 +1,25 @@
+namespace RagPlatform.Sdk;
+
+/// <summary>A candidate passage for <see cref="IReranker"/>: the chunk's id, its document's title and its text.</summary>
+public sealed record RerankCandidate(string Id, string? Title, string Text);
+
+/// <summary>
+/// Re-scores a query's candidates, typically with a cross-encoder that reads query and passage together
+/// (too slow for the whole collection, affordable for the few dozen fused candidates). Higher is better.
+/// </summary>
+public interface IReranker : IAsyncDisposable
+{
+    /// <summary>One score per candidate, in the candidates' order.</summary>
+    Task<IReadOnlyList<float>> ScoreAsync(string query, IReadOnlyList<RerankCandidate> candidates, CancellationToken cancellationToken);
+}
+
+/// <summary>Registration entry point of a reranker plugin.</summary>
+public interface IRerankerPlugin
+{
+    /// <summary>The name configuration uses to choose this reranker (<c>RagPlatform:Query:Reranker</c>).</summary>
+    string Name { get; }
+
+    /// <summary>Creates the reranker from its settings (<c>RagPlatform:Query:Rerankers:&lt;name&gt;</c>).
+    /// Called once per process; the host shares the instance.</summary>
+    IReranker Create(PluginContext context);
+}

@@ -1,0 +1,163 @@
+using System.Globalization;
+using System.Text;
+
+namespace RagPlatform.Core.Lexical;
+
+/// <summary>
+/// Cuts text into the terms of the lexical index. Korean is written in eojeol (a stem with particles or
+/// endings attached, no space between), so whole words rarely repeat verbatim; overlapping syllable bigrams
+/// match the shared stem instead ("은행의" and "은행은" both yield "은행"). A one-syllable run is its own
+/// term. Letters of space-delimited scripts form words, digits form numbers, other letters (Han, kana)
+/// are cut into bigrams like Hangul. Text is NFKC-normalised and case-folded first, so full-width and
+/// compatibility forms match their plain spelling.
+/// </summary>
+public sealed class KoreanLexicalTokenizer(bool particleStems = false)
+{
+    // Particles (조사) that end an eojeol after a noun, longest first so "에서" wins over "서".
+    // Stripping them only matters for one-syllable stems ("책을" → "책"): longer stems already share bigrams.
+    private static readonly string[] Particles =
+    [
+        "에서는", "으로는", "에게서", "이라는",
+        "에서", "에게", "으로", "까지", "부터", "께서", "한테", "보다", "처럼", "이나", "이랑", "마다", "조차", "라는",
+        "은", "는", "이", "가", "을", "를", "의", "에", "로", "와", "과", "도", "만", "나", "랑",
+    ];
+
+    public static KoreanLexicalTokenizer Default { get; } = new();
+
+    /// <summary>Also index the one-syllable stem left when a known particle is stripped from a longer run.</summary>
+    public bool ParticleStems { get; } = particleStems;
+
+    public List<string> Tokenize(string? text)
+    {
+        var tokens = new List<string>();
+        if (string.IsNullOrEmpty(text))
+        {
+            return tokens;
+        }
+
+        var folded = Fold(text);
+        var i = 0;
+        while (i < folded.Length)
+        {
+            var kind = Classify(folded[i]);
+            if (kind is Kind.Separator or Kind.Mark)
+            {
+                i++;
+                continue;
+            }
+
+            var end = i + 1;
+            while (end < folded.Length && Continues(kind, Classify(folded[end])))
+            {
+                end++;
+            }
+
+            var run = folded.AsSpan(i, end - i);
+            switch (kind)
+            {
+                case Kind.Hangul:
+                    AddHangul(run, tokens);
+                    break;
+                case Kind.Word:
+                case Kind.Digit:
+                    tokens.Add(run.ToString());
+                    break;
+                default:
+                    AddBigrams(run, tokens);
+                    break;
+            }
+
+            i = end;
+        }
+
+        return tokens;
+    }
+
+    private static string Fold(string text)
+    {
+        var normalized = text.IsNormalized(NormalizationForm.FormKC) ? text : text.Normalize(NormalizationForm.FormKC);
+        return normalized.ToLowerInvariant();
+    }
+
+    private void AddHangul(ReadOnlySpan<char> run, List<string> tokens)
+    {
+        AddBigrams(run, tokens);
+        if (!ParticleStems || run.Length < 2)
+        {
+            return;
+        }
+
+        foreach (var particle in Particles)
+        {
+            if (run.Length == particle.Length + 1 && run.EndsWith(particle, StringComparison.Ordinal))
+            {
+                tokens.Add(run[..1].ToString());
+                return;
+            }
+        }
+    }
+
+    private static void AddBigrams(ReadOnlySpan<char> run, List<string> tokens)
+    {
+        if (run.Length == 1)
+        {
+            tokens.Add(run.ToString());
+            return;
+        }
+
+        for (var k = 0; k + 1 < run.Length; k++)
+        {
+            tokens.Add(run.Slice(k, 2).ToString());
+        }
+    }
+
+    private enum Kind : byte
+    {
+        Separator,
+        Hangul,
+        Word,
+        Digit,
+        OtherLetter,
+        Mark,
+    }
+
+    private static bool Continues(Kind run, Kind next) =>
+        next == run || (next == Kind.Mark && run is Kind.Word or Kind.OtherLetter);
+
+    private static Kind Classify(char c)
+    {
+        if (c is >= '\uAC00' and <= '\uD7A3')
+        {
+            return Kind.Hangul;
+        }
+
+        if (c < 0x80)
+        {
+            return c switch
+            {
+                >= 'a' and <= 'z' or >= 'A' and <= 'Z' => Kind.Word,
+                >= '0' and <= '9' => Kind.Digit,
+                _ => Kind.Separator,
+            };
+        }
+
+        switch (CharUnicodeInfo.GetUnicodeCategory(c))
+        {
+            case UnicodeCategory.DecimalDigitNumber:
+                return Kind.Digit;
+            case UnicodeCategory.NonSpacingMark:
+            case UnicodeCategory.SpacingCombiningMark:
+            case UnicodeCategory.EnclosingMark:
+                return Kind.Mark;
+            case UnicodeCategory.UppercaseLetter:
+            case UnicodeCategory.LowercaseLetter:
+            case UnicodeCategory.TitlecaseLetter:
+            case UnicodeCategory.ModifierLetter:
+            case UnicodeCategory.OtherLetter:
+                // Latin, Greek and Cyrillic separate words with spaces: a run of their letters is a word.
+                return c < '\u0530' || c is >= '\u1E00' and <= '\u1FFF' ? Kind.Word : Kind.OtherLetter;
+            default:
+                return Kind.Separator;
+        }
+    }
+}

@@ -1,0 +1,483 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using RagPlatform.Sdk;
+
+namespace RagPlatform.Core.Lexical;
+
+/// <summary>
+/// One collection's BM25 index. In memory: postings (term → chunk slot → tf), each chunk's terms and
+/// payload, and the length total BM25 normalises by. On disk: <c>snapshot.bin</c> and <c>log.bin</c>, both a
+/// sequence of records <c>[int32 length][first 8 bytes of SHA-256 of body][body]</c>, body = an operation
+/// byte and a JSON list. A write batch is one record, appended before memory changes, so a torn append
+/// (crash, full disk) loses at most that batch: opening stops at the first record whose length or checksum
+/// is wrong and cuts the log there. The log is folded into a new snapshot written beside the old one and
+/// renamed over it; the log is emptied only after that, and replaying it over the new snapshot is harmless
+/// because every record is an idempotent upsert or delete by id.
+/// </summary>
+internal sealed class LexicalCollection : IDisposable
+{
+    private const string SnapshotName = "snapshot.bin";
+    private const string LogName = "log.bin";
+    private const byte UpsertOperation = 1;
+    private const byte DeleteOperation = 2;
+    private const int HeaderBytes = 12;
+    private const int SnapshotBatch = 1000;
+
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly string _directory;
+    private readonly LexicalOptions _options;
+    private readonly KoreanLexicalTokenizer _tokenizer;
+    private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
+    private readonly List<LexicalEntry?> _entries = [];
+    private readonly Stack<int> _free = new();
+    private readonly Dictionary<string, Dictionary<int, int>> _postings = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _byDocument = new(StringComparer.Ordinal);
+    private long _totalLength;
+    private FileStream _log = null!;
+    private bool _dropped;
+
+    private LexicalCollection(string directory, LexicalOptions options, KoreanLexicalTokenizer tokenizer)
+    {
+        _directory = directory;
+        _options = options;
+        _tokenizer = tokenizer;
+    }
+
+    private string SnapshotPath => Path.Combine(_directory, SnapshotName);
+
+    private string LogPath => Path.Combine(_directory, LogName);
+
+    public static LexicalCollection Open(string directory, LexicalOptions options, KoreanLexicalTokenizer tokenizer, ILogger logger)
+    {
+        Directory.CreateDirectory(directory);
+        var collection = new LexicalCollection(directory, options, tokenizer);
+        var leftover = collection.SnapshotPath + ".tmp";
+        if (File.Exists(leftover))
+        {
+            // A snapshot that was never renamed into place: the old snapshot and the log are still complete.
+            File.Delete(leftover);
+        }
+
+        if (File.Exists(collection.SnapshotPath))
+        {
+            using var snapshot = new FileStream(collection.SnapshotPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+            var end = collection.Replay(snapshot);
+            if (end != snapshot.Length)
+            {
+                throw new InvalidDataException($"Lexical snapshot '{collection.SnapshotPath}' is damaged at byte {end}.");
+            }
+        }
+
+        collection._log = new FileStream(collection.LogPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        var valid = collection.Replay(collection._log);
+        if (valid != collection._log.Length)
+        {
+            logger.LogWarning("Lexical log {Path}: incomplete record at byte {Offset} of {Length} (interrupted write) cut off",
+                collection.LogPath, valid, collection._log.Length);
+            collection._log.SetLength(valid);
+            collection._log.Flush(flushToDisk: true);
+        }
+
+        collection._log.Seek(0, SeekOrigin.End);
+        return collection;
+    }
+
+    /// <summary>False when the collection was dropped meanwhile (the caller opens it afresh).</summary>
+    public bool Upsert(IReadOnlyList<LexicalEntry> entries)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_dropped)
+            {
+                return false;
+            }
+
+            Append(_log, UpsertOperation, JsonSerializer.SerializeToUtf8Bytes(entries.Select(StoredChunk.From).ToList()));
+            Flush();
+            foreach (var entry in entries)
+            {
+                Apply(entry);
+            }
+
+            CompactIfDue();
+            return true;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    public bool Delete(IEnumerable<string> ids)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_dropped)
+            {
+                return false;
+            }
+
+            var present = ids.Where(_slots.ContainsKey).Distinct(StringComparer.Ordinal).ToList();
+            if (present.Count > 0)
+            {
+                Append(_log, DeleteOperation, JsonSerializer.SerializeToUtf8Bytes(present));
+                Flush();
+                present.ForEach(Remove);
+                CompactIfDue();
+            }
+
+            return true;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    public bool DeleteDocument(string documentId)
+    {
+        List<string> ids;
+        _lock.EnterReadLock();
+        try
+        {
+            ids = _byDocument.TryGetValue(documentId, out var held) ? [.. held] : [];
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+
+        // Deleting by id is idempotent, so chunks added between the two locks are the caller's race, as with vectors.
+        return Delete(ids);
+    }
+
+    public void Drop()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            _dropped = true;
+            _log.Dispose();
+            if (Directory.Exists(_directory))
+            {
+                Directory.Delete(_directory, recursive: true);
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    public IReadOnlyList<VectorSearchHit> Search(List<string> terms, int topK, VectorFilter? filter, double k1, double b)
+    {
+        // Each distinct query term once, weighted by how often the query repeats it, in first-seen order so
+        // that a chunk's score is summed in the same order however the index was built.
+        var query = new List<(string Term, int Count)>();
+        foreach (var term in terms)
+        {
+            var at = query.FindIndex(q => q.Term == term);
+            if (at < 0)
+            {
+                query.Add((term, 1));
+            }
+            else
+            {
+                query[at] = (term, query[at].Count + 1);
+            }
+        }
+
+        _lock.EnterReadLock();
+        try
+        {
+            var n = _slots.Count;
+            if (n == 0)
+            {
+                return [];
+            }
+
+            var averageLength = (double)_totalLength / n;
+            // Scores by slot in a pooled array, not a dictionary: common bigrams touch most chunks of a large
+            // collection. Every contribution is positive, so a zero marks a slot not yet touched.
+            var scores = ArrayPool<double>.Shared.Rent(_entries.Count);
+            var touched = new List<int>();
+            try
+            {
+                Array.Clear(scores, 0, _entries.Count);
+                foreach (var (term, count) in query)
+                {
+                    if (!_postings.TryGetValue(term, out var postings))
+                    {
+                        continue;
+                    }
+
+                    var df = postings.Count;
+                    var idf = Math.Log(1 + ((n - df + 0.5) / (df + 0.5)));
+                    foreach (var (slot, tf) in postings)
+                    {
+                        var norm = k1 * (1 - b + (b * _entries[slot]!.Length / averageLength));
+                        if (scores[slot] == 0)
+                        {
+                            touched.Add(slot);
+                        }
+
+                        scores[slot] += count * idf * tf * (k1 + 1) / (tf + norm);
+                    }
+                }
+
+                return Top(scores, touched, topK, filter);
+            }
+            finally
+            {
+                ArrayPool<double>.Shared.Return(scores);
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    public LexicalIndexState Inspect()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var postings = new SortedDictionary<string, IReadOnlyList<(string Id, int Tf)>>(StringComparer.Ordinal);
+            foreach (var (term, list) in _postings)
+            {
+                postings[term] = list.Select(p => (_entries[p.Key]!.Id, p.Value)).OrderBy(p => p.Id, StringComparer.Ordinal).ToList();
+            }
+
+            return new LexicalIndexState(_slots.Count, _totalLength, postings);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    public void Dispose()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            _log.Dispose();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    private List<VectorSearchHit> Top(double[] scores, List<int> touched, int topK, VectorFilter? filter)
+    {
+        // A bounded heap whose root is the worst kept hit: lower score, then the later id.
+        var heap = new PriorityQueue<LexicalEntry, (double Score, string Id)>(topK + 1, WorstFirst.Instance);
+        foreach (var slot in touched)
+        {
+            var score = scores[slot];
+            var entry = _entries[slot]!;
+            if (heap.Count == topK && heap.TryPeek(out _, out var worst) && WorstFirst.Instance.Compare((score, entry.Id), worst) <= 0)
+            {
+                continue;
+            }
+
+            if (filter is not null && !filter.Matches(entry.Payload))
+            {
+                continue;
+            }
+
+            heap.Enqueue(entry, (score, entry.Id));
+            if (heap.Count > topK)
+            {
+                heap.Dequeue();
+            }
+        }
+
+        var hits = new List<VectorSearchHit>(heap.Count);
+        while (heap.TryDequeue(out var entry, out var priority))
+        {
+            hits.Add(new VectorSearchHit(entry.Id, (float)priority.Score, entry.Payload));
+        }
+
+        hits.Reverse();
+        return hits;
+    }
+
+    private sealed class WorstFirst : IComparer<(double Score, string Id)>
+    {
+        public static readonly WorstFirst Instance = new();
+
+        public int Compare((double Score, string Id) x, (double Score, string Id) y)
+        {
+            var byScore = x.Score.CompareTo(y.Score);
+            return byScore != 0 ? byScore : string.CompareOrdinal(y.Id, x.Id);
+        }
+    }
+
+    private void Apply(LexicalEntry entry)
+    {
+        Remove(entry.Id);
+        int slot;
+        if (_free.Count > 0)
+        {
+            slot = _free.Pop();
+            _entries[slot] = entry;
+        }
+        else
+        {
+            slot = _entries.Count;
+            _entries.Add(entry);
+        }
+
+        _slots[entry.Id] = slot;
+        for (var i = 0; i < entry.Terms.Length; i++)
+        {
+            ref var postings = ref CollectionsMarshal.GetValueRefOrAddDefault(_postings, entry.Terms[i], out _);
+            postings ??= [];
+            postings[slot] = entry.Frequencies[i];
+        }
+
+        _totalLength += entry.Length;
+        ref var ids = ref CollectionsMarshal.GetValueRefOrAddDefault(_byDocument, entry.Payload.DocumentId, out _);
+        ids ??= new HashSet<string>(StringComparer.Ordinal);
+        ids.Add(entry.Id);
+    }
+
+    private void Remove(string id)
+    {
+        if (!_slots.Remove(id, out var slot))
+        {
+            return;
+        }
+
+        var entry = _entries[slot]!;
+        foreach (var term in entry.Terms)
+        {
+            var postings = _postings[term];
+            postings.Remove(slot);
+            if (postings.Count == 0)
+            {
+                _postings.Remove(term);
+            }
+        }
+
+        _totalLength -= entry.Length;
+        var ids = _byDocument[entry.Payload.DocumentId];
+        ids.Remove(id);
+        if (ids.Count == 0)
+        {
+            _byDocument.Remove(entry.Payload.DocumentId);
+        }
+
+        _entries[slot] = null;
+        _free.Push(slot);
+    }
+
+    /// <summary>Applies every whole record from the start of <paramref name="stream"/>; returns where the whole records end.</summary>
+    private long Replay(Stream stream)
+    {
+        stream.Seek(0, SeekOrigin.Begin);
+        var header = new byte[HeaderBytes];
+        long valid = 0;
+        while (true)
+        {
+            if (stream.ReadAtLeast(header, HeaderBytes, throwOnEndOfStream: false) < HeaderBytes)
+            {
+                return valid;
+            }
+
+            var length = BinaryPrimitives.ReadInt32LittleEndian(header);
+            if (length < 1 || length > stream.Length - valid - HeaderBytes)
+            {
+                return valid;
+            }
+
+            var body = new byte[length];
+            if (stream.ReadAtLeast(body, length, throwOnEndOfStream: false) < length
+                || !SHA256.HashData(body).AsSpan(0, 8).SequenceEqual(header.AsSpan(4, 8)))
+            {
+                return valid;
+            }
+
+            var json = body.AsSpan(1);
+            switch (body[0])
+            {
+                case UpsertOperation:
+                    foreach (var stored in JsonSerializer.Deserialize<List<StoredChunk>>(json)!)
+                    {
+                        Apply(LexicalEntry.Create(stored.Id, stored.ToPayload(), _tokenizer));
+                    }
+
+                    break;
+                case DeleteOperation:
+                    JsonSerializer.Deserialize<List<string>>(json)!.ForEach(Remove);
+                    break;
+                default:
+                    return valid;
+            }
+
+            valid += HeaderBytes + length;
+        }
+    }
+
+    private static void Append(Stream stream, byte operation, byte[] json)
+    {
+        var record = new byte[HeaderBytes + 1 + json.Length];
+        record[HeaderBytes] = operation;
+        json.CopyTo(record, HeaderBytes + 1);
+        var body = record.AsSpan(HeaderBytes);
+        BinaryPrimitives.WriteInt32LittleEndian(record, body.Length);
+        SHA256.HashData(body)[..8].CopyTo(record, 4);
+        // One write call per record: a crash leaves a prefix of it at worst, which the checksum rejects.
+        stream.Write(record);
+    }
+
+    private void Flush() => _log.Flush(_options.FlushToDisk);
+
+    private void CompactIfDue()
+    {
+        if (_log.Length < _options.CompactAfterLogBytes)
+        {
+            return;
+        }
+
+        var temporary = SnapshotPath + ".tmp";
+        using (var snapshot = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            var live = _entries.Where(e => e is not null).Select(e => StoredChunk.From(e!)).ToList();
+            for (var i = 0; i < live.Count; i += SnapshotBatch)
+            {
+                Append(snapshot, UpsertOperation, JsonSerializer.SerializeToUtf8Bytes(live.GetRange(i, Math.Min(SnapshotBatch, live.Count - i))));
+            }
+
+            snapshot.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, SnapshotPath, overwrite: true);
+        _log.SetLength(0);
+        _log.Flush(flushToDisk: true);
+    }
+
+    /// <summary>A chunk as the files hold it: the payload only; terms are recomputed when the index is opened.</summary>
+    private sealed record StoredChunk(
+        string Id, string DocumentId, string? Title, string Text, List<string> Tags,
+        Dictionary<string, JsonElement> Metadata, string ContentHash, int Ordinal)
+    {
+        public static StoredChunk From(LexicalEntry entry)
+        {
+            var p = entry.Payload;
+            return new StoredChunk(entry.Id, p.DocumentId, p.Title, p.Text, [.. p.Tags],
+                new Dictionary<string, JsonElement>(p.Metadata, StringComparer.Ordinal), p.ContentHash, p.Ordinal);
+        }
+
+        public PointPayload ToPayload() => new(DocumentId, Title, Text, Tags, Metadata, ContentHash, Ordinal);
+    }
+}

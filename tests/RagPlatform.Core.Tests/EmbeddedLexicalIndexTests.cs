@@ -1,0 +1,249 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using RagPlatform.Core.Lexical;
+using RagPlatform.Sdk;
+
+namespace RagPlatform.Core.Tests;
+
+public sealed class EmbeddedLexicalIndexTests : IDisposable
+{
+    private const string Collection = "docs";
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "rag-lexical-" + Guid.NewGuid().ToString("N"));
+    private readonly List<EmbeddedLexicalIndex> _opened = [];
+
+    private static readonly string[] Queries = ["은행 금리", "축구 경기", "건강검진 금식", "예금 이율 3.5", "대출", "없는단어"];
+
+    public void Dispose()
+    {
+        _opened.ForEach(i => i.Dispose());
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Scores_follow_the_BM25_formula()
+    {
+        var index = Open();
+        await index.UpsertAsync(Collection, [Chunk("a", "d1", "금리 금리 대출"), Chunk("b", "d2", "금리 예금 상품 안내"), Chunk("c", "d3", "축구")], default);
+
+        var hits = await index.SearchAsync(Collection, "금리", 10, null, default);
+
+        // N = 3 chunks, lengths 3, 4, 1 terms (avg 8/3); "금리" occurs in a (tf 2) and b (tf 1).
+        const double k1 = 1.2, b = 0.75, avg = 8.0 / 3;
+        var idf = Math.Log(1 + ((3 - 2 + 0.5) / (2 + 0.5)));
+        double Bm25(int tf, int length) => idf * tf * (k1 + 1) / (tf + (k1 * (1 - b + (b * length / avg))));
+        Assert.Equal(["a", "b"], hits.Select(h => h.Id));
+        Assert.Equal((float)Bm25(2, 3), hits[0].Score, 5);
+        Assert.Equal((float)Bm25(1, 4), hits[1].Score, 5);
+        Assert.Equal("d1", hits[0].Payload.DocumentId);
+    }
+
+    [Fact]
+    public async Task A_rare_term_outweighs_a_common_one()
+    {
+        var index = Open();
+        await index.UpsertAsync(Collection,
+            [Chunk("a", "d1", "은행 금리 인상"), Chunk("b", "d2", "은행 예금 안내"), Chunk("c", "d3", "은행 지점 위치"), Chunk("d", "d4", "환율 전망")], default);
+
+        var hits = await index.SearchAsync(Collection, "은행 금리", 10, null, default);
+
+        Assert.Equal("a", hits[0].Id);
+        Assert.Equal(3, hits.Count);
+    }
+
+    [Fact]
+    public async Task Filters_apply_VectorFilter_semantics_to_the_stored_payload()
+    {
+        var index = Open();
+        await index.UpsertAsync(Collection,
+        [
+            Chunk("a", "d1", "은행 금리", ["finance"], new() { ["year"] = 2024 }),
+            Chunk("b", "d2", "은행 금리 인상", ["finance", "loan"], new() { ["year"] = 2023 }),
+            Chunk("c", "d3", "은행 금리 인하", ["news"], new() { ["year"] = 2024.0 }),
+        ], default);
+
+        var byTag = await index.SearchAsync(Collection, "금리", 10, new VectorFilter(["finance"], PointPayload.NoMetadata), default);
+        var byYear = await index.SearchAsync(Collection, "금리", 10, new VectorFilter([], Metadata(new() { ["year"] = 2024 })), default);
+        var both = await index.SearchAsync(Collection, "금리", 10, new VectorFilter(["loan"], Metadata(new() { ["year"] = 2023 })), default);
+
+        Assert.Equal(["a", "b"], byTag.Select(h => h.Id).Order());
+        Assert.Equal(["a", "c"], byYear.Select(h => h.Id).Order());
+        Assert.Equal(["b"], both.Select(h => h.Id));
+    }
+
+    [Fact]
+    public async Task TopK_keeps_the_best_and_breaks_ties_by_id()
+    {
+        var index = Open();
+        await index.UpsertAsync(Collection, [Chunk("c", "d", "금리"), Chunk("a", "d", "금리"), Chunk("b", "d", "금리"), Chunk("z", "d", "금리 금리")], default);
+
+        var hits = await index.SearchAsync(Collection, "금리", 3, null, default);
+
+        Assert.Equal(["z", "a", "b"], hits.Select(h => h.Id));
+    }
+
+    [Fact]
+    public async Task Incremental_adds_changes_and_deletes_equal_a_rebuild_from_scratch()
+    {
+        var incremental = Open("incremental");
+        await incremental.UpsertAsync(Collection, Corpus(), default);
+        // Change: d2's chunk text changes (a new chunk id, the old one vanishes) and d1's payload is rewritten in place.
+        await incremental.UpsertAsync(Collection, [Chunk("d2#2", "d2", "축구 경기는 비로 연기되었다 다음 경기는 일요일")], default);
+        await incremental.DeleteAsync(Collection, ["d2#1"], default);
+        await incremental.UpsertAsync(Collection, [Chunk("d1#1", "d1", "은행의 주택담보대출 금리가 내렸다", ["finance", "changed"])], default);
+        // Delete: a whole document, and an id that does not exist.
+        await incremental.DeleteByDocumentAsync(Collection, "d3", default);
+        await incremental.DeleteAsync(Collection, ["nope"], default);
+        // A redelivered batch changes nothing.
+        await incremental.UpsertAsync(Collection, [Chunk("d2#2", "d2", "축구 경기는 비로 연기되었다 다음 경기는 일요일")], default);
+
+        var rebuilt = Open("rebuilt");
+        await rebuilt.UpsertAsync(Collection,
+        [
+            Chunk("d1#1", "d1", "은행의 주택담보대출 금리가 내렸다", ["finance", "changed"]),
+            Chunk("d1#2", "d1", "변동금리 대출 고객은 이자 부담이 커진다"),
+            Chunk("d2#2", "d2", "축구 경기는 비로 연기되었다 다음 경기는 일요일"),
+            Chunk("d4#1", "d4", "정기예금 금리는 연 3.5%이다 중도해지 이율"),
+        ], default);
+
+        await AssertSameAsync(rebuilt, incremental);
+        Assert.Equal(4, incremental.Inspect(Collection).Chunks);
+    }
+
+    [Fact]
+    public async Task The_index_survives_reopening_and_compaction()
+    {
+        var options = new LexicalOptions { CompactAfterLogBytes = 4096 };
+        var first = Open("persisted", options);
+        var reference = Open("reference");
+        for (var round = 0; round < 20; round++)
+        {
+            // Enough writes to fold the log into a snapshot several times.
+            foreach (var index in new[] { first, reference })
+            {
+                await index.UpsertAsync(Collection, Corpus().Select(c => c with { Id = c.Id + "@" + round }).ToList(), default);
+                await index.DeleteAsync(Collection, [$"d1#1@{round}"], default);
+            }
+        }
+
+        Assert.True(File.Exists(Path.Combine(_directory, "persisted", Collection, "snapshot.bin")));
+        first.Dispose();
+        _opened.Remove(first);
+
+        var reopened = Open("persisted", options);
+
+        await AssertSameAsync(reference, reopened);
+    }
+
+    [Fact]
+    public async Task A_torn_last_write_loses_only_that_batch()
+    {
+        var index = Open("torn");
+        await index.UpsertAsync(Collection, Corpus(), default);
+        await index.UpsertAsync(Collection, [Chunk("late", "d9", "마지막으로 추가된 환율 문서")], default);
+        index.Dispose();
+        _opened.Remove(index);
+        var log = Path.Combine(_directory, "torn", Collection, "log.bin");
+        using (var stream = new FileStream(log, FileMode.Open))
+        {
+            // A crash in the middle of the last append.
+            stream.SetLength(stream.Length - 7);
+        }
+
+        var reopened = Open("torn");
+        Assert.Empty(await reopened.SearchAsync(Collection, "환율", 10, null, default));
+        Assert.Equal(Corpus().Count, reopened.Inspect(Collection).Chunks);
+
+        await reopened.UpsertAsync(Collection, [Chunk("later", "d9", "다시 추가된 환율 문서")], default);
+        reopened.Dispose();
+        _opened.Remove(reopened);
+        var again = Open("torn");
+        Assert.Equal(["later"], (await again.SearchAsync(Collection, "환율", 10, null, default)).Select(h => h.Id));
+    }
+
+    [Fact]
+    public async Task Dropping_a_collection_removes_its_files_and_terms()
+    {
+        var index = Open();
+        await index.UpsertAsync(Collection, Corpus(), default);
+
+        await index.DeleteCollectionAsync(Collection, default);
+
+        Assert.False(Directory.Exists(Path.Combine(_directory, "default", Collection)));
+        Assert.Empty(await index.SearchAsync(Collection, "은행 금리", 10, null, default));
+        await index.UpsertAsync(Collection, [Chunk("new", "d", "새 컬렉션의 금리")], default);
+        Assert.Equal(["new"], (await index.SearchAsync(Collection, "금리", 10, null, default)).Select(h => h.Id));
+    }
+
+    [Fact]
+    public async Task Searches_run_safely_while_documents_are_written()
+    {
+        var index = Open();
+        await index.UpsertAsync(Collection, Corpus(), default);
+        using var stop = new CancellationTokenSource();
+        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            var searches = 0;
+            while (!stop.IsCancellationRequested || searches == 0)
+            {
+                var hits = await index.SearchAsync(Collection, "은행 금리 경기", 5, null, default);
+                Assert.NotEmpty(hits);
+                searches++;
+            }
+        })).ToList();
+
+        for (var i = 0; i < 200; i++)
+        {
+            await index.UpsertAsync(Collection, [Chunk($"w{i}", $"w{i % 10}", $"은행 금리 {i}번째 소식")], default);
+            await index.DeleteAsync(Collection, [$"w{i - 5}"], default);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(readers);
+    }
+
+    private static async Task AssertSameAsync(EmbeddedLexicalIndex expected, EmbeddedLexicalIndex actual)
+    {
+        var want = expected.Inspect(Collection);
+        var got = actual.Inspect(Collection);
+        Assert.Equal(want.Chunks, got.Chunks);
+        Assert.Equal(want.TotalLength, got.TotalLength);
+        Assert.Equal(want.Postings.Keys, got.Postings.Keys);
+        foreach (var (term, postings) in want.Postings)
+        {
+            Assert.Equal(postings, got.Postings[term]);
+        }
+
+        foreach (var query in Queries)
+        {
+            var a = await expected.SearchAsync(Collection, query, 50, null, default);
+            var b = await actual.SearchAsync(Collection, query, 50, null, default);
+            Assert.Equal(a.Select(h => (h.Id, h.Score, h.Payload.DocumentId, h.Payload.Text, string.Join(',', h.Payload.Tags))),
+                b.Select(h => (h.Id, h.Score, h.Payload.DocumentId, h.Payload.Text, string.Join(',', h.Payload.Tags))));
+        }
+    }
+
+    private EmbeddedLexicalIndex Open(string name = "default", LexicalOptions? options = null)
+    {
+        var index = new EmbeddedLexicalIndex(Path.Combine(_directory, name), options ?? new LexicalOptions(), NullLogger<EmbeddedLexicalIndex>.Instance);
+        _opened.Add(index);
+        return index;
+    }
+
+    private static List<LexicalChunk> Corpus() =>
+    [
+        Chunk("d1#1", "d1", "은행의 주택담보대출 금리가 올랐다", ["finance"]),
+        Chunk("d1#2", "d1", "변동금리 대출 고객은 이자 부담이 커진다"),
+        Chunk("d2#1", "d2", "어제 열린 축구 경기에서 홈팀이 이겼다"),
+        Chunk("d3#1", "d3", "건강검진 전날에는 금식해야 해요"),
+        Chunk("d4#1", "d4", "정기예금 금리는 연 3.5%이다 중도해지 이율"),
+    ];
+
+    private static LexicalChunk Chunk(string id, string documentId, string text, string[]? tags = null, Dictionary<string, object>? metadata = null) =>
+        new(id, new PointPayload(documentId, null, text, tags ?? [], Metadata(metadata ?? []), "hash-" + id, 0));
+
+    private static Dictionary<string, JsonElement> Metadata(Dictionary<string, object> values) =>
+        values.ToDictionary(v => v.Key, v => JsonSerializer.SerializeToElement(v.Value));
+}

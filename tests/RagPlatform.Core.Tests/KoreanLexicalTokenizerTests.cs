@@ -1,0 +1,73 @@
+using RagPlatform.Core.Lexical;
+
+namespace RagPlatform.Core.Tests;
+
+public sealed class KoreanLexicalTokenizerTests
+{
+    private static readonly KoreanLexicalTokenizer Tokenizer = KoreanLexicalTokenizer.Default;
+
+    [Fact]
+    public void Hangul_runs_become_overlapping_syllable_bigrams()
+    {
+        Assert.Equal(["주택", "택담", "담보", "보대", "대출"], Tokenizer.Tokenize("주택담보대출"));
+    }
+
+    [Fact]
+    public void A_one_syllable_run_is_its_own_term()
+    {
+        Assert.Equal(["책", "은행"], Tokenizer.Tokenize("책 은행"));
+    }
+
+    [Theory]
+    [InlineData("은행의")]
+    [InlineData("은행은")]
+    [InlineData("은행에서")]
+    public void A_noun_with_a_particle_shares_the_bare_noun_term(string inflected)
+    {
+        Assert.Contains("은행", Tokenizer.Tokenize(inflected));
+    }
+
+    [Fact]
+    public void Latin_words_and_numbers_are_whole_terms_and_cut_from_Hangul()
+    {
+        Assert.Equal(["gpt", "4", "2024", "년", "금리", "0", "25"], Tokenizer.Tokenize("GPT-4, 2024년 금리 0.25%"));
+    }
+
+    [Fact]
+    public void Compatibility_forms_and_case_fold_to_the_plain_spelling()
+    {
+        // Full-width Latin and digits (NFKC) and upper case (case folding) match what users type.
+        Assert.Equal(Tokenizer.Tokenize("abc 123 café"), Tokenizer.Tokenize("ＡＢＣ １２３ CAFÉ"));
+    }
+
+    [Fact]
+    public void Decomposed_Hangul_matches_precomposed_syllables()
+    {
+        var decomposed = "은행".Normalize(System.Text.NormalizationForm.FormD);
+
+        Assert.Equal(["은행"], Tokenizer.Tokenize(decomposed));
+    }
+
+    [Fact]
+    public void Han_characters_are_cut_into_bigrams_and_punctuation_separates()
+    {
+        Assert.Equal(["銀行", "金"], Tokenizer.Tokenize("銀行·金"));
+    }
+
+    [Fact]
+    public void Particle_stems_add_the_one_syllable_noun_only_when_enabled()
+    {
+        Assert.DoesNotContain("책", Tokenizer.Tokenize("책을"));
+        Assert.Equal(["책을", "책"], new KoreanLexicalTokenizer(particleStems: true).Tokenize("책을"));
+        Assert.Equal(["집에", "에서", "집"], new KoreanLexicalTokenizer(particleStems: true).Tokenize("집에서"));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("  \n\t")]
+    [InlineData("!?…")]
+    public void Text_without_letters_or_digits_has_no_terms(string text)
+    {
+        Assert.Empty(Tokenizer.Tokenize(text));
+    }
+}

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 
@@ -101,14 +102,33 @@ public sealed class KoreanLexicalTokenizer(bool particleStems = false)
     {
         if (run.Length == 1)
         {
-            tokens.Add(run.ToString());
+            tokens.Add(Intern(run));
             return;
         }
 
         for (var k = 0; k + 1 < run.Length; k++)
         {
-            tokens.Add(run.Slice(k, 2).ToString());
+            tokens.Add(Intern(run.Slice(k, 2)));
         }
+    }
+
+    // Indexing a chunk yields a few hundred one- and two-character terms drawn from a small vocabulary;
+    // sharing one string per term instead of allocating each occurrence took most of the tokenizer's
+    // cost (and its garbage) off the ingestion path. Bounded, so hostile text cannot grow it without limit.
+    private const int MaxInternedTerms = 1 << 20;
+    private static readonly ConcurrentDictionary<string, string> InternedTerms = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> InternedLookup =
+        InternedTerms.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    private static string Intern(ReadOnlySpan<char> term)
+    {
+        if (InternedLookup.TryGetValue(term, out var shared))
+        {
+            return shared;
+        }
+
+        var text = term.ToString();
+        return InternedTerms.Count < MaxInternedTerms ? InternedTerms.GetOrAdd(text, text) : text;
     }
 
     private enum Kind : byte

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +28,11 @@ public static class MessagingExtensions
             switch (options.Messaging.Transport.ToUpperInvariant())
             {
                 case "INMEMORY":
-                    bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+                    bus.UsingInMemory((context, cfg) =>
+                    {
+                        ConfigureSerializer(cfg);
+                        cfg.ConfigureEndpoints(context);
+                    });
                     break;
                 default:
                     throw new InvalidOperationException(
@@ -36,4 +41,15 @@ public static class MessagingExtensions
         });
         return builder;
     }
+
+    /// <summary>
+    /// Messages carry chunk text, mostly Hangul: keep it as UTF-8 rather than \uXXXX escapes, which halves
+    /// what every EmbedDocuments message costs to serialise, move and parse.
+    /// </summary>
+    private static void ConfigureSerializer(IBusFactoryConfigurator cfg) =>
+        cfg.ConfigureJsonSerializerOptions(options =>
+        {
+            options.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+            return options;
+        });
 }

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Logging;
+using RagPlatform.Plugins.Faiss;
+using RagPlatform.Sdk;
+
+[assembly: RagPlugin(typeof(FaissVectorBackendPlugin))]
+
+namespace RagPlatform.Plugins.Faiss;
+
+/// <summary>Entry point of the "faiss" vector backend: FAISS indexes with payloads beside them in the data directory.</summary>
+public sealed class FaissVectorBackendPlugin : IVectorBackendPlugin
+{
+    public string Name => "faiss";
+
+    public IVectorBackend Create(PluginContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var options = context.BindOptions<FaissVectorOptions>(o => o.Validate());
+        options.Path = string.IsNullOrWhiteSpace(options.Path)
+            ? context.DataDirectory
+            : System.IO.Path.GetFullPath(options.Path, System.IO.Path.GetFullPath(context.DataDirectory));
+        return new FaissVectorBackend(options, context.LoggerFactory.CreateLogger<FaissVectorBackend>());
+    }
+}

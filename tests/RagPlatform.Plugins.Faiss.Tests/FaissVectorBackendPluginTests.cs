@@ -1,0 +1,79 @@
+using System.Reflection;
+using Microsoft.Extensions.Logging.Abstractions;
+using RagPlatform.Sdk;
+
+namespace RagPlatform.Plugins.Faiss.Tests;
+
+public sealed class FaissVectorBackendPluginTests : IDisposable
+{
+    private readonly TempDirectory _dataDirectory = new();
+
+    public void Dispose() => _dataDirectory.Dispose();
+
+    [Fact]
+    public void Assembly_DeclaresThePluginEntryPoint_UnderTheNameFaiss()
+    {
+        var attribute = Assert.Single(typeof(FaissVectorBackendPlugin).Assembly.GetCustomAttributes<RagPluginAttribute>());
+
+        var plugin = Assert.IsAssignableFrom<IVectorBackendPlugin>(Activator.CreateInstance(attribute.EntryPoint));
+        Assert.Equal("faiss", plugin.Name);
+    }
+
+    [Fact]
+    public async Task Create_WithSettings_BindsThemAndWritesUnderThePath()
+    {
+        var context = Context(new()
+        {
+            ["Path"] = "custom",
+            ["IndexFactory"] = "Flat",
+            ["HnswEfSearch"] = "64",
+            ["NativeLibraryPath"] = FaissTestSupport.NativeLibrary,
+        });
+
+        await using (var backend = new FaissVectorBackendPlugin().Create(context))
+        {
+            var spec = new VectorCollectionSpec("docs", 3, DistanceMetric.Cosine, FaissTestSupport.Fingerprint(3));
+            await backend.EnsureCollectionAsync(spec, CancellationToken.None);
+            await backend.UpsertAsync("docs", [new VectorPoint("a", [1, 0, 0], FaissTestSupport.Payload("d"))], CancellationToken.None);
+        }
+
+        var manifest = await File.ReadAllTextAsync(Path.Combine(_dataDirectory.Path, "custom", "docs", "collection.json"));
+        Assert.Contains("\"IndexFactory\": \"Flat\"", manifest, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Create_WithoutNativeLibraryPath_FindsTheShimBesideThePluginAssembly()
+    {
+        // The plugin's build copies libragfaiss.so into its output (and so into this test's output).
+        await using var backend = new FaissVectorBackendPlugin().Create(Context([]));
+        Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(typeof(FaissVectorBackend).Assembly.Location)!, "libragfaiss.so")));
+    }
+
+    [Theory]
+    [InlineData("IndexFactory", "", "IndexFactory")]
+    [InlineData("IndexFactory", "IDMap,Flat", "IndexFactory")]
+    [InlineData("HnswEfSearch", "0", "HnswEfSearch")]
+    [InlineData("Oversampling", "1", "Oversampling")]
+    [InlineData("NativeLibraryPath", "relative/libragfaiss.so", "NativeLibraryPath")]
+    public void Create_WithInvalidSetting_NamesIt(string key, string value, string named)
+    {
+        var error = Assert.Throws<PluginConfigurationException>(() => new FaissVectorBackendPlugin().Create(Context(new() { [key] = value })));
+
+        Assert.Contains(error.Problems, p => p.Contains(named, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Create_WhenTheNativeLibraryIsMissing_SaysHowToBuildIt()
+    {
+        var missing = Path.Combine(_dataDirectory.Path, "nowhere", "libragfaiss.so");
+
+        var error = Assert.Throws<DllNotFoundException>(() => new FaissVectorBackendPlugin().Create(Context(new() { ["NativeLibraryPath"] = missing })));
+
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+        Assert.Contains("./scripts/test.sh", error.Message, StringComparison.Ordinal);
+        Assert.Contains("cmake -S plugins/RagPlatform.Plugins.Faiss/native", error.Message, StringComparison.Ordinal);
+    }
+
+    private PluginContext Context(Dictionary<string, string?> settings) =>
+        new(new DictionaryConfiguration(settings), NullLoggerFactory.Instance, _dataDirectory.Path);
+}

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.Extensions.Logging.Abstractions;
 using RagPlatform.Sdk;
+using RagPlatform.Sdk.Conformance;
 
 namespace RagPlatform.Plugins.EmbeddedVectors.Tests;
 
@@ -83,5 +84,5 @@ public sealed class EmbeddedVectorBackendPluginTests : IDisposable
     }
 
     private PluginContext Context(Dictionary<string, string?> settings) =>
-        new(new DictionaryConfiguration(settings), NullLoggerFactory.Instance, _dataDirectory.Path);
+        PluginContexts.FromSettings(settings, _dataDirectory.Path);
 }

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.Extensions.Logging.Abstractions;
 using RagPlatform.Sdk;
+using RagPlatform.Sdk.Conformance;
 
 namespace RagPlatform.Plugins.Faiss.Tests;
 
@@ -75,5 +76,5 @@ public sealed class FaissVectorBackendPluginTests : IDisposable
     }
 
     private PluginContext Context(Dictionary<string, string?> settings) =>
-        new(new DictionaryConfiguration(settings), NullLoggerFactory.Instance, _dataDirectory.Path);
+        PluginContexts.FromSettings(settings, _dataDirectory.Path);
 }

@@ -217,20 +217,8 @@ public sealed class EmbeddedVectorBackend : IVectorBackend
     {
         ArgumentNullException.ThrowIfNull(points);
         var target = Get(collection);
-        var batch = new List<VectorPoint>(ImportBatch);
         long written = 0;
-        await foreach (var point in points.WithCancellation(cancellationToken))
-        {
-            batch.Add(point);
-            if (batch.Count == ImportBatch)
-            {
-                await target.UpsertAsync(batch, cancellationToken);
-                written += batch.Count;
-                batch.Clear();
-            }
-        }
-
-        if (batch.Count > 0)
+        await foreach (var batch in VectorPointBatches.ReadAsync(points, ImportBatch, cancellationToken))
         {
             await target.UpsertAsync(batch, cancellationToken);
             written += batch.Count;

@@ -143,21 +143,14 @@ public sealed partial class FaissVectorBackend : IVectorBackend
     {
         ArgumentNullException.ThrowIfNull(points);
         var target = Get(collection);
-        var batch = new List<VectorPoint>(ImportBatch);
         long written = 0;
-        await foreach (var point in points.WithCancellation(cancellationToken))
+        await foreach (var batch in VectorPointBatches.ReadAsync(points, ImportBatch, cancellationToken))
         {
-            batch.Add(point);
-            if (batch.Count == ImportBatch)
-            {
-                target.Upsert(batch);
-                written += batch.Count;
-                batch.Clear();
-            }
+            target.Upsert(batch);
+            written += batch.Count;
         }
 
-        target.Upsert(batch);
-        return written + batch.Count;
+        return written;
     }
 
     /// <summary>Writes every collection's index and snapshot now (dispose does it too).</summary>

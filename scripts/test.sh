@@ -8,22 +8,13 @@ root=$(pwd)
 configuration=${CONFIGURATION:-Release}
 results="$root/artifacts/test-results"
 
-# The FAISS backend's native shim (plugins/RagPlatform.Plugins.Faiss/native) links Debian's static FAISS.
-# Built before the .NET build so the plugin project copies libragfaiss.so into its output.
-faiss_packages=(libfaiss-dev cmake g++ libblas-dev liblapack-dev)
-missing=()
-for package in "${faiss_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+# Every capability that needs something outside the .NET SDK (Debian packages, npm packages, native
+# builds) has one sourced script in scripts/setup/, run in name order. Each is idempotent.
+source scripts/lib/apt.sh
+for setup in scripts/setup/*.sh; do
+  # shellcheck source=/dev/null
+  source "$setup"
 done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "==> Installing ${missing[*]}"
-  sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
-fi
-echo "==> Building the FAISS shim (artifacts/native/libragfaiss.so)"
-cmake -S plugins/RagPlatform.Plugins.Faiss/native -B artifacts/native/build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build artifacts/native/build
 
 echo "==> Restoring and building (RagPlatform.Ci.slnf, $configuration)"
 dotnet build RagPlatform.Ci.slnf -c "$configuration" --nologo -v minimal

@@ -1,0 +1,6 @@
+# The FAISS backend's native shim (plugins/RagPlatform.Plugins.Faiss/native) links Debian's static FAISS.
+# Built before the .NET build so the plugin project copies libragfaiss.so into its output.
+ensure_debian_packages libfaiss-dev cmake g++ libblas-dev liblapack-dev
+echo "==> Building the FAISS shim (artifacts/native/libragfaiss.so)"
+cmake -S plugins/RagPlatform.Plugins.Faiss/native -B artifacts/native/build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build artifacts/native/build

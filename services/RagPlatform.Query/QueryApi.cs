@@ -12,6 +12,7 @@ public static class QueryApi
     public static IHostApplicationBuilder AddQuery(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<SearchService>();
+        builder.Services.AddSingleton<ContextService>();
         return builder;
     }
 
@@ -20,6 +21,8 @@ public static class QueryApi
         var group = app.MapGroup("/v1/collections").WithTags("Query");
         group.MapPost("/{name}/search", async (string name, SearchRequest? request, SearchService search, CancellationToken ct) =>
             Results.Ok(await search.SearchAsync(name, request, ct)));
+        group.MapPost("/{name}/context", async (string name, ContextRequest? request, ContextService context, CancellationToken ct) =>
+            Results.Ok(await context.BuildAsync(name, request, ct)));
         return app;
     }
 }

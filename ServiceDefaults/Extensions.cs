@@ -31,12 +31,13 @@ public static class Extensions
 
     /// <summary>
     /// <c>/health</c> (every check), <c>/alive</c> (live checks only) and <c>/metrics</c> (Prometheus text).
-    /// Mapped in every environment: container probes and scrapers need them in production.
+    /// Mapped in every environment: container probes and scrapers need them in production. The probes answer
+    /// without credentials; <c>/metrics</c> is left to the service's authentication (it names collections and clients).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath);
-        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        app.MapHealthChecks(HealthEndpointPath).AllowAnonymous();
+        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") }).AllowAnonymous();
         var metrics = app.Services.GetRequiredService<PrometheusMetrics>();
         app.MapGet(MetricsEndpointPath, (HttpContext context) =>
             Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8")).ExcludeFromDescription();

@@ -12,6 +12,7 @@ using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
 using RagPlatform.Core.Lexical;
 using RagPlatform.Core.Plugins;
+using RagPlatform.Core.Security;
 using RagPlatform.Core.Storage;
 
 namespace RagPlatform.Core.Hosting;
@@ -55,6 +56,7 @@ public static class CoreServiceExtensions
         services.AddSingleton<DocumentLocks>();
         services.AddHostedService<MetadataStoreInitializer>();
 
+        builder.AddRagSecurity();
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -24,8 +24,9 @@ status=0
 for tokenizer in "$work/kr-sbert-v40k" "$shared/tokenizers/all-minilm-l6-v2" \
                  "$root/tests/RagPlatform.Tokenizers.Tests/Fixtures/unigram-ko-en" "$work/unigram-null-charsmap"; do
   name=$(basename "$tokenizer")
-  node "$here/encode.mjs" "$tokenizer" "$work/texts.jsonl" "$work/$name.golden.jsonl" 2>/dev/null
-  echo -n "$name: "
-  dotnet "$check" "$tokenizer" "$work/$name.golden.jsonl" | tail -n 1 || status=1
+  tjs=$(node "$here/encode.mjs" "$tokenizer" "$work/texts.jsonl" "$work/$name.golden.jsonl" 2>&1 | tail -n 1)
+  ours=$(dotnet "$check" "$tokenizer" "$work/$name.golden.jsonl" | tail -n 1) || status=1
+  echo "$name: $ours (transformers.js: ${tjs##*; })"
+
 done
 exit $status

@@ -101,7 +101,8 @@ public static class TokenizerFile
         }
         else
         {
-            int unknownId = Int(modelElement, "unk_id") ?? -1;
+            int unknownId = Int(modelElement, "unk_id")
+                ?? throw new NotSupportedException("A Unigram model without unk_id is not supported (text with unknown characters could not be encoded).");
             model = new UnigramModel(pieces!, vocabulary, unknownId, Bool(modelElement, "byte_fallback") ?? false);
         }
 

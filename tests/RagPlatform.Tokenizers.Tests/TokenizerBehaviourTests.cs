@@ -126,6 +126,13 @@ public sealed class TokenizerBehaviourTests
     }
 
     [Fact]
+    public void A_unigram_model_without_unk_id_is_refused()
+    {
+        const string json = """{"added_tokens":[],"normalizer":null,"pre_tokenizer":null,"post_processor":null,"model":{"type":"Unigram","vocab":[["a",-1.0]]}}""";
+        Assert.Throws<NotSupportedException>(() => TokenizerFile.Parse(json));
+    }
+
+    [Fact]
     public void Loading_takes_the_folder_or_the_file()
     {
         var byFile = TokenizerFile.Load(Path.Combine(FixtureFiles.Folder("unigram-ko-en"), "tokenizer.json"));

@@ -11,6 +11,7 @@ using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
 using RagPlatform.Core.Lexical;
+using RagPlatform.Core.Logging;
 using RagPlatform.Core.Plugins;
 using RagPlatform.Core.Security;
 using RagPlatform.Core.Storage;
@@ -26,6 +27,7 @@ public static class CoreServiceExtensions
     public static IHostApplicationBuilder AddRagPlatformCore(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        builder.AddLogCapture();
         services.AddOptions<RagPlatformOptions>()
             .Bind(builder.Configuration.GetSection(RagPlatformOptions.SectionName))
             .ValidateDataAnnotations()

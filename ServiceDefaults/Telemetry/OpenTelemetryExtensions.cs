@@ -123,8 +123,10 @@ internal sealed class TelemetryStarter(IServiceProvider services, TelemetryExpor
         _ = services.GetService<LoggerProvider>();
         if (export.Enabled)
         {
-            // The endpoint is a URL without credentials (headers carry keys, and are never logged).
-            logger.LogInformation("OpenTelemetry: exporting logs, metrics and traces over OTLP ({Protocol}) to {Endpoint}", export.Protocol, export.Endpoint);
+            // Scheme, host and port only: no user info or query that could carry a credential (headers, which
+            // carry the dashboard's API key, are never logged either).
+            var endpoint = Uri.TryCreate(export.Endpoint, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{uri.Host}:{uri.Port}" : "(not a URL)";
+            logger.LogInformation("OpenTelemetry: exporting logs, metrics and traces over OTLP ({Protocol}) to {Endpoint}", export.Protocol, endpoint);
         }
         else
         {

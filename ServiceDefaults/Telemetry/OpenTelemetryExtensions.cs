@@ -19,6 +19,7 @@ namespace Microsoft.Extensions.Hosting;
 /// package alone. The SDK's providers live in the application's container (so they read OTEL_* settings from
 /// the host's configuration, and the container disposes, i.e. flushes, them on shutdown); what
 /// OpenTelemetry.Extensions.Hosting would add, starting them with the host, is <see cref="TelemetryStarter"/>.
+/// Registered only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
 /// </summary>
 public static class OpenTelemetryExtensions
 {
@@ -38,6 +39,12 @@ public static class OpenTelemetryExtensions
 
         var export = TelemetryExport.From(builder.Configuration);
         services.AddSingleton(export);
+        if (!export.Enabled)
+        {
+            // Unlike the template, no providers at all without an exporter: spans and log records nobody
+            // receives would only cost every request (Prometheus /metrics has its own MeterListener).
+            return builder;
+        }
 
         // Starts the providers before any other hosted service, so start-up work is already traced.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, TelemetryStarter>());
@@ -66,13 +73,9 @@ public static class OpenTelemetryExtensions
         // the semantic-convention attributes and leave out probe requests; this middleware does the same.
         services.AddSingleton<IStartupFilter, ServerSpanStartupFilter>();
 
-        if (export.Enabled)
-        {
-            // Reads OTEL_EXPORTER_OTLP_ENDPOINT / _PROTOCOL (grpc | http/protobuf) / _HEADERS from the host's
-            // configuration and exports all three signals, exactly as the template's UseOtlpExporter() does.
-            otel.UseOtlpExporter();
-        }
-
+        // Reads OTEL_EXPORTER_OTLP_ENDPOINT / _PROTOCOL (grpc | http/protobuf) / _HEADERS from the host's
+        // configuration and exports all three signals, exactly as the template's UseOtlpExporter() does.
+        otel.UseOtlpExporter();
         return builder;
     }
 
@@ -121,18 +124,11 @@ internal sealed class TelemetryStarter(IServiceProvider services, TelemetryExpor
         _ = services.GetService<TracerProvider>();
         _ = services.GetService<MeterProvider>();
         _ = services.GetService<LoggerProvider>();
-        if (export.Enabled)
-        {
-            // Scheme, host and port only: no user info or query that could carry a credential (headers, which
-            // carry the dashboard's API key, are never logged either).
-            var endpoint = Uri.TryCreate(export.Endpoint, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{uri.Host}:{uri.Port}" : "(not a URL)";
-            logger.LogInformation("OpenTelemetry: exporting logs, metrics and traces over OTLP ({Protocol}) to {Endpoint}", export.Protocol, endpoint);
-        }
-        else
-        {
-            logger.LogDebug("OpenTelemetry: OTLP export off ({Key} is not set)", OpenTelemetryExtensions.OtlpEndpointKey);
-        }
 
+        // Scheme, host and port only: no user info or query that could carry a credential (headers, which
+        // carry the dashboard's API key, are never logged either).
+        var endpoint = Uri.TryCreate(export.Endpoint, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{uri.Host}:{uri.Port}" : "(not a URL)";
+        logger.LogInformation("OpenTelemetry: exporting logs, metrics and traces over OTLP ({Protocol}) to {Endpoint}", export.Protocol, endpoint);
         return Task.CompletedTask;
     }
 

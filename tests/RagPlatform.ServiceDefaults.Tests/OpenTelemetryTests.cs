@@ -60,6 +60,37 @@ public sealed class OpenTelemetryTests
     }
 
     [Fact]
+    public async Task With_an_OTLP_grpc_endpoint_the_service_exports_traces_metrics_and_logs_over_grpc()
+    {
+        await using var receiver = await GrpcOtlpReceiver.StartAsync();
+        var (app, url) = await TestService.StartAsync(new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Endpoint.ToString(),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
+            ["OTEL_EXPORTER_OTLP_HEADERS"] = "x-otlp-api-key=dashboard-key",
+            ["OTEL_SERVICE_NAME"] = "ragplatform-grpc-test",
+        });
+        await using (app)
+        {
+            using var client = new HttpClient { BaseAddress = url };
+            Assert.Equal("pong", await client.GetStringAsync("/ping/grpc-51c2"));
+            await app.StopAsync();
+        }
+
+        var traces = receiver.For("trace.v1.TraceService");
+        var metrics = receiver.For("metrics.v1.MetricsService");
+        var logs = receiver.For("logs.v1.LogsService");
+        Assert.Contains(traces, t => t.Contains("ragplatform-grpc-test") && t.Contains("GET /ping/{id}"));
+        Assert.Contains(metrics, m => m.Contains("ragplatform.test.pings"));
+        Assert.Contains(logs, l => l.Contains("Ping grpc-51c2 answered"));
+        Assert.All(traces.Concat(metrics).Concat(logs), r =>
+        {
+            Assert.Equal("application/grpc", r.ContentType);
+            Assert.Equal("dashboard-key", r.ApiKey);
+        });
+    }
+
+    [Fact]
     public async Task Without_OTEL_EXPORTER_OTLP_ENDPOINT_no_exporter_is_registered_and_the_service_runs_and_stops_cleanly()
     {
         IServiceCollection? services = null;
@@ -73,8 +104,9 @@ public sealed class OpenTelemetryTests
             Assert.False(app.Services.GetRequiredService<TelemetryExport>().Enabled);
             Assert.DoesNotContain(services!, RegistersOtlpExporter);
 
-            // The providers still run (for /metrics and in-process listeners); they just have no exporter.
-            Assert.NotNull(app.Services.GetService<OpenTelemetry.Trace.TracerProvider>());
+            // No providers either: nothing would receive what they collect (/metrics has its own listener).
+            Assert.Null(app.Services.GetService<OpenTelemetry.Trace.TracerProvider>());
+            Assert.Null(app.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
 
             using var client = new HttpClient { BaseAddress = url };
             Assert.Equal("pong", await client.GetStringAsync("/ping/no-export"));

@@ -2,7 +2,7 @@
 // embedding workers, Postgres keeps the metadata, Redis caches queries, and the vector backend (Qdrant by
 // default) holds the vectors. Every service gets its settings exactly as the services read them:
 // ConnectionStrings__<name> from WithReference, RagPlatform__* from WithEnvironment, OTEL_* from Aspire.
-// scripts/dev-up.sh starts the same topology without Docker, with the same variables.
+// The distributed mode's dev-up script starts the same topology without Docker, with the same variables.
 
 var builder = DistributedApplication.CreateBuilder(args);
 

@@ -2,12 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace RagPlatform.ServiceDefaults.Tests;
@@ -57,7 +54,7 @@ public sealed class GrpcOtlpReceiver : IAsyncDisposable
     {
         var receiver = new GrpcOtlpReceiver();
         await receiver._app.StartAsync();
-        receiver.Endpoint = new Uri(receiver._app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+        receiver.Endpoint = Loopback.AddressOf(receiver._app);
         return receiver;
     }
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 
 namespace RagPlatform.ServiceDefaults.Tests;
 
@@ -16,11 +15,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public OtlpReceiver()
     {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        Endpoint = new Uri($"http://127.0.0.1:{port}");
+        // HttpListener cannot listen on port 0 and report the port it got.
+        Endpoint = new Uri($"http://127.0.0.1:{Loopback.FreePort()}");
         _listener.Prefixes.Add(Endpoint.ToString());
         _listener.Start();
         _loop = Task.Run(AcceptAsync);

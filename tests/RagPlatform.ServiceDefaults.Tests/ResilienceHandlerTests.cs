@@ -121,19 +121,10 @@ public sealed class ResilienceHandlerTests
     {
         using var services = Services(o => o.MaxRetryAttempts = 2);
         var client = services.GetRequiredService<IHttpClientFactory>().CreateClient();
-        var closedPort = new Uri("http://127.0.0.1:" + FreePort());
+        var closedPort = new Uri("http://127.0.0.1:" + Loopback.FreePort());
 
         await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(closedPort));
         Assert.Equal(2, _logs.Messages.Count(m => m.Contains("(HttpRequestException); retrying", StringComparison.Ordinal)));
-    }
-
-    private static int FreePort()
-    {
-        var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 
     private ServiceProvider Services(Action<StandardHttpResilienceOptions>? configure = null)

@@ -1,11 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace RagPlatform.ServiceDefaults.Tests;
@@ -51,7 +47,7 @@ public sealed class ScriptedUpstream : IAsyncDisposable
     private static async Task<ScriptedUpstream> StartAsync(ScriptedUpstream upstream)
     {
         await upstream._app.StartAsync();
-        upstream.Url = new Uri(upstream._app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+        upstream.Url = Loopback.AddressOf(upstream._app);
         return upstream;
     }
 }

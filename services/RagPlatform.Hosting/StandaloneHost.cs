@@ -5,6 +5,7 @@ using RagPlatform.Core.Messaging;
 using RagPlatform.Embedding;
 using RagPlatform.Ingestion;
 using RagPlatform.Query;
+using RagPlatform.Storage.Postgres;
 
 namespace RagPlatform.Hosting;
 
@@ -23,6 +24,7 @@ public static class StandaloneHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddServiceDefaults();
         builder.AddRagPlatformCore();
+        builder.AddRagPostgres();
         builder.AddIngestion();
         builder.AddEmbeddingWorker();
         builder.AddQuery();

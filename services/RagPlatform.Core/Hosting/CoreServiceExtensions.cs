@@ -52,7 +52,7 @@ public static class CoreServiceExtensions
             sp.GetRequiredService<IOptions<LexicalOptions>>().Value,
             sp.GetRequiredService<ILogger<EmbeddedLexicalIndex>>()));
         services.AddSingleton<CollectionService>();
-        services.AddSingleton<DocumentLocks>();
+        services.AddSingleton<IDocumentLocks, DocumentLocks>();
         services.AddHostedService<MetadataStoreInitializer>();
 
         services.AddProblemDetails();

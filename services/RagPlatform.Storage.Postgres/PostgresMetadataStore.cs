@@ -10,8 +10,9 @@ namespace RagPlatform.Storage.Postgres;
 /// The distributed metadata store: the same bookkeeping as <see cref="SqliteMetadataStore"/>, shared by
 /// every process through PostgreSQL. SQLite gets its serialisation from one connection; here concurrent
 /// workers are made safe by row locks taken in one order, so no two transactions wait on each other in a
-/// cycle: the collection row (revisions, version), then the job row (completion), then document rows by
-/// id. Job items are keyed by (job, document), so a redelivered result is counted once.
+/// cycle: the job row (completion), then document rows by id, then the collection row (revisions,
+/// version) last, so it is held only briefly. Job items are keyed by (job, document), so a redelivered
+/// result is counted once. Multi-row changes are set-based statements sent as one batch.
 /// </summary>
 public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresSchemaMigrator migrator) : IMetadataStore
 {
@@ -91,11 +92,27 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
     public async Task<IReadOnlyList<DocumentTicket>> SubmitAsync(
         string collection, Guid jobId, IReadOnlyList<DocumentRequest> documents, CancellationToken cancellationToken)
     {
+        var ids = documents.Select(d => d.DocumentId).Distinct(StringComparer.Ordinal).ToArray();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        // The collection row first: it hands out revisions, and holding it makes submissions to one
-        // collection take turns, so two jobs never both decide a new document is theirs.
+        await using (var job = Command(connection, transaction,
+            "INSERT INTO jobs (id, collection, total, created_at) VALUES ($1, $2, $3, now())",
+            jobId, collection, documents.Count))
+        {
+            await job.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // Lock order: existing document rows (by id), then the collection row. A worker failing one of these
+        // documents meanwhile changes what "unchanged" means, so its update lands before or after this
+        // decision, not during it. The collection row hands out revisions, and holding it makes submissions
+        // to one collection decide in turn, so two jobs never both claim a new document.
+        await using (var lockRows = Command(connection, transaction,
+            "SELECT 1 FROM documents WHERE collection = $1 AND id = ANY($2) ORDER BY id COLLATE \"C\" FOR UPDATE", collection, ids))
+        {
+            await lockRows.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         long firstRevision;
         await using (var next = Command(connection, transaction,
             "UPDATE collections SET next_revision = next_revision + $2 WHERE name = $1 RETURNING next_revision - $2",
@@ -105,74 +122,53 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
                 ?? throw new InvalidOperationException($"Collection '{collection}' vanished during submission.");
         }
 
-        await using (var job = Command(connection, transaction,
-            "INSERT INTO jobs (id, collection, total, created_at) VALUES ($1, $2, $3, now())",
-            jobId, collection, documents.Count))
+        // Read after the collection lock: a concurrent submission of the same documents has committed by now.
+        var held = new Dictionary<string, (string? Hash, bool Deleted)>(StringComparer.Ordinal);
+        await using (var read = Command(connection, transaction,
+            "SELECT id, COALESCE(requested_hash, committed_hash), deleted FROM documents WHERE collection = $1 AND id = ANY($2)", collection, ids))
+        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
         {
-            await job.ExecuteNonQueryAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                held[reader.GetString(0)] = (reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetBoolean(2));
+            }
         }
-
-        // Then the existing document rows, in id order: a worker failing one of them meanwhile changes what
-        // "unchanged" means, so its update must land before or after this decision, not during it.
-        await using (var lockRows = Command(connection, transaction, """
-            SELECT 1 FROM documents WHERE collection = $1 AND id = ANY($2) ORDER BY id COLLATE "C" FOR UPDATE
-            """, collection, documents.Select(d => d.DocumentId).Distinct(StringComparer.Ordinal).ToArray()))
-        {
-            await lockRows.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var read = Command(connection, transaction,
-            "SELECT requested_hash, committed_hash, deleted FROM documents WHERE collection = $1 AND id = $2",
-            collection, string.Empty);
-        await using var request = Command(connection, transaction, """
-            INSERT INTO documents (collection, id, requested_revision, requested_hash, updated_at)
-            VALUES ($1, $2, $3, $4, now())
-            ON CONFLICT (collection, id) DO UPDATE SET
-              requested_revision = excluded.requested_revision,
-              requested_hash = excluded.requested_hash,
-              deleted = false,
-              updated_at = excluded.updated_at
-            """, collection, string.Empty, 0L, string.Empty);
-        await using var unchanged = Command(connection, transaction,
-            "INSERT INTO job_items (job_id, document_id, outcome) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            jobId, string.Empty, (short)JobItemOutcome.Unchanged);
 
         var tickets = new List<DocumentTicket>(documents.Count);
+        var requested = new Dictionary<string, (long Revision, string Hash)>(StringComparer.Ordinal);
+        var unchanged = new List<string>();
         for (var i = 0; i < documents.Count; i++)
         {
             var document = documents[i];
-            read.Parameters[1].Value = document.DocumentId;
-            string? requestedHash = null;
-            string? committedHash = null;
-            var deleted = true;
-            await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
-            {
-                if (await reader.ReadAsync(cancellationToken))
-                {
-                    requestedHash = reader.IsDBNull(0) ? null : reader.GetString(0);
-                    committedHash = reader.IsDBNull(1) ? null : reader.GetString(1);
-                    deleted = reader.GetBoolean(2);
-                }
-            }
-
             // Unchanged when the collection holds this content, or is already working towards it.
-            if (!deleted && (requestedHash ?? committedHash) == document.DocumentHash)
+            if (held.TryGetValue(document.DocumentId, out var state) && !state.Deleted && state.Hash == document.DocumentHash)
             {
-                unchanged.Parameters[1].Value = document.DocumentId;
-                await unchanged.ExecuteNonQueryAsync(cancellationToken);
+                unchanged.Add(document.DocumentId);
                 tickets.Add(new DocumentTicket(document.DocumentId, null));
                 continue;
             }
 
             var revision = firstRevision + i;
-            request.Parameters[1].Value = document.DocumentId;
-            request.Parameters[2].Value = revision;
-            request.Parameters[3].Value = document.DocumentHash;
-            await request.ExecuteNonQueryAsync(cancellationToken);
+            requested[document.DocumentId] = (revision, document.DocumentHash);
+            held[document.DocumentId] = (document.DocumentHash, false);
             tickets.Add(new DocumentTicket(document.DocumentId, revision));
         }
 
-        await MarkJobCompletedIfDoneAsync(connection, transaction, jobId, cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(BatchCommand("""
+            INSERT INTO documents (collection, id, requested_revision, requested_hash, updated_at)
+            SELECT $1, r.id, r.revision, r.hash, now() FROM unnest($2::text[], $3::bigint[], $4::text[]) AS r(id, revision, hash)
+            ON CONFLICT (collection, id) DO UPDATE SET
+              requested_revision = excluded.requested_revision,
+              requested_hash = excluded.requested_hash,
+              deleted = false,
+              updated_at = excluded.updated_at
+            """, collection, requested.Keys.ToArray(), requested.Values.Select(r => r.Revision).ToArray(), requested.Values.Select(r => r.Hash).ToArray()));
+        batch.BatchCommands.Add(BatchCommand(
+            "INSERT INTO job_items (job_id, document_id, outcome) SELECT $1, unnest($2::text[]), $3 ON CONFLICT DO NOTHING",
+            jobId, unchanged.ToArray(), (short)JobItemOutcome.Unchanged));
+        batch.BatchCommands.Add(MarkJobCompletedIfDone(jobId));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return tickets;
     }
@@ -239,90 +235,86 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
 
     public async Task CompleteItemsAsync(string collection, Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken)
     {
-        // Document rows are touched in id order whatever order the message listed them in (lock order).
-        var ordered = results.OrderBy(r => r.DocumentId, StringComparer.Ordinal).ToList();
-        var changed = ordered.Any(r => r.Outcome == JobItemOutcome.Succeeded
-            && (r.ChunksEmbedded + r.ChunksReused + r.ChunksDeleted > 0 || r.Chunks is { Count: > 0 }));
+        // A document listed twice counts by its first result (as a redelivery would) and ends as its last
+        // successful one left it; the worker never sends such a batch.
+        var succeeded = results.Where(r => r.Outcome == JobItemOutcome.Succeeded)
+            .GroupBy(r => r.DocumentId, StringComparer.Ordinal).Select(g => g.Last()).ToList();
+        var failed = results.Where(r => r.Outcome == JobItemOutcome.Failed).ToList();
+        var chunks = succeeded.SelectMany(r => r.Chunks ?? []).GroupBy(c => c.PointId, StringComparer.Ordinal).Select(g => g.Last()).ToList();
+        var changed = succeeded.Any(r => r.ChunksEmbedded + r.ChunksReused + r.ChunksDeleted > 0 || r.Chunks is { Count: > 0 });
+        var items = results.GroupBy(r => r.DocumentId, StringComparer.Ordinal).Select(g => g.First()).ToList();
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        // Lock order: the job row (two workers finishing its last items take turns, so the second sees the
+        // first's items and marks the job completed), then the document rows by id, the collection row last.
+        batch.BatchCommands.Add(BatchCommand("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", jobId));
+        batch.BatchCommands.Add(BatchCommand(
+            "SELECT 1 FROM documents WHERE collection = $1 AND id = ANY($2) ORDER BY id COLLATE \"C\" FOR UPDATE",
+            collection, items.Select(r => r.DocumentId).ToArray()));
+        batch.BatchCommands.Add(BatchCommand("""
+            INSERT INTO job_items (job_id, document_id, outcome, error, chunks_embedded, chunks_reused, chunks_unchanged, chunks_deleted)
+            SELECT $1, * FROM unnest($2::text[], $3::smallint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+            ON CONFLICT (job_id, document_id) DO NOTHING
+            """,
+            jobId,
+            items.Select(r => r.DocumentId).ToArray(),
+            items.Select(r => (short)r.Outcome).ToArray(),
+            items.Select(r => r.Error).ToArray(),
+            items.Select(r => r.ChunksEmbedded).ToArray(),
+            items.Select(r => r.ChunksReused).ToArray(),
+            items.Select(r => r.ChunksUnchanged).ToArray(),
+            items.Select(r => r.ChunksDeleted).ToArray()));
+        if (succeeded.Count > 0)
+        {
+            // The chunk rows always mirror what the backend now holds for the document, even when a newer
+            // revision was requested meanwhile: that revision will diff against these rows.
+            batch.BatchCommands.Add(BatchCommand(
+                "DELETE FROM chunks WHERE collection = $1 AND document_id = ANY($2)", collection, succeeded.Select(r => r.DocumentId).ToArray()));
+            batch.BatchCommands.Add(BatchCommand("""
+                INSERT INTO chunks (collection, point_id, document_id, ordinal, content_hash, payload_hash)
+                SELECT $1, * FROM unnest($2::text[], $3::text[], $4::integer[], $5::text[], $6::text[])
+                ON CONFLICT (collection, point_id) DO UPDATE SET
+                  document_id = excluded.document_id, ordinal = excluded.ordinal,
+                  content_hash = excluded.content_hash, payload_hash = excluded.payload_hash
+                """,
+                collection,
+                chunks.Select(c => c.PointId).ToArray(),
+                chunks.Select(c => c.DocumentId).ToArray(),
+                chunks.Select(c => c.Ordinal).ToArray(),
+                chunks.Select(c => c.ContentHash).ToArray(),
+                chunks.Select(c => c.PayloadHash).ToArray()));
+            // A commit only moves a document forward: a late result for an older revision changes nothing.
+            batch.BatchCommands.Add(BatchCommand("""
+                UPDATE documents d SET committed_revision = u.revision, committed_hash = u.hash, committed_at = now(), updated_at = now()
+                FROM unnest($2::text[], $3::bigint[], $4::text[]) AS u(id, revision, hash)
+                WHERE d.collection = $1 AND d.id = u.id AND d.committed_revision < u.revision
+                """,
+                collection,
+                succeeded.Select(r => r.DocumentId).ToArray(),
+                succeeded.Select(r => r.Revision).ToArray(),
+                succeeded.Select(r => r.DocumentHash ?? string.Empty).ToArray()));
+        }
+
+        if (failed.Count > 0)
+        {
+            // Let a later re-post of the same content try again instead of counting as unchanged.
+            batch.BatchCommands.Add(BatchCommand("""
+                UPDATE documents d SET requested_hash = d.committed_hash, updated_at = now()
+                FROM unnest($2::text[], $3::bigint[]) AS u(id, revision)
+                WHERE d.collection = $1 AND d.id = u.id AND d.requested_revision = u.revision
+                """,
+                collection, failed.Select(r => r.DocumentId).ToArray(), failed.Select(r => r.Revision).ToArray()));
+        }
+
         if (changed)
         {
-            // First in the lock order: the collection row.
-            await BumpVersionAsync(connection, transaction, collection, cancellationToken);
+            batch.BatchCommands.Add(BumpVersion(collection));
         }
 
-        // Then the job row: two workers finishing the job's last items take turns here, so the second one
-        // sees the first one's items and marks the job completed (neither would, seeing only its own).
-        await using (var lockJob = Command(connection, transaction, "SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", jobId))
-        {
-            await lockJob.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var item = Command(connection, transaction, """
-            INSERT INTO job_items (job_id, document_id, outcome, error, chunks_embedded, chunks_reused, chunks_unchanged, chunks_deleted)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (job_id, document_id) DO NOTHING
-            """, jobId, string.Empty, (short)0, Text(null), 0L, 0L, 0L, 0L);
-        await using var deleteChunks = Command(connection, transaction,
-            "DELETE FROM chunks WHERE collection = $1 AND document_id = $2", collection, string.Empty);
-        await using var insertChunks = Command(connection, transaction, """
-            INSERT INTO chunks (collection, point_id, document_id, ordinal, content_hash, payload_hash)
-            SELECT $1, * FROM unnest($2::text[], $3::text[], $4::integer[], $5::text[], $6::text[])
-            ON CONFLICT (collection, point_id) DO UPDATE SET
-              document_id = excluded.document_id, ordinal = excluded.ordinal,
-              content_hash = excluded.content_hash, payload_hash = excluded.payload_hash
-            """, collection, Array.Empty<string>(), Array.Empty<string>(), Array.Empty<int>(), Array.Empty<string>(), Array.Empty<string>());
-        await using var commitDocument = Command(connection, transaction, """
-            UPDATE documents SET committed_revision = $3, committed_hash = $4, committed_at = now(), updated_at = now()
-            WHERE collection = $1 AND id = $2 AND committed_revision < $3
-            """, collection, string.Empty, 0L, string.Empty);
-        await using var abandonRequest = Command(connection, transaction, """
-            UPDATE documents SET requested_hash = committed_hash, updated_at = now()
-            WHERE collection = $1 AND id = $2 AND requested_revision = $3
-            """, collection, string.Empty, 0L);
-
-        foreach (var result in ordered)
-        {
-            item.Parameters[1].Value = result.DocumentId;
-            item.Parameters[2].Value = (short)result.Outcome;
-            item.Parameters[3].Value = (object?)result.Error ?? DBNull.Value;
-            item.Parameters[4].Value = result.ChunksEmbedded;
-            item.Parameters[5].Value = result.ChunksReused;
-            item.Parameters[6].Value = result.ChunksUnchanged;
-            item.Parameters[7].Value = result.ChunksDeleted;
-            await item.ExecuteNonQueryAsync(cancellationToken);
-
-            if (result.Outcome == JobItemOutcome.Succeeded)
-            {
-                // The chunk rows always mirror what the backend now holds for the document, even when a
-                // newer revision was requested meanwhile: that revision will diff against these rows.
-                deleteChunks.Parameters[1].Value = result.DocumentId;
-                await deleteChunks.ExecuteNonQueryAsync(cancellationToken);
-                if (result.Chunks is { Count: > 0 } chunks)
-                {
-                    insertChunks.Parameters[1].Value = chunks.Select(c => c.PointId).ToArray();
-                    insertChunks.Parameters[2].Value = chunks.Select(c => c.DocumentId).ToArray();
-                    insertChunks.Parameters[3].Value = chunks.Select(c => c.Ordinal).ToArray();
-                    insertChunks.Parameters[4].Value = chunks.Select(c => c.ContentHash).ToArray();
-                    insertChunks.Parameters[5].Value = chunks.Select(c => c.PayloadHash).ToArray();
-                    await insertChunks.ExecuteNonQueryAsync(cancellationToken);
-                }
-
-                commitDocument.Parameters[1].Value = result.DocumentId;
-                commitDocument.Parameters[2].Value = result.Revision;
-                commitDocument.Parameters[3].Value = result.DocumentHash ?? string.Empty;
-                await commitDocument.ExecuteNonQueryAsync(cancellationToken);
-            }
-            else if (result.Outcome == JobItemOutcome.Failed)
-            {
-                // Let a later re-post of the same content try again instead of counting as unchanged.
-                abandonRequest.Parameters[1].Value = result.DocumentId;
-                abandonRequest.Parameters[2].Value = result.Revision;
-                await abandonRequest.ExecuteNonQueryAsync(cancellationToken);
-            }
-        }
-
-        await MarkJobCompletedIfDoneAsync(connection, transaction, jobId, cancellationToken);
+        batch.BatchCommands.Add(MarkJobCompletedIfDone(jobId));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -330,38 +322,27 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // A tombstone with a fresh revision: any in-flight message for an older revision is skipped.
-        // The collection row first (lock order), as it hands out the revision.
-        long revision;
-        await using (var next = Command(connection, transaction,
-            "UPDATE collections SET next_revision = next_revision + 1 WHERE name = $1 RETURNING next_revision - 1", collection))
+        // Lock order: the document row, then the collection row (which hands out the tombstone's revision).
+        await using (var lockRow = Command(connection, transaction,
+            "SELECT 1 FROM documents WHERE collection = $1 AND id = $2 AND NOT deleted FOR UPDATE", collection, documentId))
         {
-            if (await next.ExecuteScalarAsync(cancellationToken) is not long value)
+            if (await lockRow.ExecuteScalarAsync(cancellationToken) is null)
             {
                 return false;
             }
-
-            revision = value;
         }
 
-        await using var mark = Command(connection, transaction, """
+        // A tombstone with a fresh revision: any in-flight message for an older revision is skipped.
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(BatchCommand("""
+            WITH revision AS (UPDATE collections SET next_revision = next_revision + 1 WHERE name = $1 RETURNING next_revision - 1 AS value)
             UPDATE documents SET deleted = true, requested_hash = NULL, committed_hash = NULL,
-              requested_revision = $3, updated_at = now()
-            WHERE collection = $1 AND id = $2 AND NOT deleted
-            """, collection, documentId, revision);
-        if (await mark.ExecuteNonQueryAsync(cancellationToken) == 0)
-        {
-            await transaction.RollbackAsync(cancellationToken);
-            return false;
-        }
-
-        await using (var chunks = Command(connection, transaction,
-            "DELETE FROM chunks WHERE collection = $1 AND document_id = $2", collection, documentId))
-        {
-            await chunks.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await BumpVersionAsync(connection, transaction, collection, cancellationToken);
+              requested_revision = (SELECT value FROM revision), updated_at = now()
+            WHERE collection = $1 AND id = $2
+            """, collection, documentId));
+        batch.BatchCommands.Add(BatchCommand("DELETE FROM chunks WHERE collection = $1 AND document_id = $2", collection, documentId));
+        batch.BatchCommands.Add(BumpVersion(collection));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
     }
@@ -420,22 +401,14 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
         return status with { Errors = list };
     }
 
-    private static async Task MarkJobCompletedIfDoneAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, CancellationToken cancellationToken)
-    {
-        await using var command = Command(connection, transaction, """
-            UPDATE jobs SET completed_at = now()
-            WHERE id = $1 AND completed_at IS NULL
-              AND total <= (SELECT COUNT(*) FROM job_items WHERE job_id = $1)
-            """, jobId);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    private static NpgsqlBatchCommand MarkJobCompletedIfDone(Guid jobId) => BatchCommand("""
+        UPDATE jobs SET completed_at = now()
+        WHERE id = $1 AND completed_at IS NULL
+          AND total <= (SELECT COUNT(*) FROM job_items WHERE job_id = $1)
+        """, jobId);
 
-    private static async Task BumpVersionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string collection, CancellationToken cancellationToken)
-    {
-        await using var command = Command(connection, transaction,
-            "UPDATE collections SET version = version + 1, updated_at = now() WHERE name = $1", collection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    private static NpgsqlBatchCommand BumpVersion(string collection) =>
+        BatchCommand("UPDATE collections SET version = version + 1, updated_at = now() WHERE name = $1", collection);
 
     private static CollectionRecord ReadCollection(NpgsqlDataReader reader) => new(
         reader.GetString(0),
@@ -451,7 +424,18 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
 
     private static NpgsqlParameter Text(string? value) => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
 
-    /// <summary>A command with positional parameters ($1, $2, …); the values also fix each parameter's type for reuse.</summary>
+    private static NpgsqlBatchCommand BatchCommand(string sql, params object?[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+
+        return command;
+    }
+
+    /// <summary>A command with positional parameters ($1, $2, …).</summary>
     private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, params object[] values)
     {
         var command = new NpgsqlCommand(sql, connection, transaction);

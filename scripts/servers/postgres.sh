@@ -30,14 +30,27 @@ as_server_user() {
 }
 
 free_port() {
-  # Ask the kernel for a free port on loopback (bash has no bind; python3 is on every Debian build machine).
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  # A random port nobody listens on (per /proc/net/tcp*, no extra tools needed); a race with another
+  # process binding it meanwhile makes pg_ctl fail, and start tries another.
+  local port hex
+  while true; do
+    port=$((20000 + RANDOM % 40000))
+    hex=$(printf '%04X' "$port")
+    if ! cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '{print $2, $4}' | grep -q ":$hex 0A$"; then
+      echo "$port"
+      return
+    fi
+  done
 }
 
 case "$command" in
   start)
     if [ "$(id -u)" -eq 0 ]; then
       chown postgres:postgres "$statedir"
+      if ! runuser -u postgres -- test -w "$statedir"; then
+        echo "The postgres user cannot reach $statedir (a parent directory is private); use a state directory under /tmp." >&2
+        exit 1
+      fi
     fi
     if [ ! -s "$data/PG_VERSION" ]; then
       as_server_user "$bindir/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$statedir/initdb.log" 2>&1 \

@@ -20,7 +20,7 @@ namespace RagPlatform.Embedding;
 public sealed class DocumentEmbedder(
     CollectionService collections,
     IMetadataStore store,
-    DocumentLocks locks,
+    IDocumentLocks locks,
     ILexicalIndex lexical,
     ILogger<DocumentEmbedder> logger,
     IMeterFactory meterFactory)
@@ -45,7 +45,7 @@ public sealed class DocumentEmbedder(
         }
 
         var documentIds = message.Documents.Select(d => d.DocumentId).ToList();
-        using var held = await locks.AcquireAsync(message.Collection, documentIds, cancellationToken);
+        await using var held = await locks.AcquireAsync(message.Collection, documentIds, cancellationToken);
 
         var results = new List<JobItemResult>();
         var states = await store.GetDocumentStatesAsync(message.Collection, documentIds, cancellationToken);

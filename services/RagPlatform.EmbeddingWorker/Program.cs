@@ -2,10 +2,12 @@ using RagPlatform.Core.Hosting;
 using RagPlatform.Core.Messaging;
 using RagPlatform.Core.Security;
 using RagPlatform.Embedding;
+using RagPlatform.Storage.Postgres;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddRagPlatformCore();
+builder.AddRagPostgres();
 builder.AddEmbeddingWorker();
 builder.AddRagMessaging(bus => bus.AddEmbeddingConsumers());
 

@@ -6,6 +6,7 @@ using RagPlatform.Core.Security;
 using RagPlatform.Embedding;
 using RagPlatform.Ingestion;
 using RagPlatform.Query;
+using RagPlatform.Storage.Postgres;
 
 namespace RagPlatform.Hosting;
 
@@ -24,6 +25,7 @@ public static class StandaloneHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddServiceDefaults();
         builder.AddRagPlatformCore();
+        builder.AddRagPostgres();
         builder.AddIngestion();
         builder.AddEmbeddingWorker();
         builder.AddQuery();

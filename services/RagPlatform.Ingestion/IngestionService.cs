@@ -22,7 +22,7 @@ namespace RagPlatform.Ingestion;
 public sealed class IngestionService(
     CollectionService collections,
     IMetadataStore store,
-    DocumentLocks locks,
+    IDocumentLocks locks,
     ILexicalIndex lexical,
     IPublishEndpoint publisher,
     IOptions<RagPlatformOptions> options,
@@ -68,7 +68,7 @@ public sealed class IngestionService(
     public async Task DeleteDocumentAsync(string collectionName, string documentId, CancellationToken cancellationToken)
     {
         var collection = await collections.ResolveAsync(collectionName, cancellationToken);
-        using (await locks.AcquireAsync(collectionName, [documentId], cancellationToken))
+        await using (await locks.AcquireAsync(collectionName, [documentId], cancellationToken))
         {
             var states = await store.GetDocumentStatesAsync(collectionName, [documentId], cancellationToken);
             if (!states.TryGetValue(documentId, out var state) || state.Deleted)

@@ -1,10 +1,12 @@
 using RagPlatform.Core.Hosting;
 using RagPlatform.Core.Security;
 using RagPlatform.Query;
+using RagPlatform.Storage.Postgres;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddRagPlatformCore();
+builder.AddRagPostgres();
 builder.AddQuery();
 
 var app = builder.Build();

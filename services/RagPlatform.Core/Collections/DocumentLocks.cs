@@ -1,15 +1,15 @@
 namespace RagPlatform.Core.Collections;
 
 /// <summary>
-/// Serialises work on the same document within a process (the worker bringing it to a revision, a
+/// The embedded <see cref="IDocumentLocks"/>: serialises work on the same document within a process (the worker bringing it to a revision, a
 /// delete), so two revisions never interleave their diff-and-write. Striped: bounded memory, and
 /// several documents are locked in stripe order so two batches cannot deadlock.
 /// </summary>
-public sealed class DocumentLocks
+public sealed class DocumentLocks : IDocumentLocks
 {
     private readonly SemaphoreSlim[] _stripes = Enumerable.Range(0, 1024).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
-    public async Task<IDisposable> AcquireAsync(string collection, IEnumerable<string> documentIds, CancellationToken cancellationToken)
+    public async Task<IAsyncDisposable> AcquireAsync(string collection, IEnumerable<string> documentIds, CancellationToken cancellationToken)
     {
         var stripes = documentIds.Select(id => Stripe(collection, id)).Distinct().Order().ToArray();
         var taken = new List<SemaphoreSlim>(stripes.Length);
@@ -41,16 +41,18 @@ public sealed class DocumentLocks
         }
     }
 
-    private sealed class Releaser(List<SemaphoreSlim> taken) : IDisposable
+    private sealed class Releaser(List<SemaphoreSlim> taken) : IAsyncDisposable
     {
         private int _released;
 
-        public void Dispose()
+        public ValueTask DisposeAsync()
         {
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
                 Release(taken);
             }
+
+            return ValueTask.CompletedTask;
         }
     }
 }

@@ -55,7 +55,7 @@ public static class CoreServiceExtensions
             sp.GetRequiredService<IOptions<LexicalOptions>>().Value,
             sp.GetRequiredService<ILogger<EmbeddedLexicalIndex>>()));
         services.AddSingleton<CollectionService>();
-        services.AddSingleton<DocumentLocks>();
+        services.AddSingleton<IDocumentLocks, DocumentLocks>();
         services.AddHostedService<MetadataStoreInitializer>();
 
         builder.AddRagSecurity();

@@ -1,0 +1,202 @@
+using RagPlatform.Contracts.Http;
+using RagPlatform.Core.Storage;
+
+namespace RagPlatform.Testing;
+
+/// <summary>
+/// The behaviour every <see cref="IMetadataStore"/> must have (seed 001's bookkeeping): revisions,
+/// unchanged detection, tombstones, job counts that survive redelivery. Compiled into each store's test
+/// project (SQLite in Core.Tests, PostgreSQL in Storage.Postgres.Tests), which supplies the store.
+/// Each test works in its own collection, so stores may share one database.
+/// </summary>
+public abstract class MetadataStoreContractTests : IAsyncLifetime
+{
+    protected string Collection { get; } = "docs-" + Guid.NewGuid().ToString("N")[..8];
+
+    protected IMetadataStore Store { get; private set; } = null!;
+
+    /// <summary>A store, initialised.</summary>
+    protected abstract Task<IMetadataStore> CreateStoreAsync();
+
+    protected abstract Task DisposeStoreAsync(IMetadataStore store);
+
+    public async Task InitializeAsync()
+    {
+        Store = await CreateStoreAsync();
+        var settings = new CollectionSettings(new EmbeddingSelection("hashing", new Dictionary<string, string?>()), "embedded", new ChunkingSettings(256, 32));
+        Assert.True(await Store.TryCreateCollectionAsync(new CollectionRecord(Collection, settings, "fp", 0, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow), default));
+    }
+
+    public Task DisposeAsync() => DisposeStoreAsync(Store);
+
+    [Fact]
+    public async Task Resubmitting_the_same_hash_is_unchanged_and_needs_no_work()
+    {
+        await SubmitAndCommit("a", "h1");
+
+        var job = Guid.NewGuid();
+        var second = await Store.SubmitAsync(Collection, job, [new DocumentRequest("a", "h1")], default);
+
+        Assert.Null(second[0].Revision);
+        var status = await Store.GetJobAsync(job, default);
+        Assert.Equal(JobStates.Completed, status!.State);
+        Assert.Equal(1, status.Unchanged);
+        Assert.NotNull(status.CompletedAt);
+    }
+
+    [Fact]
+    public async Task A_pending_request_for_the_same_content_is_not_queued_twice()
+    {
+        var first = await Store.SubmitAsync(Collection, Guid.NewGuid(), [new DocumentRequest("a", "h1")], default);
+        var second = await Store.SubmitAsync(Collection, Guid.NewGuid(), [new DocumentRequest("a", "h1")], default);
+
+        Assert.NotNull(first[0].Revision);
+        Assert.Null(second[0].Revision);
+    }
+
+    [Fact]
+    public async Task A_failed_document_can_be_retried_by_posting_it_again()
+    {
+        var job = Guid.NewGuid();
+        var ticket = await Store.SubmitAsync(Collection, job, [new DocumentRequest("a", "h1")], default);
+        await Store.CompleteItemsAsync(Collection, job, [new JobItemResult("a", ticket[0].Revision!.Value, JobItemOutcome.Failed, "boom")], default);
+
+        var retry = await Store.SubmitAsync(Collection, Guid.NewGuid(), [new DocumentRequest("a", "h1")], default);
+
+        Assert.NotNull(retry[0].Revision);
+        var status = await Store.GetJobAsync(job, default);
+        Assert.Equal(JobStates.Failed, status!.State);
+        Assert.Equal([new JobItemError("a", "boom")], status.Errors);
+    }
+
+    [Fact]
+    public async Task Redelivered_results_are_counted_once()
+    {
+        var job = Guid.NewGuid();
+        var tickets = await Store.SubmitAsync(Collection, job, [new DocumentRequest("a", "h1"), new DocumentRequest("b", "h2")], default);
+        var result = Success("a", tickets[0].Revision!.Value, "h1", chunks: 3);
+
+        await Store.CompleteItemsAsync(Collection, job, [result], default);
+        await Store.CompleteItemsAsync(Collection, job, [result], default);
+
+        var status = await Store.GetJobAsync(job, default);
+        Assert.Equal(JobStates.Running, status!.State);
+        Assert.Equal(1, status.Processed);
+        Assert.Equal(3, status.ChunksEmbedded);
+    }
+
+    [Fact]
+    public async Task Committing_replaces_chunk_rows_and_bumps_the_collection_version()
+    {
+        await SubmitAndCommit("a", "h1", chunks: 3);
+        var before = (await Store.GetCollectionAsync(Collection, default))!.Version;
+
+        await SubmitAndCommit("a", "h2", chunks: 1);
+
+        Assert.Single(await Store.GetChunksAsync(Collection, ["a"], default));
+        Assert.True((await Store.GetCollectionAsync(Collection, default))!.Version > before);
+        var counts = await Store.GetCountsAsync(Collection, default);
+        Assert.Equal(new CollectionCounts(1, 1, 0), counts);
+    }
+
+    [Fact]
+    public async Task Deleting_a_document_leaves_a_tombstone_that_supersedes_older_revisions()
+    {
+        var ticket = await SubmitAndCommit("a", "h1", chunks: 2);
+
+        Assert.True(await Store.DeleteDocumentAsync(Collection, "a", default));
+        Assert.False(await Store.DeleteDocumentAsync(Collection, "a", default));
+
+        var state = (await Store.GetDocumentStatesAsync(Collection, ["a"], default))["a"];
+        Assert.True(state.Deleted);
+        Assert.True(state.RequestedRevision > ticket.Revision);
+        Assert.Empty(await Store.GetChunksAsync(Collection, ["a"], default));
+        Assert.Equal(0, (await Store.GetCountsAsync(Collection, default)).Documents);
+    }
+
+    [Fact]
+    public async Task Points_are_found_by_content_hash_for_reuse()
+    {
+        await SubmitAndCommit("a", "h1", chunks: 2);
+
+        var found = await Store.FindPointsByContentHashAsync(Collection, ["a-content-1", "missing"], default);
+
+        Assert.Equal(new Dictionary<string, string> { ["a-content-1"] = "a-point-1" }, found);
+    }
+
+    [Fact]
+    public async Task Deleting_a_collection_removes_its_documents_and_jobs()
+    {
+        var job = Guid.NewGuid();
+        await Store.SubmitAsync(Collection, job, [new DocumentRequest("a", "h1")], default);
+
+        Assert.True(await Store.DeleteCollectionAsync(Collection, default));
+
+        Assert.Null(await Store.GetCollectionAsync(Collection, default));
+        Assert.Null(await Store.GetJobAsync(job, default));
+    }
+
+    [Fact]
+    public async Task Creating_an_existing_collection_is_refused_and_listing_finds_it()
+    {
+        var settings = new CollectionSettings(new EmbeddingSelection("hashing", new Dictionary<string, string?>()), "embedded", new ChunkingSettings(128, 16));
+        Assert.False(await Store.TryCreateCollectionAsync(new CollectionRecord(Collection, settings, null, 0, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow), default));
+
+        await Store.UpdateCollectionAsync(Collection, settings, "fp2", default);
+
+        var record = await Store.GetCollectionAsync(Collection, default);
+        Assert.Equal(128, record!.Settings.Chunking.MaxTokens);
+        Assert.Equal("fp2", record.Fingerprint);
+        Assert.Contains(await Store.ListCollectionsAsync(default), c => c.Name == Collection);
+    }
+
+    [Fact]
+    public async Task A_changed_document_is_pending_until_its_new_revision_is_committed()
+    {
+        var first = await SubmitAndCommit("a", "h1");
+        var job = Guid.NewGuid();
+        var second = await Submit("a", "h2", job);
+
+        Assert.True(second.Revision > first.Revision);
+        Assert.Equal(new CollectionCounts(1, 1, 1), await Store.GetCountsAsync(Collection, default));
+
+        await Store.CompleteItemsAsync(Collection, job, [Success("a", second.Revision!.Value, "h2", chunks: 2)], default);
+
+        Assert.Equal(new CollectionCounts(1, 2, 0), await Store.GetCountsAsync(Collection, default));
+        var state = (await Store.GetDocumentStatesAsync(Collection, ["a", "missing"], default)).Values.Single();
+        Assert.Equal(second.Revision, state.CommittedRevision);
+    }
+
+    [Fact]
+    public async Task An_older_revision_never_overwrites_a_newer_commit()
+    {
+        var job1 = Guid.NewGuid();
+        var older = await Submit("a", "h1", job1);
+        var job2 = Guid.NewGuid();
+        var newer = await Submit("a", "h2", job2);
+        await Store.CompleteItemsAsync(Collection, job2, [Success("a", newer.Revision!.Value, "h2", chunks: 1)], default);
+
+        await Store.CompleteItemsAsync(Collection, job1, [Success("a", older.Revision!.Value, "h1", chunks: 1)], default);
+
+        var state = (await Store.GetDocumentStatesAsync(Collection, ["a"], default))["a"];
+        Assert.Equal(newer.Revision, state.CommittedRevision);
+        Assert.Null((await Submit("a", "h2")).Revision);
+    }
+
+    protected async Task<DocumentTicket> Submit(string id, string hash, Guid? job = null) =>
+        (await Store.SubmitAsync(Collection, job ?? Guid.NewGuid(), [new DocumentRequest(id, hash)], default))[0];
+
+    /// <summary>Submits and commits in one job, as the worker would.</summary>
+    protected async Task<DocumentTicket> SubmitAndCommit(string id, string hash, int chunks = 1)
+    {
+        var job = Guid.NewGuid();
+        var ticket = await Submit(id, hash, job);
+        await Store.CompleteItemsAsync(Collection, job, [Success(id, ticket.Revision!.Value, hash, chunks)], default);
+        return ticket;
+    }
+
+    protected static JobItemResult Success(string id, long revision, string hash, int chunks) => new(
+        id, revision, JobItemOutcome.Succeeded, DocumentHash: hash,
+        Chunks: Enumerable.Range(0, chunks).Select(i => new StoredChunk($"{id}-point-{i}", id, i, $"{id}-content-{i}", "p")).ToList(),
+        ChunksEmbedded: chunks);
+}

@@ -88,14 +88,11 @@ public sealed class QdrantVectorBackend : IVectorBackend
                 w.WriteEndObject();
             });
             using var created = await SendAsync(HttpMethod.Put, CollectionPath(spec.Name), body, cancellationToken);
-            if (created.StatusCode != HttpStatusCode.Conflict)
-            {
-                // 409: another process created it meanwhile; it is checked like any existing collection below.
-                await _sender.EnsureSuccessAsync(created, $"create collection '{spec.Name}'", cancellationToken);
-            }
+            var createError = created.IsSuccessStatusCode ? null : await _sender.ErrorAsync(created, $"create collection '{spec.Name}'", cancellationToken);
 
+            // A failed create may only mean another process created it meanwhile: then it is checked like any existing one.
             existing = await GetCollectionAsync(spec.Name, cancellationToken)
-                ?? throw new RemoteServiceException($"Qdrant did not show collection '{spec.Name}' after creating it.");
+                ?? throw createError ?? new RemoteServiceException($"Qdrant did not show collection '{spec.Name}' after creating it.");
         }
 
         if (existing.Dimensions != spec.Dimensions || existing.Metric != spec.Metric || existing.Fingerprint != spec.Fingerprint)

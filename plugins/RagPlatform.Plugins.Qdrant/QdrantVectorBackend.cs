@@ -70,7 +70,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
         var existing = await GetCollectionAsync(spec.Name, cancellationToken);
         if (existing is null)
         {
-            var body = Json(w =>
+            var body = RemoteJson.Write(w =>
             {
                 w.WriteStartObject();
                 w.WriteStartObject("vectors");
@@ -104,7 +104,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
         // Index creation is idempotent in Qdrant, so an interrupted earlier Ensure is completed here.
         foreach (var field in QdrantPayload.IndexedFields)
         {
-            var index = Json(w =>
+            var index = RemoteJson.Write(w =>
             {
                 w.WriteStartObject();
                 w.WriteString("field_name", field);
@@ -171,7 +171,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
     {
         ArgumentException.ThrowIfNullOrEmpty(alias);
         ArgumentException.ThrowIfNullOrEmpty(collection);
-        var body = Json(w =>
+        var body = RemoteJson.Write(w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("actions");
@@ -198,7 +198,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
     public async Task DeleteAliasAsync(string alias, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(alias);
-        var body = Json(w =>
+        var body = RemoteJson.Write(w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("actions");
@@ -257,7 +257,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
 
         foreach (var chunk in existing.Chunk(1000))
         {
-            var body = Json(w =>
+            var body = RemoteJson.Write(w =>
             {
                 w.WriteStartObject();
                 w.WriteStartArray("points");
@@ -286,7 +286,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
             return 0;
         }
 
-        var body = Json(w =>
+        var body = RemoteJson.Write(w =>
         {
             w.WriteStartObject();
             QdrantPayload.WriteDocumentFilter(w, documentId);
@@ -312,7 +312,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
         ArgumentOutOfRangeException.ThrowIfLessThan(query.TopK, 1);
         var spec = await RequireSpecAsync(collection, cancellationToken);
         VectorMath.Validate(query.Vector, spec.Dimensions, "query");
-        var body = Json(w =>
+        var body = RemoteJson.Write(w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("query");
@@ -360,7 +360,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
         do
         {
             var pageOffset = offset;
-            var body = Json(w =>
+            var body = RemoteJson.Write(w =>
             {
                 w.WriteStartObject();
                 w.WriteNumber("limit", _options.ScrollPageSize);
@@ -414,7 +414,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
     private async Task<long> CountByFilterAsync(string collection, Action<Utf8JsonWriter>? writeFilter, CancellationToken cancellationToken)
     {
         await RequireSpecAsync(collection, cancellationToken);
-        var body = Json(w =>
+        var body = RemoteJson.Write(w =>
         {
             w.WriteStartObject();
             writeFilter?.Invoke(w);
@@ -431,7 +431,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
         var found = new Dictionary<string, VectorPoint>(StringComparer.Ordinal);
         foreach (var chunk in pointIds.Distinct(StringComparer.Ordinal).Chunk(1000))
         {
-            var body = Json(w =>
+            var body = RemoteJson.Write(w =>
             {
                 w.WriteStartObject();
                 w.WriteStartArray("ids");
@@ -475,32 +475,18 @@ public sealed class QdrantVectorBackend : IVectorBackend
     }
 
     private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, byte[]? body, CancellationToken cancellationToken) =>
-        _sender.SendAsync(
-            () =>
-            {
-                var request = new HttpRequestMessage(method, path);
-                if (body is not null)
-                {
-                    request.Content = new ByteArrayContent(body);
-                    request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                }
-
-                return request;
-            },
-            cancellationToken);
+        _sender.SendAsync(() => RemoteJson.Request(method, new Uri(path, UriKind.Relative), body), cancellationToken);
 
     private async Task<JsonDocument> ReadResultAsync(HttpResponseMessage response, string operation, CancellationToken cancellationToken)
     {
         await _sender.EnsureSuccessAsync(response, operation, cancellationToken);
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+        return await RemoteJson.ReadAsync(response, cancellationToken);
     }
 
     private async Task<JsonDocument> ReadDataResultAsync(HttpResponseMessage response, string collection, string operation, CancellationToken cancellationToken)
     {
         await EnsureDataSuccessAsync(response, collection, operation, cancellationToken);
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+        return await RemoteJson.ReadAsync(response, cancellationToken);
     }
 
     private async Task EnsureDataSuccessAsync(HttpResponseMessage response, string collection, string operation, CancellationToken cancellationToken)
@@ -516,17 +502,6 @@ public sealed class QdrantVectorBackend : IVectorBackend
     }
 
     private static string CollectionPath(string collection) => "collections/" + Uri.EscapeDataString(collection);
-
-    private static byte[] Json(Action<Utf8JsonWriter> write)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            write(writer);
-        }
-
-        return buffer.ToArray();
-    }
 
     private static void ValidateSpec(VectorCollectionSpec spec)
     {

@@ -93,4 +93,22 @@ public class PluginCatalogTests
         Assert.Equal(96, overridden.Fingerprint.Dimensions);
         Directory.Delete(options.Value.DataDirectory, recursive: true);
     }
+
+    [Fact]
+    public async Task A_backend_reads_the_process_connection_strings_through_its_settings()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            // What Aspire sets for a Qdrant resource named "qdrant" (ConnectionStrings__qdrant_http).
+            ["ConnectionStrings:qdrant_http"] = "Endpoint=http://127.0.0.1:6333;Key=secret",
+            ["RagPlatform:VectorStore:Backends:qdrant:MaxBatchPoints"] = "64",
+        }).Build();
+        var options = Options.Create(new RagPlatformOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "rag-plugins-" + Guid.NewGuid().ToString("N")) });
+        await using var host = new PluginHost(new PluginCatalog(PluginDirectory, [], NullLogger<PluginCatalog>.Instance), configuration, options, NullLoggerFactory.Instance);
+
+        var backend = host.GetVectorBackend("qdrant");
+
+        Assert.Equal("QdrantVectorBackend", backend.GetType().Name);
+        Directory.Delete(options.Value.DataDirectory, recursive: true);
+    }
 }

@@ -231,10 +231,22 @@ public sealed class OpenAIEmbeddingProvider : IEmbeddingProvider, IEmbeddingProv
         string lastError = "none";
         for (var attempt = 1; ; attempt++)
         {
-            var key = await _pool.AcquireAsync(deadline, cancellationToken);
+            // The slot first, then the key: a key is taken only when a request can go, so it is chosen knowing
+            // every answer that came back while this request waited (a key paused meanwhile is skipped).
+            await _concurrency.WaitAsync(cancellationToken);
+            ApiKeyState key;
+            try
+            {
+                key = await _pool.AcquireAsync(deadline, cancellationToken);
+            }
+            catch
+            {
+                _concurrency.Release();
+                throw;
+            }
+
             TimeSpan? wait = null;
             string reason;
-            await _concurrency.WaitAsync(cancellationToken);
             try
             {
                 Interlocked.Increment(ref key.Requests);

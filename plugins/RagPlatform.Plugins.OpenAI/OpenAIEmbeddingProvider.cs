@@ -387,7 +387,20 @@ public sealed class OpenAIEmbeddingProvider : IEmbeddingProvider, IEmbeddingProv
         Interlocked.Add(ref _tokens, billed);
         _metrics.Tokens.Add(billed, key.Tag);
 
+        // The service bills the request; each input gets its share by its estimated size. Shares are cut from the
+        // running total, so they add up to exactly what was billed.
         var estimated = Math.Max(1, batch.Sum(b => (long)b.Tokens));
+        var shares = new int[batch.Count];
+        long running = 0;
+        long given = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            running += batch[i].Tokens;
+            var upTo = i == batch.Count - 1 ? billed : billed * running / estimated;
+            shares[i] = (int)(upTo - given);
+            given = upTo;
+        }
+
         var seen = new bool[batch.Count];
         foreach (var embedding in embeddings)
         {
@@ -399,10 +412,7 @@ public sealed class OpenAIEmbeddingProvider : IEmbeddingProvider, IEmbeddingProv
 
             seen[slot] = true;
             var vector = embedding.ToFloats().ToArray();
-            var input = batch[slot];
-            // The service bills the request; each input gets its share by its estimated size.
-            var tokens = (int)(billed * input.Tokens / estimated);
-            results[input.Index] = ToResult(vector, tokens);
+            results[batch[slot].Index] = ToResult(vector, shares[slot]);
         }
     }
 

@@ -12,4 +12,5 @@ var app = builder.Build();
 app.UseRagPlatformErrors();
 app.MapDefaultEndpoints();
 app.MapEmbeddingsApi();
+app.MapProviderUsageApi();
 app.Run();

@@ -38,6 +38,7 @@ public static class StandaloneHost
         app.MapIngestionApi();
         app.MapQueryApi();
         app.MapEmbeddingsApi();
+        app.MapProviderUsageApi();
         return app;
     }
 }

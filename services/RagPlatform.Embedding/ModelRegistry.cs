@@ -19,9 +19,9 @@ public sealed class ModelRegistry(PluginHost plugins, IOptions<RagPlatformOption
 
     public string DefaultModel => options.Value.Embedding.Provider;
 
-    public IReadOnlyCollection<string> Models => plugins.Catalog.EmbeddingProviders;
+    public IReadOnlyCollection<string> Models => plugins.EmbeddingProviderNames;
 
-    public bool Exists(string model) => plugins.Catalog.HasEmbeddingProvider(model);
+    public bool Exists(string model) => plugins.IsEmbeddingProvider(model);
 
     /// <summary>The shared provider for a model id (a provider plugin name with its configured settings).</summary>
     public IEmbeddingProvider Get(string model)

@@ -16,4 +16,5 @@ app.UseRagPlatformErrors();
 app.UseRagPlatformSecurity();
 app.MapDefaultEndpoints();
 app.MapEmbeddingsApi();
+app.MapProviderUsageApi();
 app.Run();

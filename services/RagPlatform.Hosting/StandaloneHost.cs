@@ -42,6 +42,7 @@ public static class StandaloneHost
         app.MapIngestionApi();
         app.MapQueryApi();
         app.MapEmbeddingsApi();
+        app.MapProviderUsageApi();
         return app;
     }
 }

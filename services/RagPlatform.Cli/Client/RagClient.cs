@@ -69,6 +69,20 @@ public sealed class RagClient
     public Task<SearchResponse> SearchAsync(string collection, SearchRequest request, CancellationToken cancellationToken) =>
         SendAsync<SearchResponse>(HttpMethod.Post, CollectionPath(collection) + "/search", JsonContent.Create(request, options: CliJson.Options), cancellationToken);
 
+    /// <summary>Embedding spend and provider usage; null when the server has no embedding worker (404).</summary>
+    public async Task<ProviderUsageResponse?> GetProviderUsageAsync(CancellationToken cancellationToken)
+    {
+        const string path = "v1/providers/usage";
+        using var response = await _http.GetAsync(new Uri(path, UriKind.Relative), cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, "GET", path, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<ProviderUsageResponse>(CliJson.Options, cancellationToken);
+    }
+
     private static string CollectionPath(string name) => "v1/collections/" + Uri.EscapeDataString(name);
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using RagPlatform.Cli.Client;
 using RagPlatform.Cli.Output;
 using RagPlatform.Contracts.Http;
@@ -21,19 +22,63 @@ public static class StatusCommand
             IReadOnlyList<CollectionStats> collections = result.GetValue(collection) is { } name
                 ? [await session.Client.GetCollectionAsync(name, cancellationToken)]
                 : (await session.Client.ListCollectionsAsync(cancellationToken)).Collections;
+            var usage = await session.Client.GetProviderUsageAsync(cancellationToken);
             if (client.IsJson(result))
             {
-                CliJson.WriteLine(new { server = session.Server, inProcess = session.InProcess, health = health.Report, collections });
+                CliJson.WriteLine(new { server = session.Server, inProcess = session.InProcess, health = health.Report, collections, embeddingUsage = usage });
             }
             else
             {
                 Write(session.Server, session.InProcess, health, collections);
+                if (usage is not null)
+                {
+                    WriteUsage(usage);
+                }
             }
 
             // Scripts can use `rag status` as a health check.
             return health.IsHealthy ? ExitCodes.Ok : ExitCodes.Failure;
         }, cancellationToken));
         return command;
+    }
+
+    /// <summary>The month's embedding spend against the budget, and per-key usage of metered providers.</summary>
+    private static void WriteUsage(ProviderUsageResponse usage)
+    {
+        var budget = usage.Budget;
+        var limit = budget.MonthlyLimit > 0
+            ? string.Create(CultureInfo.InvariantCulture, $" of {budget.MonthlyLimit:0.00} {budget.Currency}{(budget.Exceeded ? $" [red]budget spent ({budget.WhenExceeded})[/]" : "")}")
+            : " (no budget set)";
+        AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"Embedding spend {usage.Month}: {budget.Spent:0.00####} {budget.Currency}{limit}"));
+        foreach (var spend in usage.Spend)
+        {
+            AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {Markup.Escape(spend.Provider)}: {Terminal.Count(spend.Tokens)} tokens in {Terminal.Count(spend.Calls)} calls, {spend.Cost:0.00####} {budget.Currency}"));
+        }
+
+        var keys = usage.Providers.SelectMany(p => p.Keys.Select(k => (Provider: p.Name, Key: k))).ToList();
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn("provider")
+            .AddColumn("key")
+            .AddColumn(new TableColumn("requests").RightAligned())
+            .AddColumn(new TableColumn("tokens").RightAligned())
+            .AddColumn(new TableColumn("errors").RightAligned())
+            .AddColumn(new TableColumn("429s").RightAligned())
+            .AddColumn("state");
+        foreach (var (provider, key) in keys)
+        {
+            var state = key.Disabled is not null ? "[red]refused[/]"
+                : key.PausedUntil is { } until ? $"[yellow]paused until {until:HH:mm:ss}[/]" : "ok";
+            table.AddRow(Markup.Escape(provider), Markup.Escape(key.Id), Terminal.Count(key.Requests), Terminal.Count(key.Tokens),
+                Terminal.Count(key.Errors), Terminal.Count(key.Throttled), state);
+        }
+
+        AnsiConsole.Write(table);
     }
 
     private static void Write(Uri server, bool inProcess, HealthResult health, IReadOnlyList<CollectionStats> collections)

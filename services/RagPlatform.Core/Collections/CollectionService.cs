@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RagPlatform.Contracts.Http;
@@ -5,6 +6,7 @@ using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
 using RagPlatform.Core.Lexical;
 using RagPlatform.Core.Plugins;
+using RagPlatform.Core.Providers;
 using RagPlatform.Core.Storage;
 using RagPlatform.Core.Text;
 using RagPlatform.Sdk;
@@ -27,12 +29,17 @@ public sealed class CollectionService(
     PluginHost plugins,
     ILexicalIndex lexical,
     IOptions<RagPlatformOptions> options,
-    ILogger<CollectionService> logger)
+    ILogger<CollectionService> logger,
+    IConfiguration configuration,
+    EmbeddingSpendLedger spend)
 {
     private readonly RagPlatformOptions _options = options.Value;
 
+    /// <summary>The settings a new collection gets; its provider follows the budget policy (docs/openai.md).</summary>
     public CollectionSettings Defaults => new(
-        new EmbeddingSelection(_options.Embedding.Provider, new Dictionary<string, string?>()),
+        new EmbeddingSelection(
+            spend.ProviderForNewCollection(_options.Embedding.Provider, EmbeddingProviderDefinition.Read(configuration, _options.Embedding.Provider).PricePer1KTokens),
+            new Dictionary<string, string?>()),
         _options.VectorStore.Backend,
         new ChunkingSettings(_options.Chunking.MaxTokens, _options.Chunking.OverlapTokens));
 

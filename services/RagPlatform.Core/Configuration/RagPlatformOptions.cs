@@ -48,6 +48,38 @@ public sealed class EmbeddingOptions
 {
     [Required]
     public string Provider { get; set; } = "hashing";
+
+    /// <summary>The monthly spending limit on paid providers (see docs/openai.md).</summary>
+    public EmbeddingBudgetOptions Budget { get; set; } = new();
+}
+
+/// <summary>What happens when the month's embedding spend reaches <see cref="EmbeddingBudgetOptions.MonthlyLimit"/>.</summary>
+public enum BudgetPolicy
+{
+    /// <summary>Paid calls are refused (a chain falls through to its free members of the same model).</summary>
+    Stop,
+
+    /// <summary>As <see cref="Stop"/>, and new collections are created on <see cref="EmbeddingBudgetOptions.LocalProvider"/>.</summary>
+    LocalForNewCollections,
+}
+
+/// <summary><c>RagPlatform:Embedding:Budget</c>: a monthly limit on what paid providers (those with a
+/// <c>PricePer1KTokens</c>) may spend. Spend is kept in <c>{DataDirectory}/usage/embedding-spend.json</c>.</summary>
+public sealed class EmbeddingBudgetOptions
+{
+    /// <summary>The limit per calendar month (UTC), in <see cref="Currency"/>; 0 (the default) means none.</summary>
+    [Range(typeof(decimal), "0", "1000000000")]
+    public decimal MonthlyLimit { get; set; }
+
+    public string Currency { get; set; } = "USD";
+
+    public BudgetPolicy WhenExceeded { get; set; } = BudgetPolicy.Stop;
+
+    /// <summary>The provider new collections get under <see cref="BudgetPolicy.LocalForNewCollections"/>.</summary>
+    public string LocalProvider { get; set; } = "hashing";
+
+    /// <summary>Keep embedding queries on paid providers over budget (search keeps working; indexing stops).</summary>
+    public bool AllowQueriesOverBudget { get; set; } = true;
 }
 
 /// <summary><c>RagPlatform:VectorStore</c>: the backend new collections use; settings under <c>Backends:&lt;name&gt;</c>.</summary>

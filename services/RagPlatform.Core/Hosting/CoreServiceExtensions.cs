@@ -2,10 +2,12 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Caching;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
@@ -13,8 +15,10 @@ using RagPlatform.Core.Errors;
 using RagPlatform.Core.Lexical;
 using RagPlatform.Core.Logging;
 using RagPlatform.Core.Plugins;
+using RagPlatform.Core.Providers;
 using RagPlatform.Core.Security;
 using RagPlatform.Core.Storage;
+using RagPlatform.Sdk;
 
 namespace RagPlatform.Core.Hosting;
 
@@ -39,7 +43,9 @@ public static class CoreServiceExtensions
             var options = sp.GetRequiredService<IOptions<RagPlatformOptions>>().Value;
             return new PluginCatalog(options.Plugins.ResolveDirectory(), options.Plugins.Assemblies, sp.GetRequiredService<ILogger<PluginCatalog>>());
         });
+        services.AddSingleton<EmbeddingSpendLedger>();
         services.AddSingleton<PluginHost>();
+        services.AddHostedService<EmbeddingChainValidator>();
         services.AddSingleton<IMetadataStore>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<RagPlatformOptions>>().Value;
@@ -76,6 +82,35 @@ public static class CoreServiceExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         return app;
+    }
+
+    /// <summary>
+    /// Builds every configured provider chain at start-up, so a fallback or route to a provider of another vector
+    /// space stops the service with the reason instead of surfacing on the first job.
+    /// </summary>
+    private sealed class EmbeddingChainValidator(PluginHost plugins, IConfiguration configuration, IOptions<RagPlatformOptions> options) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            foreach (var section in configuration.GetSection(EmbeddingProviderDefinition.ProvidersSection).GetChildren())
+            {
+                if (EmbeddingProviderDefinition.Read(configuration, section.Key).IsComposite)
+                {
+                    plugins.GetEmbeddingProvider(new EmbeddingSelection(section.Key, new Dictionary<string, string?>()));
+                }
+            }
+
+            var budget = options.Value.Embedding.Budget;
+            if (budget.MonthlyLimit > 0 && budget.WhenExceeded == BudgetPolicy.LocalForNewCollections && !plugins.IsEmbeddingProvider(budget.LocalProvider))
+            {
+                throw new PluginConfigurationException(nameof(EmbeddingBudgetOptions),
+                    [$"LocalProvider '{budget.LocalProvider}' is not an embedding provider here ({string.Join(", ", plugins.EmbeddingProviderNames)})."]);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private sealed class MetadataStoreInitializer(IMetadataStore store, PluginCatalog catalog, ILogger<MetadataStoreInitializer> logger) : IHostedService

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Configuration;
+using RagPlatform.Core.Providers;
 using RagPlatform.Sdk;
 
 namespace RagPlatform.Core.Plugins;
@@ -18,34 +19,140 @@ public sealed class PluginHost : IAsyncDisposable
     private readonly IConfiguration _configuration;
     private readonly ILoggerFactory _loggerFactory;
     private readonly string _dataDirectory;
+    private const string ManagedPrefix = "managed:";
+    private readonly EmbeddingSpendLedger? _spend;
     private readonly ConcurrentDictionary<string, Lazy<IEmbeddingProvider>> _providers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _providerNames = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<IVectorBackend>> _backends = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Lazy<IReranker>> _rerankers = new(StringComparer.OrdinalIgnoreCase);
 
-    public PluginHost(PluginCatalog catalog, IConfiguration configuration, IOptions<RagPlatformOptions> options, ILoggerFactory loggerFactory)
+    public PluginHost(
+        PluginCatalog catalog, IConfiguration configuration, IOptions<RagPlatformOptions> options, ILoggerFactory loggerFactory,
+        EmbeddingSpendLedger? spend = null)
     {
         _catalog = catalog;
         _configuration = configuration;
         _loggerFactory = loggerFactory;
         _dataDirectory = options.Value.ResolveDataDirectory();
+        _spend = spend;
     }
 
     public PluginCatalog Catalog => _catalog;
 
-    /// <summary>The shared provider for a selection; per-collection settings are layered over configuration.</summary>
+    /// <summary>The provider plugin instances created so far, by configured name (for usage reports).</summary>
+    public IReadOnlyList<(string Name, IEmbeddingProvider Provider)> CreatedEmbeddingProviders =>
+        _providerNames.Where(p => _providers.TryGetValue(p.Key, out var lazy) && lazy.IsValueCreated && !p.Key.StartsWith(ManagedPrefix, StringComparison.Ordinal))
+            .Select(p => (Name: p.Value, Provider: _providers[p.Key].Value))
+            .OrderBy(p => p.Name, StringComparer.OrdinalIgnoreCase)
+            .ToList();
+
+    /// <summary>Names a collection may choose: every provider plugin, and every configured provider that names
+    /// its plugin (<c>Providers:&lt;name&gt;:Plugin</c>) or composes others.</summary>
+    public IReadOnlyCollection<string> EmbeddingProviderNames =>
+        _catalog.EmbeddingProviders
+            .Concat(_configuration.GetSection(EmbeddingProviderDefinition.ProvidersSection).GetChildren()
+                .Where(c => IsConfiguredProvider(c.Key)).Select(c => c.Key))
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .ToList();
+
+    public bool IsEmbeddingProvider(string name) => _catalog.HasEmbeddingProvider(name) || IsConfiguredProvider(name);
+
+    private bool IsConfiguredProvider(string name)
+    {
+        var definition = EmbeddingProviderDefinition.Read(_configuration, name);
+        return definition.Plugin is { } plugin && _catalog.HasEmbeddingProvider(plugin);
+    }
+
+    /// <summary>
+    /// The shared provider for a selection; per-collection settings are layered over configuration. A provider
+    /// with a fallback chain, purpose routes or a price comes wrapped in a <see cref="ManagedEmbeddingProvider"/>.
+    /// </summary>
     public IEmbeddingProvider GetEmbeddingProvider(EmbeddingSelection selection)
     {
-        var descriptor = _catalog.GetEmbeddingProvider(selection.Provider);
-        var key = descriptor.Name.ToLowerInvariant() + "|" + string.Join(
-            "|", selection.Settings.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Key + "=" + s.Value));
+        var definition = EmbeddingProviderDefinition.Read(_configuration, selection.Provider);
+        if (!definition.NeedsHostHandling)
+        {
+            return GetPluginProvider(selection.Provider, definition, selection.Settings);
+        }
+
+        var key = ManagedPrefix + SettingsKey(selection.Provider, selection.Settings);
+        var lazy = _providers.GetOrAdd(key, _ => new Lazy<IEmbeddingProvider>(() => Compose(selection, definition)));
+        return Resolve(lazy, _providers, key);
+    }
+
+    private IEmbeddingProvider GetPluginProvider(string name, EmbeddingProviderDefinition definition, IReadOnlyDictionary<string, string?> settings)
+    {
+        var descriptor = _catalog.GetEmbeddingProvider(definition.Plugin ?? name);
+        // A name served by its own plugin keeps the plugin's spelling; an alias keeps its own.
+        var configuredName = definition.Plugin is null ? descriptor.Name : name;
+        var key = SettingsKey(configuredName, settings);
+        _providerNames.TryAdd(key, configuredName);
         var lazy = _providers.GetOrAdd(key, _ => new Lazy<IEmbeddingProvider>(() =>
         {
-            var section = $"{RagPlatformOptions.SectionName}:Embedding:Providers:{descriptor.Name}";
-            var context = CreateContext(section, selection.Settings, Path.Combine(_dataDirectory, "models", descriptor.Name));
+            var context = CreateContext(EmbeddingProviderDefinition.SectionPath(configuredName), settings, Path.Combine(_dataDirectory, "models", configuredName));
             return PluginCatalog.Instantiate<IEmbeddingProviderPlugin>(descriptor.EntryPoint).Create(context);
         }));
         return Resolve(lazy, _providers, key);
     }
+
+    /// <summary>
+    /// Builds the chains of a configured provider and refuses any member of another vector space: a fallback or a
+    /// route may change who embeds, never what the vectors mean.
+    /// </summary>
+    private ManagedEmbeddingProvider Compose(EmbeddingSelection selection, EmbeddingProviderDefinition definition)
+    {
+        var name = selection.Provider;
+        var primary = new ChainMember(name, GetPluginProvider(name, definition, selection.Settings), definition.PricePer1KTokens);
+
+        List<ChainMember> ChainFrom(string start)
+        {
+            var chain = new List<ChainMember>();
+            var visited = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            void Add(string member)
+            {
+                if (!visited.Add(member))
+                {
+                    return;
+                }
+
+                var memberDefinition = EmbeddingProviderDefinition.Read(_configuration, member);
+                chain.Add(string.Equals(member, name, StringComparison.OrdinalIgnoreCase)
+                    ? primary
+                    : new ChainMember(member, GetPluginProvider(member, memberDefinition, selection.Settings), memberDefinition.PricePer1KTokens));
+                foreach (var next in memberDefinition.Fallback)
+                {
+                    Add(next);
+                }
+            }
+
+            Add(start);
+            return chain;
+        }
+
+        var documents = ChainFrom(definition.Routes.Document ?? name);
+        var queries = ChainFrom(definition.Routes.Query ?? name);
+        var problems = documents.Concat(queries)
+            .Where(m => !m.Provider.Fingerprint.IsSameVectorSpace(primary.Provider.Fingerprint))
+            .Select(m => m.Name)
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Select(member =>
+            {
+                var fingerprint = documents.Concat(queries).First(m => m.Name == member).Provider.Fingerprint;
+                return $"'{name}' may fall back or route to '{member}', which produces {fingerprint}, a different vector space from " +
+                    $"{primary.Provider.Fingerprint}. A provider chain may only join providers of the same model, dimensions, pooling and " +
+                    "normalisation; changing model means a new collection (re-index).";
+            })
+            .ToList();
+        if (problems.Count > 0)
+        {
+            throw new PluginConfigurationException(EmbeddingProviderDefinition.SectionPath(name), problems);
+        }
+
+        return new ManagedEmbeddingProvider(name, documents, queries, _spend, _loggerFactory.CreateLogger<ManagedEmbeddingProvider>());
+    }
+
+    private static string SettingsKey(string name, IReadOnlyDictionary<string, string?> settings) =>
+        name.ToLowerInvariant() + "|" + string.Join("|", settings.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Key + "=" + s.Value));
 
     /// <summary>The shared backend of that name.</summary>
     public IVectorBackend GetVectorBackend(string name)
@@ -110,6 +217,7 @@ public sealed class PluginHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Managed providers own nothing; their members are disposed once here.
         foreach (var lazy in _providers.Values.Where(l => l.IsValueCreated))
         {
             await lazy.Value.DisposeAsync();

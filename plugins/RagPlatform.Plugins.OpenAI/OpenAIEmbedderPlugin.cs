@@ -1,0 +1,19 @@
+using RagPlatform.Plugins.OpenAI;
+using RagPlatform.Sdk;
+
+[assembly: RagPlugin(typeof(OpenAIEmbedderPlugin))]
+
+namespace RagPlatform.Plugins.OpenAI;
+
+/// <summary>Entry point of the "openai" provider: OpenAI's embeddings API or any OpenAI-compatible server.</summary>
+public sealed class OpenAIEmbedderPlugin : IEmbeddingProviderPlugin
+{
+    public string Name => OpenAIEmbeddingProvider.ProviderName;
+
+    public IEmbeddingProvider Create(PluginContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var options = context.BindOptions<OpenAIEmbedderOptions>(o => o.Validate());
+        return new OpenAIEmbeddingProvider(options, context.LoggerFactory.CreateLogger(typeof(OpenAIEmbeddingProvider).FullName!));
+    }
+}

@@ -1,9 +1,11 @@
+using RagPlatform.Caching.Redis;
 using RagPlatform.Core.Hosting;
 using RagPlatform.Query;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddRagPlatformCore();
+builder.AddRedisRagCache();
 builder.AddQuery();
 
 var app = builder.Build();

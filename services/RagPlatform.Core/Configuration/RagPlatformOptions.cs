@@ -136,7 +136,10 @@ public sealed class QueryOptions
 
 public sealed class MessagingOptions
 {
-    /// <summary><c>InMemory</c> (embedded). Distributed transports register themselves under other names.</summary>
+    /// <summary>
+    /// <c>InMemory</c> (embedded) or <c>RabbitMQ</c>. Setting <c>ConnectionStrings:messaging</c> (an amqp URI, as
+    /// Aspire injects it) selects RabbitMQ whatever this says.
+    /// </summary>
     [Required]
     public string Transport { get; set; } = "InMemory";
 
@@ -147,4 +150,21 @@ public sealed class MessagingOptions
     /// <summary>Redeliveries of a failing message before it faults (then its documents are marked failed).</summary>
     [Range(0, 20)]
     public int RetryLimit { get; set; } = 3;
+
+    /// <summary>
+    /// RabbitMQ: messages the broker hands one worker process ahead of acknowledgement. Twice the concurrency
+    /// keeps the embedder busy between messages without one replica hoarding the queue from the others.
+    /// 0 means <c>2 × ConcurrentMessageLimit</c>.
+    /// </summary>
+    [Range(0, 1000)]
+    public int PrefetchCount { get; set; }
+
+    /// <summary>
+    /// How long a publish may wait for the broker (e.g. while RabbitMQ restarts and MassTransit reconnects)
+    /// before the ingestion request fails with 503 and its documents are withdrawn, so posting them again retries them.
+    /// </summary>
+    [Range(1, 600)]
+    public int PublishTimeoutSeconds { get; set; } = 20;
+
+    public int EffectivePrefetchCount => PrefetchCount > 0 ? PrefetchCount : 2 * ConcurrentMessageLimit;
 }

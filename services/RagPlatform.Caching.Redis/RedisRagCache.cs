@@ -137,6 +137,7 @@ public sealed class RedisRagCache : IRagCache, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _memory?.Dispose();
         var connecting = _connecting;
         if (connecting is { IsCompletedSuccessfully: true })
         {

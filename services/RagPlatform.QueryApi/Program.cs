@@ -1,5 +1,6 @@
 using RagPlatform.Caching.Redis;
 using RagPlatform.Core.Hosting;
+using RagPlatform.Core.IndexOwner;
 using RagPlatform.Query;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,4 +13,5 @@ var app = builder.Build();
 app.UseRagPlatformErrors();
 app.MapDefaultEndpoints();
 app.MapQueryApi();
+app.MapIndexOwnerApi();
 app.Run();

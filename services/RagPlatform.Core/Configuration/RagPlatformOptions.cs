@@ -25,6 +25,8 @@ public sealed class RagPlatformOptions
 
     public MessagingOptions Messaging { get; set; } = new();
 
+    public IndexOwnerOptions IndexOwner { get; set; } = new();
+
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
 }
 
@@ -167,4 +169,23 @@ public sealed class MessagingOptions
     public int PublishTimeoutSeconds { get; set; } = 20;
 
     public int EffectivePrefetchCount => PrefetchCount > 0 ? PrefetchCount : 2 * ConcurrentMessageLimit;
+}
+
+/// <summary>
+/// <c>RagPlatform:IndexOwner</c>: file-based indexes (the embedded and FAISS vector backends, the embedded
+/// lexical index) admit one process. In the distributed topology without a server-backed vector store, one
+/// process (the query API) owns them and serves them on an internal API (<see cref="Serve"/>); every other
+/// process (ingestion service, worker replicas) sets <see cref="Endpoint"/> and reads and writes through it.
+/// </summary>
+public sealed class IndexOwnerOptions
+{
+    /// <summary>Base URL of the owning process (e.g. the query API's http endpoint). Empty: this process uses its own indexes.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>Serve this process's indexes on <c>/internal/index</c> for the processes that name it as their owner.</summary>
+    public bool Serve { get; set; }
+
+    /// <summary>Timeout of one call to the owner (seconds).</summary>
+    [Range(1, 3600)]
+    public int TimeoutSeconds { get; set; } = 120;
 }

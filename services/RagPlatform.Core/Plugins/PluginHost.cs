@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Configuration;
+using RagPlatform.Core.IndexOwner;
 using RagPlatform.Sdk;
 
 namespace RagPlatform.Core.Plugins;
@@ -22,9 +23,14 @@ public sealed class PluginHost : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Lazy<IVectorBackend>> _backends = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Lazy<IReranker>> _rerankers = new(StringComparer.OrdinalIgnoreCase);
 
-    public PluginHost(PluginCatalog catalog, IConfiguration configuration, IOptions<RagPlatformOptions> options, ILoggerFactory loggerFactory)
+    private readonly IndexOwnerClient? _indexOwner;
+
+    public PluginHost(
+        PluginCatalog catalog, IConfiguration configuration, IOptions<RagPlatformOptions> options, ILoggerFactory loggerFactory,
+        IndexOwnerClient? indexOwner = null)
     {
         _catalog = catalog;
+        _indexOwner = indexOwner;
         _configuration = configuration;
         _loggerFactory = loggerFactory;
         _dataDirectory = options.Value.ResolveDataDirectory();
@@ -47,12 +53,17 @@ public sealed class PluginHost : IAsyncDisposable
         return Resolve(lazy, _providers, key);
     }
 
-    /// <summary>The shared backend of that name.</summary>
+    /// <summary>The shared backend of that name (the index owner's, when this process names one).</summary>
     public IVectorBackend GetVectorBackend(string name)
     {
         var descriptor = _catalog.GetVectorBackend(name);
         var lazy = _backends.GetOrAdd(descriptor.Name, _ => new Lazy<IVectorBackend>(() =>
         {
+            if (_indexOwner is not null)
+            {
+                return new RemoteVectorBackend(descriptor.Name, _indexOwner);
+            }
+
             var section = $"{RagPlatformOptions.SectionName}:VectorStore:Backends:{descriptor.Name}";
             var context = CreateContext(section, null, Path.Combine(_dataDirectory, "vectors", descriptor.Name));
             return PluginCatalog.Instantiate<IVectorBackendPlugin>(descriptor.EntryPoint).Create(context);

@@ -22,7 +22,8 @@ case "$command" in
     # shellcheck disable=SC1090
     source "$dir/$name.cmd"   # defines dll and url
     mapfile -t environment < "$dir/$name.env"
-    setsid nohup env "${environment[@]}" dotnet "$dll" >> "$dir/$name.log" 2>&1 < /dev/null &
+    # Content root = the service's own output folder, as when it is started from there.
+    (cd "$(dirname "$dll")" && exec setsid nohup env "${environment[@]}" dotnet "$dll" >> "$dir/$name.log" 2>&1 < /dev/null) &
     echo $! > "$pidfile"
     pid=$!
     for _ in $(seq 1 600); do

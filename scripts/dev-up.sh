@@ -45,6 +45,9 @@ write_service() {
   local port; port=$(port_of "$name")
   {
     echo "ASPNETCORE_URLS=http://127.0.0.1:$port"
+    # The services' appsettings.json pin "Urls" (a fixed port for `dotnet run`), which outranks ASPNETCORE_URLS;
+    # the unprefixed variable outranks appsettings.json.
+    echo "URLS=http://127.0.0.1:$port"
     echo "ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}"
     echo "OTEL_SERVICE_NAME=$otel"
     echo "OTEL_RESOURCE_ATTRIBUTES=service.instance.id=$name"

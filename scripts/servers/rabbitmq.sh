@@ -49,16 +49,25 @@ ctl() { env "${rabbit_env[@]}" "$bin/rabbitmqctl" "$@"; }
 
 case "$command" in
   start)
-    if [ -s "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; then
-      echo "$connection"
-      exit 0
+    if ! [ -s "$state/pid" ] || ! kill -0 "$(cat "$state/pid")" 2>/dev/null; then
+      # One cookie for the node and for rabbitmqctl, written before either could race to create its own.
+      if [ ! -s "$state/home/.erlang.cookie" ]; then
+        head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$state/home/.erlang.cookie"
+        chmod 400 "$state/home/.erlang.cookie"
+      fi
+      setsid nohup env "${rabbit_env[@]}" "$bin/rabbitmq-server" > "$state/server.out" 2>&1 < /dev/null &
+      echo $! > "$state/pid"
     fi
-    setsid nohup env "${rabbit_env[@]}" "$bin/rabbitmq-server" > "$state/server.out" 2>&1 < /dev/null &
-    echo $! > "$state/pid"
-    if ! ctl await_startup --timeout 240 > "$state/await.out" 2>&1; then
-      echo "rabbitmq did not start on 127.0.0.1:$amqp_port; see $state/server.out and $state/log" >&2
-      exit 1
-    fi
+    pid=$(cat "$state/pid")
+    # await_startup fails at once while the node is not yet registered with epmd: ask again until it answers.
+    deadline=$((SECONDS + 300))
+    until ctl await_startup --timeout 60 > "$state/await.out" 2>&1; do
+      if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+        echo "rabbitmq did not start on 127.0.0.1:$amqp_port; see $state/server.out, $state/await.out and $state/log" >&2
+        exit 1
+      fi
+      sleep 1
+    done
     # The epmd that the node started (a daemon of its own session): remembered so stop can end it by PID.
     epmd_pid=$(ss -Hltnp "sport = :$epmd_port" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true)
     [ -z "$epmd_pid" ] || echo "$epmd_pid" > "$state/epmd.pid"

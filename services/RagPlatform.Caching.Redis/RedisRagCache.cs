@@ -37,7 +37,7 @@ public sealed class RedisRagCache : IRagCache, IAsyncDisposable
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _operationTimeout = TimeSpan.FromMilliseconds(options.OperationTimeoutMilliseconds);
-        Endpoints = string.Join(", ", _configuration.EndPoints.Select(e => e.ToString()));
+        Endpoints = string.Join(", ", _configuration.EndPoints.Select(Describe));
         EnsureConnecting();
     }
 
@@ -145,6 +145,13 @@ public sealed class RedisRagCache : IRagCache, IAsyncDisposable
             connecting.Result.Dispose();
         }
     }
+
+    /// <summary>host:port (a DnsEndPoint's own ToString prefixes the address family).</summary>
+    public static string Describe(System.Net.EndPoint endpoint) => endpoint switch
+    {
+        System.Net.DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+        _ => endpoint.ToString() ?? "",
+    };
 
     private TimeSpan? MemoryTimeToLive(TimeSpan requested)
     {

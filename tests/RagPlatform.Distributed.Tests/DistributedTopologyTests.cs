@@ -32,6 +32,12 @@ public sealed class DistributedTopologyTests(DistributedStack stack)
             var found = await stack.SearchAsync("dist-find", "검진 전날 금식", mode);
             Assert.Equal("health-1", found.Results[0].DocumentId);
         }
+
+        // The broker's password is in every process's environment, never in what they log.
+        foreach (var service in new[] { "ingestion", "query-api", "worker-1", "worker-2" })
+        {
+            Assert.DoesNotContain("guest:guest", stack.ServiceLog(service), StringComparison.Ordinal);
+        }
     }
 
     [Fact]

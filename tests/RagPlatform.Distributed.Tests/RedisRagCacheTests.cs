@@ -83,7 +83,7 @@ public sealed class RedisRagCacheTests : IAsyncLifetime
         var options = new RedisCacheOptions();
         var parsed = RedisRagCache.ParseConnectionString("cache.internal:6380,password=s3cret-pw,ssl=true", options);
 
-        Assert.Equal("cache.internal:6380", Assert.Single(parsed.EndPoints).ToString());
+        Assert.Equal("cache.internal:6380", RedisRagCache.Describe(Assert.Single(parsed.EndPoints)));
         Assert.True(parsed.Ssl);
         Assert.Equal("s3cret-pw", parsed.Password);
         Assert.False(parsed.AbortOnConnectFail);

@@ -50,7 +50,7 @@ public static class BenchCommand
             HelpName = "DIR",
         };
         var json = new Option<bool>("--json") { Description = "Print only the JSON result" };
-        var server = new Option<Uri?>("--server")
+        var server = new Option<string?>("--server")
         {
             Description = "Also measure a running platform (e.g. the distributed topology's ingestion service from scripts/dev-up.sh) " +
                 "on the same documents, after the in-process anchor, and print its ratio to the embedded mode",
@@ -68,7 +68,7 @@ public static class BenchCommand
             result.GetValue(chunks),
             result.GetValue(dataDirectory),
             result.GetValue(json),
-            result.GetValue(server),
+            ParseServer(result.GetValue(server)),
             settings,
             cancellationToken), cancellationToken));
         return new Command("bench", "Benchmarks") { ingest, BenchQueryCommand.Create(settings) };
@@ -120,6 +120,11 @@ public static class BenchCommand
         }.ToJsonString(CliJson.Options));
         return Math.Max(anchor.ExitCode, measured.ExitCode);
     }
+
+    private static Uri? ParseServer(string? value) =>
+        value is null ? null
+        : Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri
+        : throw new UsageException($"--server must be an http(s) URL, e.g. http://127.0.0.1:5081 (got '{value}').");
 
     private sealed record Measurement(int ExitCode, long Chunks, double ChunksPerSecond);
 

@@ -69,8 +69,14 @@ case "$command" in
       sleep 1
     done
     # The epmd that the node started (a daemon of its own session): remembered so stop can end it by PID.
-    epmd_pid=$(ss -Hltnp "sport = :$epmd_port" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true)
-    [ -z "$epmd_pid" ] || echo "$epmd_pid" > "$state/epmd.pid"
+    # It inherited this node's ERL_EPMD_PORT, which tells it apart from any other epmd on the machine.
+    for proc in /proc/[0-9]*; do
+      if [ "$(cat "$proc/comm" 2>/dev/null)" = epmd ] \
+        && tr '\0' '\n' < "$proc/environ" 2>/dev/null | grep -qx "ERL_EPMD_PORT=$epmd_port"; then
+        echo "${proc#/proc/}" > "$state/epmd.pid"
+        break
+      fi
+    done
     echo "$connection"
     ;;
   stop)

@@ -109,13 +109,17 @@ public sealed class IngestionService(
         var batch = new List<DocumentWork>();
         var chunks = 0;
         var published = new ConcurrentBag<string>();
+        // While the broker restarts MassTransit reconnects and a publish waits for it; past the timeout the
+        // request answers 503 instead of hanging, and what was not confirmed is withdrawn (below).
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(_options.Messaging.PublishTimeoutSeconds));
         try
         {
             foreach (var document in work)
             {
                 if (batch.Count > 0 && chunks + document.Chunks.Count > _options.Ingestion.MaxChunksPerMessage)
                 {
-                    await publisher.Publish(new EmbedDocuments(jobId, collection, batch), cancellationToken);
+                    await publisher.Publish(new EmbedDocuments(jobId, collection, batch), timeout.Token);
                     batch.ForEach(d => published.Add(d.DocumentId));
                     batch = [];
                     chunks = 0;
@@ -127,19 +131,25 @@ public sealed class IngestionService(
 
             if (batch.Count > 0)
             {
-                await publisher.Publish(new EmbedDocuments(jobId, collection, batch), cancellationToken);
+                await publisher.Publish(new EmbedDocuments(jobId, collection, batch), timeout.Token);
             }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // Nothing is lost silently: documents that could not be queued fail in the job, and their
             // request is withdrawn so that posting them again retries them.
             var sent = published.ToHashSet(StringComparer.Ordinal);
             var failed = work.Where(d => !sent.Contains(d.DocumentId))
-                .Select(d => new JobItemResult(d.DocumentId, d.Revision, JobItemOutcome.Failed, "Could not queue the document for embedding: " + ex.Message))
+                .Select(d => new JobItemResult(d.DocumentId, d.Revision, JobItemOutcome.Failed, "Could not queue the document for embedding: " + Reason(ex)))
                 .ToList();
             await store.CompleteItemsAsync(collection, jobId, failed, CancellationToken.None);
-            throw new UpstreamPluginException($"The message bus refused job {jobId}; {failed.Count} documents were marked failed.", ex);
+            logger.LogWarning("Job {JobId}: the message bus did not take {Failed} documents ({Reason})", jobId, failed.Count, Reason(ex));
+            throw new MessageBusUnavailableException(
+                $"The message bus did not accept job {jobId} ({Reason(ex)}); {failed.Count} documents were marked failed and can be posted again.", ex);
         }
     }
+
+    private string Reason(Exception ex) => ex is OperationCanceledException
+        ? $"no broker confirmation within {_options.Messaging.PublishTimeoutSeconds} s"
+        : ex.GetType().Name;
 }

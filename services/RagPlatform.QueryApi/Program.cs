@@ -1,4 +1,6 @@
+using RagPlatform.Caching.Redis;
 using RagPlatform.Core.Hosting;
+using RagPlatform.Core.IndexOwner;
 using RagPlatform.Core.Security;
 using RagPlatform.Query;
 using RagPlatform.Storage.Postgres;
@@ -7,6 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddRagPlatformCore();
 builder.AddRagPostgres();
+builder.AddRedisRagCache();
 builder.AddQuery();
 
 var app = builder.Build();
@@ -14,4 +17,5 @@ app.UseRagPlatformErrors();
 app.UseRagPlatformSecurity();
 app.MapDefaultEndpoints();
 app.MapQueryApi();
+app.MapIndexOwnerApi();
 app.Run();

@@ -50,33 +50,43 @@ public static class BenchCommand
             HelpName = "DIR",
         };
         var json = new Option<bool>("--json") { Description = "Print only the JSON result" };
+        var server = new Option<string?>("--server")
+        {
+            Description = "Also measure a running platform (e.g. the distributed topology's ingestion service from scripts/dev-up.sh) " +
+                "on the same documents, after the in-process anchor, and print its ratio to the embedded mode",
+            HelpName = "URL",
+        };
         var ingest = new Command("ingest", "Ingestion throughput on synthetic Korean documents, always on a fresh in-process platform. " +
             "Platform settings pass through as --Section:Key=value (e.g. --RagPlatform:Messaging:ConcurrentMessageLimit=8).")
         {
             chunks,
             dataDirectory,
             json,
+            server,
         };
         ingest.SetAction((result, cancellationToken) => CommandRunner.RunAsync(() => RunAsync(
             result.GetValue(chunks),
             result.GetValue(dataDirectory),
             result.GetValue(json),
+            ParseServer(result.GetValue(server)),
             settings,
             cancellationToken), cancellationToken));
         return new Command("bench", "Benchmarks") { ingest, BenchQueryCommand.Create(settings) };
     }
 
-    private static async Task<int> RunAsync(int targetChunks, string? dataDirectory, bool json, IReadOnlyList<string> configuration, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(
+        int targetChunks, string? dataDirectory, bool json, Uri? server, IReadOnlyList<string> configuration, CancellationToken cancellationToken)
     {
         var temporary = dataDirectory is null;
         var directory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "rag-bench-" + Guid.NewGuid().ToString("N")[..12]);
         var log = json ? TextWriter.Null : Console.Out;
+        Measurement anchor;
         try
         {
             await using var session = await PlatformSession.StartInProcessAsync(directory, configuration, cancellationToken);
             log.WriteLine($"in-process platform at {session.Server}, data in {Path.GetFullPath(directory)}{(temporary ? " (deleted afterwards)" : string.Empty)}, " +
                 $"{Environment.ProcessorCount} CPUs");
-            return await MeasureAsync(session.Client, targetChunks, json, log, cancellationToken);
+            anchor = await MeasureAsync(session.Client, targetChunks, json && server is null, log, cancellationToken);
         }
         finally
         {
@@ -85,9 +95,41 @@ public static class BenchCommand
                 Directory.Delete(directory, recursive: true);
             }
         }
+
+        if (server is null)
+        {
+            return anchor.ExitCode;
+        }
+
+        // The same documents (same seed, same count) against the running platform; the in-process run above is
+        // the anchor, measured minutes apart on the same machine.
+        using var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromMinutes(10) };
+        log.WriteLine($"running platform at {server}");
+        var measured = await MeasureAsync(new RagClient(http), targetChunks, json: false, log, cancellationToken, print: false);
+        var ratio = measured.ChunksPerSecond / anchor.ChunksPerSecond;
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ratio vs embedded (in-process, same documents): {ratio:0.00} ({measured.ChunksPerSecond:0.0} vs {anchor.ChunksPerSecond:0.0} chunks/s)"));
+        Console.WriteLine(new JsonObject
+        {
+            ["server"] = server.ToString(),
+            ["chunks"] = measured.Chunks,
+            ["chunksPerSecond"] = Math.Round(measured.ChunksPerSecond, 1),
+            ["embeddedChunksPerSecond"] = Math.Round(anchor.ChunksPerSecond, 1),
+            ["ratioVsEmbedded"] = Math.Round(ratio, 2),
+            ["processors"] = Environment.ProcessorCount,
+        }.ToJsonString(CliJson.Options));
+        return Math.Max(anchor.ExitCode, measured.ExitCode);
     }
 
-    private static async Task<int> MeasureAsync(RagClient client, int targetChunks, bool json, TextWriter log, CancellationToken cancellationToken)
+    private static Uri? ParseServer(string? value) =>
+        value is null ? null
+        : Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri
+        : throw new UsageException($"--server must be an http(s) URL, e.g. http://127.0.0.1:5081 (got '{value}').");
+
+    private sealed record Measurement(int ExitCode, long Chunks, double ChunksPerSecond);
+
+    private static async Task<Measurement> MeasureAsync(
+        RagClient client, int targetChunks, bool json, TextWriter log, CancellationToken cancellationToken, bool print = true)
     {
         // A reused --data-dir must not make documents "unchanged": start from empty collections.
         await DeleteIfPresentAsync(client, Collection, cancellationToken);
@@ -195,8 +237,12 @@ public static class BenchCommand
             ["cpuSeconds"] = Math.Round(cpuSeconds, 3),
             ["processors"] = Environment.ProcessorCount,
         };
-        Console.WriteLine(result.ToJsonString(CliJson.Options));
-        return failed > 0 ? ExitCodes.Failure : ExitCodes.Ok;
+        if (print)
+        {
+            Console.WriteLine(result.ToJsonString(CliJson.Options));
+        }
+
+        return new Measurement(failed > 0 ? ExitCodes.Failure : ExitCodes.Ok, chunks, chunksPerSecond);
     }
 
     private static TimeSpan CpuTime()

@@ -25,6 +25,8 @@ public sealed class RagPlatformOptions
 
     public MessagingOptions Messaging { get; set; } = new();
 
+    public IndexOwnerOptions IndexOwner { get; set; } = new();
+
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
 }
 
@@ -172,7 +174,10 @@ public sealed class QueryOptions
 
 public sealed class MessagingOptions
 {
-    /// <summary><c>InMemory</c> (embedded). Distributed transports register themselves under other names.</summary>
+    /// <summary>
+    /// <c>InMemory</c> (embedded) or <c>RabbitMQ</c>. Setting <c>ConnectionStrings:messaging</c> (an amqp URI, as
+    /// Aspire injects it) selects RabbitMQ whatever this says.
+    /// </summary>
     [Required]
     public string Transport { get; set; } = "InMemory";
 
@@ -183,4 +188,40 @@ public sealed class MessagingOptions
     /// <summary>Redeliveries of a failing message before it faults (then its documents are marked failed).</summary>
     [Range(0, 20)]
     public int RetryLimit { get; set; } = 3;
+
+    /// <summary>
+    /// RabbitMQ: messages the broker hands one worker process ahead of acknowledgement. Twice the concurrency
+    /// keeps the embedder busy between messages without one replica hoarding the queue from the others.
+    /// 0 means <c>2 × ConcurrentMessageLimit</c>.
+    /// </summary>
+    [Range(0, 1000)]
+    public int PrefetchCount { get; set; }
+
+    /// <summary>
+    /// How long a publish may wait for the broker (e.g. while RabbitMQ restarts and MassTransit reconnects)
+    /// before the ingestion request fails with 503 and its documents are withdrawn, so posting them again retries them.
+    /// </summary>
+    [Range(1, 600)]
+    public int PublishTimeoutSeconds { get; set; } = 20;
+
+    public int EffectivePrefetchCount => PrefetchCount > 0 ? PrefetchCount : 2 * ConcurrentMessageLimit;
+}
+
+/// <summary>
+/// <c>RagPlatform:IndexOwner</c>: file-based indexes (the embedded and FAISS vector backends, the embedded
+/// lexical index) admit one process. In the distributed topology without a server-backed vector store, one
+/// process (the query API) owns them and serves them on an internal API (<see cref="Serve"/>); every other
+/// process (ingestion service, worker replicas) sets <see cref="Endpoint"/> and reads and writes through it.
+/// </summary>
+public sealed class IndexOwnerOptions
+{
+    /// <summary>Base URL of the owning process (e.g. the query API's http endpoint). Empty: this process uses its own indexes.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>Serve this process's indexes on <c>/internal/index</c> for the processes that name it as their owner.</summary>
+    public bool Serve { get; set; }
+
+    /// <summary>Timeout of one call to the owner (seconds).</summary>
+    [Range(1, 3600)]
+    public int TimeoutSeconds { get; set; } = 120;
 }

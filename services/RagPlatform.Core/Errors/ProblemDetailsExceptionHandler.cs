@@ -60,6 +60,7 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
         RateLimitedException limited => Problem(StatusCodes.Status429TooManyRequests, "Too many requests.", limited.Message),
         ResourceConflictException conflict => Problem(StatusCodes.Status409Conflict, "Conflict.", conflict.Message),
         VectorCollectionMismatchException mismatch => Problem(StatusCodes.Status409Conflict, "The vector collection does not match.", mismatch.Message),
+        MessageBusUnavailableException bus => Problem(StatusCodes.Status503ServiceUnavailable, "The message bus is unavailable.", bus.Message),
         UpstreamPluginException upstream => Problem(StatusCodes.Status502BadGateway, "A plugin failed.", upstream.Message),
         InvalidVectorException invalid => Problem(StatusCodes.Status502BadGateway, "The embedding provider returned an invalid vector.", invalid.Message),
         PluginNotFoundException missing => Problem(StatusCodes.Status500InternalServerError, "A configured plugin is missing.", missing.Message),

@@ -25,3 +25,6 @@ public sealed class RateLimitedException(TimeSpan retryAfter, string message) : 
 
 /// <summary>An embedding provider or vector backend misbehaved (wrong dimensions, unreachable).</summary>
 public sealed class UpstreamPluginException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The message bus could not take the work in time (broker down or restarting): retry later (503).</summary>
+public sealed class MessageBusUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -12,6 +12,7 @@ using RagPlatform.Core.Caching;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
+using RagPlatform.Core.IndexOwner;
 using RagPlatform.Core.Lexical;
 using RagPlatform.Core.Logging;
 using RagPlatform.Core.Plugins;
@@ -56,10 +57,21 @@ public static class CoreServiceExtensions
             .Bind(builder.Configuration.GetSection(LexicalOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddSingleton<ILexicalIndex>(sp => new EmbeddedLexicalIndex(
+        var indexOwner = builder.Configuration.GetSection(RagPlatformOptions.SectionName).Get<RagPlatformOptions>()?.IndexOwner;
+        if (!string.IsNullOrWhiteSpace(indexOwner?.Endpoint))
+        {
+            // Another process owns the file-based indexes: vectors and lexical entries go through it.
+            services.AddSingleton(new IndexOwnerClient(new Uri(indexOwner.Endpoint), TimeSpan.FromSeconds(indexOwner.TimeoutSeconds)));
+            services.AddSingleton<ILexicalIndex>(sp => new RemoteLexicalIndex(sp.GetRequiredService<IndexOwnerClient>()));
+        }
+        else
+        {
+            services.AddSingleton<ILexicalIndex>(sp => new EmbeddedLexicalIndex(
             Path.Combine(sp.GetRequiredService<IOptions<RagPlatformOptions>>().Value.ResolveDataDirectory(), "lexical"),
             sp.GetRequiredService<IOptions<LexicalOptions>>().Value,
             sp.GetRequiredService<ILogger<EmbeddedLexicalIndex>>()));
+        }
+
         services.AddSingleton<CollectionService>();
         services.AddSingleton<IDocumentLocks, DocumentLocks>();
         services.AddHostedService<MetadataStoreInitializer>();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Configuration;
+using RagPlatform.Core.IndexOwner;
 using RagPlatform.Core.Providers;
 using RagPlatform.Sdk;
 
@@ -26,11 +27,14 @@ public sealed class PluginHost : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Lazy<IVectorBackend>> _backends = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Lazy<IReranker>> _rerankers = new(StringComparer.OrdinalIgnoreCase);
 
+    private readonly IndexOwnerClient? _indexOwner;
+
     public PluginHost(
         PluginCatalog catalog, IConfiguration configuration, IOptions<RagPlatformOptions> options, ILoggerFactory loggerFactory,
-        EmbeddingSpendLedger? spend = null)
+        EmbeddingSpendLedger? spend = null, IndexOwnerClient? indexOwner = null)
     {
         _catalog = catalog;
+        _indexOwner = indexOwner;
         _configuration = configuration;
         _loggerFactory = loggerFactory;
         _dataDirectory = options.Value.ResolveDataDirectory();
@@ -154,12 +158,17 @@ public sealed class PluginHost : IAsyncDisposable
     private static string SettingsKey(string name, IReadOnlyDictionary<string, string?> settings) =>
         name.ToLowerInvariant() + "|" + string.Join("|", settings.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Key + "=" + s.Value));
 
-    /// <summary>The shared backend of that name.</summary>
+    /// <summary>The shared backend of that name (the index owner's, when this process names one).</summary>
     public IVectorBackend GetVectorBackend(string name)
     {
         var descriptor = _catalog.GetVectorBackend(name);
         var lazy = _backends.GetOrAdd(descriptor.Name, _ => new Lazy<IVectorBackend>(() =>
         {
+            if (_indexOwner is not null)
+            {
+                return new RemoteVectorBackend(descriptor.Name, _indexOwner);
+            }
+
             var section = $"{RagPlatformOptions.SectionName}:VectorStore:Backends:{descriptor.Name}";
             var context = CreateContext(section, null, Path.Combine(_dataDirectory, "vectors", descriptor.Name));
             return PluginCatalog.Instantiate<IVectorBackendPlugin>(descriptor.EntryPoint).Create(context);

@@ -1,0 +1,218 @@
+using Microsoft.Extensions.Logging;
+using RagPlatform.Core.Caching;
+using StackExchange.Redis;
+
+namespace RagPlatform.Caching.Redis;
+
+/// <summary>
+/// The distributed mode's query cache: a short-lived in-process tier (L1) in front of Redis (L2), shared by
+/// every query API replica. Best effort by contract: Redis down, slow or refusing is a miss, never an error,
+/// and never a long stall: while the connection is down Redis is skipped outright (the multiplexer reconnects
+/// in the background), every command is bounded by a short timeout, and after a failure Redis is skipped
+/// for <see cref="RedisCacheOptions.BreakSeconds"/> before it is tried again. Caching resumes by itself.
+/// </summary>
+/// <remarks>
+/// The L1 tier cannot change what a search answers: result keys carry the collection version and query
+/// embedding keys the model fingerprint and text, so a value is valid for as long as its key is used; L1 only
+/// bounds how long a replica keeps it (never longer than the TTL the caller asked for, nor than Redis holds it).
+/// </remarks>
+public sealed class RedisRagCache : IRagCache, IAsyncDisposable
+{
+    private readonly ConfigurationOptions _configuration;
+    private readonly RedisCacheOptions _options;
+    private readonly MemoryRagCache? _memory;
+    private readonly ILogger<RedisRagCache> _logger;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _operationTimeout;
+    private readonly object _connectGate = new();
+    private Task<ConnectionMultiplexer>? _connecting;
+    private long _skipUntilTicks;
+    private int _failureLogged;
+
+    public RedisRagCache(string connectionString, RedisCacheOptions options, MemoryRagCache? memory, ILogger<RedisRagCache> logger, TimeProvider? time = null)
+    {
+        _configuration = ParseConnectionString(connectionString, options);
+        _options = options;
+        _memory = memory;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        _operationTimeout = TimeSpan.FromMilliseconds(options.OperationTimeoutMilliseconds);
+        Endpoints = string.Join(", ", _configuration.EndPoints.Select(Describe));
+        EnsureConnecting();
+    }
+
+    /// <summary>Where the cache lives, without credentials (safe to log and show).</summary>
+    public string Endpoints { get; }
+
+    /// <summary>True when the last Redis round trip worked and Redis is not being skipped.</summary>
+    public bool IsAvailable => TryGetDatabase(out _);
+
+    /// <summary>
+    /// Aspire's format (<c>host:port,password=…[,ssl=true]</c>) is StackExchange.Redis's own. A cache must not
+    /// hold a request up: the connection is made in the background (abortConnect=false) and timeouts are short.
+    /// </summary>
+    public static ConfigurationOptions ParseConnectionString(string connectionString, RedisCacheOptions options)
+    {
+        ConfigurationOptions configuration;
+        try
+        {
+            configuration = ConfigurationOptions.Parse(connectionString);
+        }
+        catch (ArgumentException)
+        {
+            // The message would quote the string, password included.
+            throw new InvalidOperationException("ConnectionStrings:cache is not a valid Redis configuration string such as host:6379,password=…,ssl=true (value not shown).");
+        }
+
+        if (configuration.EndPoints.Count == 0)
+        {
+            throw new InvalidOperationException("ConnectionStrings:cache names no Redis endpoint (expected host:port[,password=…][,ssl=true]).");
+        }
+
+        configuration.AbortOnConnectFail = false;
+        configuration.ConnectTimeout = options.ConnectTimeoutMilliseconds;
+        configuration.SyncTimeout = options.OperationTimeoutMilliseconds;
+        configuration.ConnectRetry = 1;
+        return configuration;
+    }
+
+    public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        if (_memory is not null && await _memory.GetAsync(key, cancellationToken) is { } local)
+        {
+            return local;
+        }
+
+        if (!TryGetDatabase(out var database))
+        {
+            return null;
+        }
+
+        try
+        {
+            var found = await database.StringGetWithExpiryAsync(_options.KeyPrefix + key).WaitAsync(_operationTimeout, cancellationToken);
+            Succeeded();
+            if (found.Value.IsNull)
+            {
+                return null;
+            }
+
+            byte[] value = found.Value!;
+            if (_memory is not null && MemoryTimeToLive(found.Expiry ?? TimeSpan.MaxValue) is { } ttl)
+            {
+                await _memory.SetAsync(key, value, ttl, cancellationToken);
+            }
+
+            return value;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Failed(ex);
+            return null;
+        }
+    }
+
+    public async ValueTask SetAsync(string key, byte[] value, TimeSpan timeToLive, CancellationToken cancellationToken)
+    {
+        if (_memory is not null && MemoryTimeToLive(timeToLive) is { } ttl)
+        {
+            await _memory.SetAsync(key, value, ttl, cancellationToken);
+        }
+
+        if (!TryGetDatabase(out var database))
+        {
+            return;
+        }
+
+        try
+        {
+            await database.StringSetAsync(_options.KeyPrefix + key, value, timeToLive).WaitAsync(_operationTimeout, cancellationToken);
+            Succeeded();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Failed(ex);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _memory?.Dispose();
+        var connecting = _connecting;
+        if (connecting is { IsCompletedSuccessfully: true })
+        {
+            await connecting.Result.CloseAsync(allowCommandsToComplete: false);
+            connecting.Result.Dispose();
+        }
+    }
+
+    /// <summary>host:port (a DnsEndPoint's own ToString prefixes the address family).</summary>
+    public static string Describe(System.Net.EndPoint endpoint) => endpoint switch
+    {
+        System.Net.DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+        _ => endpoint.ToString() ?? "",
+    };
+
+    private TimeSpan? MemoryTimeToLive(TimeSpan requested)
+    {
+        var ttl = TimeSpan.FromSeconds(Math.Min(requested.TotalSeconds, _options.MemoryTierSeconds));
+        return ttl > TimeSpan.Zero ? ttl : null;
+    }
+
+    private bool TryGetDatabase(out IDatabase database)
+    {
+        database = null!;
+        if (_time.GetUtcNow().UtcTicks < Interlocked.Read(ref _skipUntilTicks))
+        {
+            return false;
+        }
+
+        var connecting = EnsureConnecting();
+        if (!connecting.IsCompletedSuccessfully || !connecting.Result.IsConnected)
+        {
+            // Still connecting, or reconnecting after Redis went away: skip without waiting.
+            return false;
+        }
+
+        database = connecting.Result.GetDatabase();
+        return true;
+    }
+
+    private Task<ConnectionMultiplexer> EnsureConnecting()
+    {
+        lock (_connectGate)
+        {
+            if (_connecting is null || _connecting.IsFaulted || _connecting.IsCanceled)
+            {
+                if (_connecting is not null)
+                {
+                    Failed(_connecting.Exception?.GetBaseException() ?? new TaskCanceledException());
+                }
+
+                // With abortConnect=false the multiplexer exists even while Redis is down and reconnects on its own.
+                _connecting = ConnectionMultiplexer.ConnectAsync(_configuration);
+            }
+
+            return _connecting;
+        }
+    }
+
+    private void Succeeded()
+    {
+        if (Interlocked.Exchange(ref _failureLogged, 0) == 1)
+        {
+            _logger.LogInformation("Redis cache at {Endpoints} is answering again", Endpoints);
+        }
+    }
+
+    private void Failed(Exception ex)
+    {
+        Interlocked.Exchange(ref _skipUntilTicks, _time.GetUtcNow().AddSeconds(_options.BreakSeconds).UtcTicks);
+        if (Interlocked.Exchange(ref _failureLogged, 1) == 0)
+        {
+            // The type only: Redis exception messages can quote the configuration string.
+            _logger.LogWarning("Redis cache at {Endpoints} failed ({Error}); serving without it for {Seconds} s at a time until it answers",
+                Endpoints, ex.GetType().Name, _options.BreakSeconds);
+        }
+    }
+}

@@ -15,6 +15,10 @@ var root = new RootCommand("rag — ingest, search and evaluate with RagPlatform
     StatusCommand.Create(settings),
     EvalCommand.Create(settings),
     BenchCommand.Create(settings),
+    MigrateCommand.Create(settings),
+    BackupCommand.CreateBackup(settings),
+    BackupCommand.CreateRestore(settings),
+    ImportCommand.Create(settings),
 };
 
 var parsed = root.Parse(rest);

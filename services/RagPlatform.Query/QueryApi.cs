@@ -11,6 +11,7 @@ public static class QueryApi
 {
     public static IHostApplicationBuilder AddQuery(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<VectorSearchFallback>();
         builder.Services.AddSingleton<SearchService>();
         return builder;
     }

@@ -7,11 +7,14 @@ namespace RagPlatform.Sdk.Conformance;
 public static class PluginContexts
 {
     /// <summary>A context whose settings are flat "Key" or "Section:Key" pairs, as the host's configuration section would hold them.</summary>
-    public static PluginContext FromSettings(IReadOnlyDictionary<string, string?> settings, string dataDirectory)
+    /// <param name="connectionStrings">The host's <c>ConnectionStrings</c> entries (name → connection string), if any.</param>
+    public static PluginContext FromSettings(
+        IReadOnlyDictionary<string, string?> settings, string dataDirectory, IReadOnlyDictionary<string, string?>? connectionStrings = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         Directory.CreateDirectory(dataDirectory);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        return new PluginContext(configuration, NullLoggerFactory.Instance, dataDirectory);
+        var connections = new ConfigurationBuilder().AddInMemoryCollection(connectionStrings ?? new Dictionary<string, string?>()).Build();
+        return new PluginContext(configuration, NullLoggerFactory.Instance, dataDirectory, connections);
     }
 }

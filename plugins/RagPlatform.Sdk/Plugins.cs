@@ -36,7 +36,9 @@ public interface IVectorBackendPlugin
 }
 
 /// <summary>What the host hands a plugin when it creates one.</summary>
-public sealed class PluginContext(IConfiguration settings, ILoggerFactory loggerFactory, string dataDirectory)
+/// <param name="connectionStrings">The host's <c>ConnectionStrings</c> section, so a plugin can name a
+/// connection (as Aspire injects them) instead of repeating a secret in its own settings.</param>
+public sealed class PluginContext(IConfiguration settings, ILoggerFactory loggerFactory, string dataDirectory, IConfiguration? connectionStrings = null)
 {
     /// <summary>The plugin's own configuration section (e.g. <c>RagPlatform:VectorStore:embedded</c>).</summary>
     public IConfiguration Settings { get; } = settings;
@@ -45,6 +47,14 @@ public sealed class PluginContext(IConfiguration settings, ILoggerFactory logger
 
     /// <summary>A directory the plugin may use for its files (already created).</summary>
     public string DataDirectory { get; } = dataDirectory;
+
+    /// <summary>The host's connection string <c>ConnectionStrings:{name}</c>, or null when it has none.</summary>
+    public string? GetConnectionString(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var value = connectionStrings?[name];
+        return string.IsNullOrWhiteSpace(value) ? null : value;
+    }
 
     /// <summary>Binds the settings onto a fresh options object and validates it with <paramref name="validate"/>.</summary>
     public TOptions BindOptions<TOptions>(Func<TOptions, IEnumerable<string>>? validate = null)

@@ -16,6 +16,10 @@ var root = new RootCommand("rag — ingest, search and evaluate with RagPlatform
     EvalCommand.Create(settings),
     BenchCommand.Create(settings),
     KeysCommand.Create(),
+    MigrateCommand.Create(settings),
+    BackupCommand.CreateBackup(settings),
+    BackupCommand.CreateRestore(settings),
+    ImportCommand.Create(settings),
 };
 
 var parsed = root.Parse(rest);

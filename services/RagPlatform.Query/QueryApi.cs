@@ -12,6 +12,7 @@ public static class QueryApi
 {
     public static IHostApplicationBuilder AddQuery(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<VectorSearchFallback>();
         builder.Services.AddSingleton<SearchService>();
         builder.Services.AddSingleton<ContextService>();
         return builder;

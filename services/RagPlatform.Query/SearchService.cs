@@ -29,6 +29,7 @@ public sealed class SearchService(
     ILexicalIndex lexical,
     PluginHost plugins,
     IRagCache cache,
+    VectorSearchFallback vectorSearch,
     IOptions<RagPlatformOptions> options,
     IMeterFactory meterFactory)
 {
@@ -92,7 +93,7 @@ public sealed class SearchService(
         ResolvedCollection collection, string query, int topK, VectorFilter filter, CancellationToken cancellationToken)
     {
         var vector = await EmbedQueryAsync(collection.Provider, query, cancellationToken);
-        return await collection.Backend.SearchAsync(collection.Name, new VectorQuery(vector, topK, filter.IsEmpty ? null : filter), cancellationToken);
+        return await vectorSearch.SearchAsync(collection, new VectorQuery(vector, topK, filter.IsEmpty ? null : filter), cancellationToken);
     }
 
     /// <summary>

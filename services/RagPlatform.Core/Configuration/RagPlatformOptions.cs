@@ -89,6 +89,13 @@ public sealed class VectorStoreOptions
 {
     [Required]
     public string Backend { get; set; } = "embedded";
+
+    /// <summary>
+    /// Read fallback chain of the query API: backend names tried in order when a collection's own backend fails a
+    /// search. A fallback is used only when it holds the collection with the same model fingerprint; writes never
+    /// go there (keep it current with <c>rag migrate</c>). Empty: no fallback.
+    /// </summary>
+    public List<string> Fallback { get; set; } = [];
 }
 
 /// <summary>Default chunking for new collections, in the embedding model's tokens.</summary>

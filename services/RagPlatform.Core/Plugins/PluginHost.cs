@@ -221,7 +221,7 @@ public sealed class PluginHost : IAsyncDisposable
         }
 
         Directory.CreateDirectory(dataDirectory);
-        return new PluginContext(settings, _loggerFactory, dataDirectory);
+        return new PluginContext(settings, _loggerFactory, dataDirectory, _configuration.GetSection("ConnectionStrings"));
     }
 
     public async ValueTask DisposeAsync()

@@ -21,7 +21,7 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
     private readonly int _maxBatchTokens;
     private readonly TimeSpan _window;
     private readonly Channel<PendingText> _queue = Channel.CreateUnbounded<PendingText>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _worker;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public EmbeddingBatcher(EncoderModel model, int padTokenId, int maxBatchTokens, TimeSpan window)
     {
@@ -29,7 +29,10 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
         _padTokenId = padTokenId;
         _maxBatchTokens = maxBatchTokens;
         _window = window;
-        _worker = Task.Run(RunAsync);
+
+        // A thread of its own: a model run blocks for tens of milliseconds, which must not starve the thread pool
+        // that callers' continuations (and the host's requests) run on.
+        new Thread(Run) { IsBackground = true, Name = "onnx-batcher" }.Start();
     }
 
     /// <summary>Called after each model run with (rows, padded columns); tests use it to see the batches.</summary>
@@ -63,21 +66,33 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _worker;
+        await _stopped.Task;
     }
 
-    private async Task RunAsync()
+    private void Run()
+    {
+        try
+        {
+            RunRounds();
+        }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+    }
+
+    private void RunRounds()
     {
         var pending = new List<PendingText>();
         var rows = new List<TokenizedText>();
         var roundLimit = (long)_maxBatchTokens * RoundBudgets;
-        while (await _queue.Reader.WaitToReadAsync())
+        while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             var tokens = Drain(pending, 0, roundLimit);
             if (_window > TimeSpan.Zero && tokens < _maxBatchTokens)
             {
                 // Less than one batch is here: give concurrent callers a moment to join it.
-                await Task.Delay(_window);
+                Thread.Sleep(_window);
                 Drain(pending, tokens, roundLimit);
             }
 

@@ -121,7 +121,7 @@ public sealed class EmbeddingBatcherTests(ITestOutputHelper output)
             for (var round = 0; round < 2; round++)
             {
                 await Task.WhenAll(texts.Chunk(texts.Length / callers).Select(share =>
-                    Task.Run(() => provider.EmbedAsync(share, EmbeddingPurpose.Document, CancellationToken.None))));
+                    provider.EmbedAsync(share, EmbeddingPurpose.Document, CancellationToken.None)));
             }
 
             await sampling.CancelAsync();

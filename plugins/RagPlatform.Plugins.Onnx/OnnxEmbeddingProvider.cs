@@ -12,7 +12,7 @@ namespace RagPlatform.Plugins.Onnx;
 /// per-purpose prefixes (e5's "query: " / "passage: "). All providers of one model in a process share one
 /// session and one dynamic batcher (<see cref="SharedModels"/>).
 /// </summary>
-public sealed class OnnxEmbeddingProvider : IEmbeddingProvider
+public sealed class OnnxEmbeddingProvider : IEmbeddingProvider, ILocalModelInfo
 {
     public const string ProviderName = "onnx";
 
@@ -78,7 +78,9 @@ public sealed class OnnxEmbeddingProvider : IEmbeddingProvider
     public string RuntimeVersion { get; }
 
     /// <summary>Threads one model run uses.</summary>
-    public int IntraOpThreads => _model.IntraOpThreads;
+    public int Threads => _model.IntraOpThreads;
+
+    public string Runtime => "onnxruntime " + RuntimeVersion;
 
     /// <summary>How long the shared model took to load.</summary>
     public TimeSpan LoadTime => _model.LoadTime;

@@ -63,7 +63,7 @@ public static class BenchCommand
             result.GetValue(json),
             settings,
             cancellationToken), cancellationToken));
-        return new Command("bench", "Benchmarks") { ingest, BenchQueryCommand.Create(settings) };
+        return new Command("bench", "Benchmarks") { ingest, BenchQueryCommand.Create(settings), BenchEmbedCommand.Create(settings) };
     }
 
     private static async Task<int> RunAsync(int targetChunks, string? dataDirectory, bool json, IReadOnlyList<string> configuration, CancellationToken cancellationToken)

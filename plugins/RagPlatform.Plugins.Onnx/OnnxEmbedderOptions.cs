@@ -3,7 +3,7 @@ namespace RagPlatform.Plugins.Onnx;
 /// <summary>Settings of the "onnx" provider (section <c>RagPlatform:Embedding:Providers:onnx</c>).</summary>
 public sealed class OnnxEmbedderOptions
 {
-    public const int DefaultMaxBatchTokens = 4096;
+    public const int DefaultMaxBatchTokens = 1024;
 
     /// <summary>
     /// A local model folder in the Hugging Face layout: model.onnx or onnx/model.onnx, tokenizer.json,

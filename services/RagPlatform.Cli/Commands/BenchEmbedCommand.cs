@@ -149,8 +149,7 @@ public static class BenchEmbedCommand
             if (Math.Max(loadBefore ?? 0, loadAfter ?? 0) > Environment.ProcessorCount)
             {
                 CommandRunner.Warn(string.Create(CultureInfo.InvariantCulture,
-                    $"the machine's load average was {loadBefore:0.0} before and {loadAfter:0.0} after on {Environment.ProcessorCount} CPUs: " +
-                    "other processes competed for the CPUs; compare the ratio, not the absolute figures."));
+                    $"the machine's load average was {loadBefore:0.0} before and {loadAfter:0.0} after on {Environment.ProcessorCount} CPUs: other processes competed for the CPUs; compare the ratio, not the absolute figures."));
             }
 
             Console.WriteLine(result.ToJsonString(CliJson.Options));

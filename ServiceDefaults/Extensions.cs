@@ -6,7 +6,12 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>Service defaults shared by every RagPlatform host (the Aspire template's shape).</summary>
+/// <summary>
+/// Service defaults shared by every RagPlatform host, in the shape of Aspire's ServiceDefaults template:
+/// OpenTelemetry (OTLP export when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set), a live-tagged self check,
+/// <c>/health</c>, <c>/alive</c>, a Prometheus <c>/metrics</c>, and a standard resilience handler on every
+/// <see cref="System.Net.Http.IHttpClientFactory"/> client.
+/// </summary>
 public static class Extensions
 {
     public const string HealthEndpointPath = "/health";
@@ -16,8 +21,10 @@ public static class Extensions
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
+        builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddSingleton<PrometheusMetrics>();
+        builder.Services.AddStandardHttpResilience();
         return builder;
     }
 
@@ -31,12 +38,14 @@ public static class Extensions
 
     /// <summary>
     /// <c>/health</c> (every check), <c>/alive</c> (live checks only) and <c>/metrics</c> (Prometheus text).
-    /// Mapped in every environment: container probes and scrapers need them in production.
+    /// Mapped in every environment, unlike the template: container probes and scrapers need them in
+    /// production. The probes answer without credentials and reveal only check names and statuses;
+    /// <c>/metrics</c> is left to the service's authentication (it names collections and clients).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath);
-        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        app.MapHealthChecks(HealthEndpointPath).AllowAnonymous();
+        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") }).AllowAnonymous();
         var metrics = app.Services.GetRequiredService<PrometheusMetrics>();
         app.MapGet(MetricsEndpointPath, (HttpContext context) =>
             Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8")).ExcludeFromDescription();

@@ -22,9 +22,17 @@ dotnet build RagPlatform.Ci.slnf -c "$configuration" --nologo -v minimal
 echo "==> Running tests"
 rm -rf "$results"
 status=0
+# Every service process and test host of the run copies its log lines here (RagPlatform.Core LogCapture);
+# they are scanned for secrets after the run.
+logs="$root/artifacts/test-logs"
+rm -rf "$logs"
+export RAGPLATFORM_LOG_CAPTURE_DIR="$logs"
 # One test project at a time: the machines have 2 cores, and the end-to-end suite starts real processes.
 dotnet test RagPlatform.Ci.slnf -c "$configuration" --no-build --nologo -m:1 \
   --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" || status=$?
+
+echo "==> Scanning the run's logs for secrets"
+bash scripts/scan-secrets.sh "$logs" || status=1
 
 passed=0; failed=0; skipped=0; files=0
 for trx in "$results"/*.trx; do

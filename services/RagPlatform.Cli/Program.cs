@@ -15,6 +15,7 @@ var root = new RootCommand("rag — ingest, search and evaluate with RagPlatform
     StatusCommand.Create(settings),
     EvalCommand.Create(settings),
     BenchCommand.Create(settings),
+    KeysCommand.Create(),
 };
 
 var parsed = root.Parse(rest);

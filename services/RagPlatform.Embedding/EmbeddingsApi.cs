@@ -3,9 +3,11 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Errors;
+using RagPlatform.Core.Security;
 using RagPlatform.Sdk;
 
 namespace RagPlatform.Embedding;
@@ -20,7 +22,7 @@ public static class EmbeddingsApi
     /// </summary>
     public static IEndpointRouteBuilder MapEmbeddingsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1").WithTags("Embeddings");
+        var group = app.MapGroup("/v1").WithTags("Embeddings").RequireScope(RagScopes.Query);
         group.MapPost("/embeddings", async (OpenAiEmbeddingRequest? request, ModelRegistry models, CancellationToken ct) =>
         {
             if (request is null)
@@ -72,7 +74,7 @@ public static class EmbeddingsApi
             }).ToList();
             var tokens = results.Sum(r => r.Tokens);
             return Results.Ok(new OpenAiEmbeddingResponse("list", data, model, new OpenAiUsage(tokens, tokens)));
-        });
+        }).RequireRateLimiting(SecurityExtensions.EmbeddingConcurrencyPolicy);
 
         group.MapGet("/models", (ModelRegistry models) => Results.Ok(new OpenAiModelList("list",
             models.Models.Order(StringComparer.Ordinal).Select(m => new OpenAiModel(m, "model", 0, "ragplatform")).ToList())));

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 using RagPlatform.Core.Hosting;
 using RagPlatform.Core.Messaging;
+using RagPlatform.Core.Security;
 using RagPlatform.Embedding;
 using RagPlatform.Ingestion;
 using RagPlatform.Query;
@@ -34,6 +35,7 @@ public static class StandaloneHost
     {
         var app = builder.Build();
         app.UseRagPlatformErrors();
+        app.UseRagPlatformSecurity();
         app.MapDefaultEndpoints();
         app.MapIngestionApi();
         app.MapQueryApi();

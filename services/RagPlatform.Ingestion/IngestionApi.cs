@@ -9,6 +9,7 @@ using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
+using RagPlatform.Core.Security;
 using RagPlatform.Core.Storage;
 
 namespace RagPlatform.Ingestion;
@@ -18,17 +19,20 @@ public static class IngestionApi
     /// <summary>Collections, documents and jobs: the ingestion service's HTTP contract.</summary>
     public static IEndpointRouteBuilder MapIngestionApi(this IEndpointRouteBuilder app)
     {
-        var collections = app.MapGroup("/v1/collections").WithTags("Collections");
+        var collections = app.MapGroup("/v1/collections").WithTags("Collections").RequireScope(RagScopes.Ingest);
         collections.MapPut("/{name}", async (string name, CollectionSettingsInput? settings, CollectionService service, CancellationToken ct) =>
         {
             var (_, created) = await service.PutAsync(name, settings ?? new CollectionSettingsInput(null, null, null), ct);
             var stats = await service.GetStatsAsync(name, ct);
             return created ? Results.Created($"/v1/collections/{name}", stats) : Results.Ok(stats);
         });
-        collections.MapGet("/", async (CollectionService service, CancellationToken ct) =>
-            Results.Ok(new CollectionList(await service.ListAsync(ct))));
+        // Reading a collection's stats is part of querying it too. A key limited to some collections lists only those.
+        collections.MapGet("/", async (HttpContext context, CollectionService service, CancellationToken ct) =>
+            Results.Ok(new CollectionList([.. (await service.ListAsync(ct)).Where(c => context.User.CanAccessCollection(c.Name))])))
+            .RequireScope(RagScopes.Ingest, RagScopes.Query);
         collections.MapGet("/{name}", async (string name, CollectionService service, CancellationToken ct) =>
-            Results.Ok(await service.GetStatsAsync(name, ct)));
+            Results.Ok(await service.GetStatsAsync(name, ct)))
+            .RequireScope(RagScopes.Ingest, RagScopes.Query);
         collections.MapDelete("/{name}", async (string name, CollectionService service, CancellationToken ct) =>
         {
             await service.DeleteAsync(name, ct);
@@ -68,6 +72,10 @@ public static class IngestionApi
                 throw new RequestValidationException("Content-Type", "Send the documents as application/json.");
             }
 
+            // Charged up front by the declared length (or the limit, for a chunked body of unknown size).
+            invocation.HttpContext.RequestServices.GetRequiredService<IngestByteBudget>()
+                .Charge(invocation.HttpContext, invocation.HttpContext.Request.ContentLength ?? limit);
+
             return await next(invocation);
         });
 
@@ -77,15 +85,19 @@ public static class IngestionApi
             return Results.NoContent();
         });
 
-        app.MapGet("/v1/jobs/{jobId}", async (string jobId, IMetadataStore store, CancellationToken ct) =>
+        app.MapGet("/v1/jobs/{jobId}", async (string jobId, HttpContext context, IMetadataStore store, CancellationToken ct) =>
         {
             if (!Guid.TryParse(jobId, out var id))
             {
                 throw new RequestValidationException("jobId", "A job id is a GUID, as returned by POST /v1/collections/{name}/documents.");
             }
 
-            return Results.Ok(await store.GetJobAsync(id, ct) ?? throw new ResourceNotFoundException($"Job '{jobId}' does not exist."));
-        }).WithTags("Jobs");
+            // Another collection's job is reported as absent: a key must not learn what others ingest.
+            var job = await store.GetJobAsync(id, ct);
+            return job is not null && context.User.CanAccessCollection(job.Collection)
+                ? Results.Ok(job)
+                : throw new ResourceNotFoundException($"Job '{jobId}' does not exist.");
+        }).WithTags("Jobs").RequireScope(RagScopes.Ingest);
         return app;
     }
 }

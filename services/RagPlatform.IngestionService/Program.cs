@@ -1,5 +1,6 @@
 using RagPlatform.Core.Hosting;
 using RagPlatform.Core.Messaging;
+using RagPlatform.Core.Security;
 using RagPlatform.Ingestion;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,6 +11,7 @@ builder.AddRagMessaging();
 
 var app = builder.Build();
 app.UseRagPlatformErrors();
+app.UseRagPlatformSecurity();
 app.MapDefaultEndpoints();
 app.MapIngestionApi();
 app.Run();

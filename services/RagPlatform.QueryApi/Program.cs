@@ -1,4 +1,5 @@
 using RagPlatform.Core.Hosting;
+using RagPlatform.Core.Security;
 using RagPlatform.Query;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,6 +9,7 @@ builder.AddQuery();
 
 var app = builder.Build();
 app.UseRagPlatformErrors();
+app.UseRagPlatformSecurity();
 app.MapDefaultEndpoints();
 app.MapQueryApi();
 app.Run();

@@ -113,6 +113,39 @@ public sealed class EmbeddedLexicalIndexTests : IDisposable
     }
 
     [Fact]
+    public async Task Heavy_churn_that_compacts_postings_and_renumbers_slots_still_equals_a_rebuild()
+    {
+        // Thousands of rewrites and deletes: enough removed postings to compact term lists and enough empty
+        // slots to renumber the whole collection, several times over.
+        var incremental = Open("incremental");
+        var final = new Dictionary<string, LexicalChunk>(StringComparer.Ordinal);
+        var random = new Random(42);
+        string[] words = ["은행", "금리", "대출", "축구", "경기", "예금", "건강검진", "금식", "이율", "고객", "부담", "홈팀"];
+        for (var round = 0; round < 12; round++)
+        {
+            var batch = new List<LexicalChunk>();
+            for (var i = 0; i < 400; i++)
+            {
+                var id = $"c{random.Next(600)}";
+                var text = string.Join(' ', Enumerable.Range(0, random.Next(1, 8)).Select(_ => words[random.Next(words.Length)] + "의"));
+                var chunk = Chunk(id, $"d{random.Next(50)}", text);
+                batch.Add(chunk);
+                final[id] = chunk;
+            }
+
+            await incremental.UpsertAsync(Collection, batch, default);
+            var deleted = Enumerable.Range(0, 150).Select(_ => $"c{random.Next(600)}").ToList();
+            await incremental.DeleteAsync(Collection, deleted, default);
+            deleted.ForEach(id => final.Remove(id));
+        }
+
+        var rebuilt = Open("rebuilt");
+        await rebuilt.UpsertAsync(Collection, [.. final.Values.OrderBy(c => c.Id, StringComparer.Ordinal)], default);
+        await AssertSameAsync(rebuilt, incremental);
+        Assert.Equal(final.Count, incremental.Inspect(Collection).Chunks);
+    }
+
+    [Fact]
     public async Task The_index_survives_reopening_and_compaction()
     {
         var options = new LexicalOptions { CompactAfterLogBytes = 4096 };

@@ -96,13 +96,25 @@ public sealed class PlatformSession : IAsyncDisposable
 
     private static string Display(Uri server) => server.AbsolutePath == "/" ? server.AbsoluteUri.TrimEnd('/') : server.AbsoluteUri;
 
-    private static HttpClient CreateHttpClient(Uri server) => new()
+    /// <summary>The API key the commands send (servers with RagPlatform:Security:Keys configured require one).</summary>
+    public const string ApiKeyVariable = "RAG_API_KEY";
+
+    private static HttpClient CreateHttpClient(Uri server)
     {
-        // A trailing slash makes relative paths resolve under a path prefix (a server behind a reverse proxy).
-        BaseAddress = server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/"),
-        // Large batches are chunked and hashed while the POST is open; the caller's token bounds the rest.
-        Timeout = TimeSpan.FromMinutes(30),
-    };
+        var http = new HttpClient
+        {
+            // A trailing slash makes relative paths resolve under a path prefix (a server behind a reverse proxy).
+            BaseAddress = server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/"),
+            // Large batches are chunked and hashed while the POST is open; the caller's token bounds the rest.
+            Timeout = TimeSpan.FromMinutes(30),
+        };
+        if (Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key.Trim());
+        }
+
+        return http;
+    }
 
     public async ValueTask DisposeAsync()
     {

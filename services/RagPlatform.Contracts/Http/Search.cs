@@ -27,3 +27,37 @@ public static class SearchModes
     public const string Lexical = "lexical";
     public const string Hybrid = "hybrid";
 }
+
+/// <summary>
+/// Body of <c>POST /v1/collections/{name}/context</c>: the search to run and the budget of the context it
+/// is packed into (seed 002 §7.2: 6,000 characters and 3 documents by default).
+/// </summary>
+public sealed record ContextRequest(
+    string? Query,
+    int? MaxChars,
+    int? MaxDocs,
+    int? Candidates,
+    string? Mode,
+    IReadOnlyList<string?>? Tags,
+    IReadOnlyDictionary<string, JsonElement>? Filter);
+
+/// <summary>One document's share of a packed context; <c>Index</c> is its [n] marker in <c>Context</c>.</summary>
+public sealed record ContextSource(
+    int Index,
+    string DocumentId,
+    string? Title,
+    IReadOnlyList<string> ChunkIds,
+    float Score,
+    int Chars,
+    bool Compressed,
+    IReadOnlyList<string> Tags,
+    IReadOnlyDictionary<string, JsonElement> Metadata);
+
+public sealed record ContextResponse(
+    string Context,
+    IReadOnlyList<ContextSource> Sources,
+    int Chars,
+    int OriginalChars,
+    bool Cached,
+    double TookMs,
+    string Mode);

@@ -132,6 +132,10 @@ public sealed class QueryOptions
 
     /// <summary>Reranker plugin applied to the fused candidates; empty (the default) reranks nothing.</summary>
     public string? Reranker { get; set; }
+
+    /// <summary>Upper bound a context request may ask for in <c>maxChars</c>.</summary>
+    [Range(200, 10_000_000)]
+    public int MaxContextChars { get; set; } = 100_000;
 }
 
 public sealed class MessagingOptions

@@ -24,6 +24,12 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
         }
 
         httpContext.Response.StatusCode = problem.Status ?? StatusCodes.Status500InternalServerError;
+        if (exception is RateLimitedException limited)
+        {
+            httpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(limited.RetryAfter.TotalSeconds))
+                .ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
@@ -51,6 +57,7 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             bad.StatusCode, "The request body is too large.", "body: the request body exceeds the configured limit (RagPlatform:Ingestion:MaxRequestBytes)."),
         BadHttpRequestException bad => Problem(bad.StatusCode, "The request could not be read.", bad.Message),
         ResourceNotFoundException notFound => Problem(StatusCodes.Status404NotFound, "Not found.", notFound.Message),
+        RateLimitedException limited => Problem(StatusCodes.Status429TooManyRequests, "Too many requests.", limited.Message),
         ResourceConflictException conflict => Problem(StatusCodes.Status409Conflict, "Conflict.", conflict.Message),
         VectorCollectionMismatchException mismatch => Problem(StatusCodes.Status409Conflict, "The vector collection does not match.", mismatch.Message),
         UpstreamPluginException upstream => Problem(StatusCodes.Status502BadGateway, "A plugin failed.", upstream.Message),

@@ -17,5 +17,11 @@ public sealed class ResourceNotFoundException(string message) : Exception(messag
 /// <summary>The request conflicts with the resource's state (e.g. changing a collection's model in place).</summary>
 public sealed class ResourceConflictException(string message) : Exception(message);
 
+/// <summary>The caller is over one of its limits; it may retry after <see cref="RetryAfter"/>.</summary>
+public sealed class RateLimitedException(TimeSpan retryAfter, string message) : Exception(message)
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
+
 /// <summary>An embedding provider or vector backend misbehaved (wrong dimensions, unreachable).</summary>
 public sealed class UpstreamPluginException(string message, Exception? inner = null) : Exception(message, inner);

@@ -11,7 +11,9 @@ using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
 using RagPlatform.Core.Lexical;
+using RagPlatform.Core.Logging;
 using RagPlatform.Core.Plugins;
+using RagPlatform.Core.Security;
 using RagPlatform.Core.Storage;
 
 namespace RagPlatform.Core.Hosting;
@@ -25,6 +27,7 @@ public static class CoreServiceExtensions
     public static IHostApplicationBuilder AddRagPlatformCore(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        builder.AddLogCapture();
         services.AddOptions<RagPlatformOptions>()
             .Bind(builder.Configuration.GetSection(RagPlatformOptions.SectionName))
             .ValidateDataAnnotations()
@@ -55,6 +58,7 @@ public static class CoreServiceExtensions
         services.AddSingleton<DocumentLocks>();
         services.AddHostedService<MetadataStoreInitializer>();
 
+        builder.AddRagSecurity();
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

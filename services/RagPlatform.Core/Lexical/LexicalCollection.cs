@@ -37,9 +37,11 @@ internal sealed class LexicalCollection : IDisposable
     private readonly LexicalOptions _options;
     private readonly KoreanLexicalTokenizer _tokenizer;
     private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
+    // Slots are handed out in order and not reused until the next renumbering, so a stale posting (of a
+    // removed chunk) always points at an empty slot and is skipped.
     private readonly List<LexicalEntry?> _entries = [];
-    private readonly Stack<int> _free = new();
-    private readonly Dictionary<string, Dictionary<int, int>> _postings = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TermPostings> _postings = new(StringComparer.Ordinal);
+    private int _emptySlots;
     private readonly Dictionary<string, HashSet<string>> _byDocument = new(StringComparer.Ordinal);
     private long _totalLength;
     private FileStream _log = null!;
@@ -222,11 +224,21 @@ internal sealed class LexicalCollection : IDisposable
                         continue;
                     }
 
-                    var df = postings.Count;
+                    var df = postings.Live;
                     var idf = Math.Log(1 + ((n - df + 0.5) / (df + 0.5)));
-                    foreach (var (slot, tf) in postings)
+                    var slots = postings.Slots;
+                    var frequencies = postings.Frequencies;
+                    for (var p = 0; p < slots.Length; p++)
                     {
-                        var norm = k1 * (1 - b + (b * _entries[slot]!.Length / averageLength));
+                        var slot = slots[p];
+                        var entry = _entries[slot];
+                        if (entry is null)
+                        {
+                            continue;
+                        }
+
+                        var tf = frequencies[p];
+                        var norm = k1 * (1 - b + (b * entry.Length / averageLength));
                         if (scores[slot] == 0)
                         {
                             touched.Add(slot);
@@ -257,7 +269,16 @@ internal sealed class LexicalCollection : IDisposable
             var postings = new SortedDictionary<string, IReadOnlyList<(string Id, int Tf)>>(StringComparer.Ordinal);
             foreach (var (term, list) in _postings)
             {
-                postings[term] = list.Select(p => (_entries[p.Key]!.Id, p.Value)).OrderBy(p => p.Id, StringComparer.Ordinal).ToList();
+                var live = new List<(string Id, int Tf)>(list.Live);
+                for (var p = 0; p < list.Count; p++)
+                {
+                    if (_entries[list.Slots[p]] is { } entry)
+                    {
+                        live.Add((entry.Id, list.Frequencies[p]));
+                    }
+                }
+
+                postings[term] = live.OrderBy(p => p.Id, StringComparer.Ordinal).ToList();
             }
 
             return new LexicalIndexState(_slots.Count, _totalLength, postings);
@@ -330,30 +351,28 @@ internal sealed class LexicalCollection : IDisposable
     private void Apply(LexicalEntry entry)
     {
         Remove(entry.Id);
-        int slot;
-        if (_free.Count > 0)
-        {
-            slot = _free.Pop();
-            _entries[slot] = entry;
-        }
-        else
-        {
-            slot = _entries.Count;
-            _entries.Add(entry);
-        }
-
+        var slot = _entries.Count;
+        _entries.Add(entry);
         _slots[entry.Id] = slot;
-        for (var i = 0; i < entry.Terms.Length; i++)
-        {
-            ref var postings = ref CollectionsMarshal.GetValueRefOrAddDefault(_postings, entry.Terms[i], out _);
-            postings ??= [];
-            postings[slot] = entry.Frequencies[i];
-        }
-
+        AddPostings(entry, slot);
         _totalLength += entry.Length;
         ref var ids = ref CollectionsMarshal.GetValueRefOrAddDefault(_byDocument, entry.Payload.DocumentId, out _);
         ids ??= new HashSet<string>(StringComparer.Ordinal);
         ids.Add(entry.Id);
+    }
+
+    private void AddPostings(LexicalEntry entry, int slot)
+    {
+        var held = new TermPostings[entry.Terms.Length];
+        for (var i = 0; i < entry.Terms.Length; i++)
+        {
+            ref var postings = ref CollectionsMarshal.GetValueRefOrAddDefault(_postings, entry.Terms[i], out _);
+            postings ??= new TermPostings();
+            postings.Add(slot, entry.Frequencies[i]);
+            held[i] = postings;
+        }
+
+        entry.Postings = held;
     }
 
     private void Remove(string id)
@@ -364,13 +383,19 @@ internal sealed class LexicalCollection : IDisposable
         }
 
         var entry = _entries[slot]!;
-        foreach (var term in entry.Terms)
+        _entries[slot] = null;
+        _emptySlots++;
+        for (var i = 0; i < entry.Terms.Length; i++)
         {
-            var postings = _postings[term];
-            postings.Remove(slot);
-            if (postings.Count == 0)
+            var postings = entry.Postings[i];
+            var mostlyRemoved = postings.MarkRemoved();
+            if (postings.Live == 0)
             {
-                _postings.Remove(term);
+                _postings.Remove(entry.Terms[i]);
+            }
+            else if (mostlyRemoved)
+            {
+                postings.Compact(s => _entries[s] is not null);
             }
         }
 
@@ -382,8 +407,34 @@ internal sealed class LexicalCollection : IDisposable
             _byDocument.Remove(entry.Payload.DocumentId);
         }
 
-        _entries[slot] = null;
-        _free.Push(slot);
+        if (_emptySlots > 1024 && _emptySlots > _slots.Count)
+        {
+            Renumber();
+        }
+    }
+
+    /// <summary>Packs the live chunks into slots 0..n-1 and rebuilds every postings list from them, so that
+    /// churn (re-indexing, deletes) cannot grow the slot table and the stale postings without bound.</summary>
+    private void Renumber()
+    {
+        var live = _entries.Where(e => e is not null).ToList();
+        _entries.Clear();
+        _emptySlots = 0;
+        foreach (var postings in _postings.Values)
+        {
+            postings.Clear();
+        }
+
+        foreach (var entry in live)
+        {
+            var slot = _entries.Count;
+            _entries.Add(entry);
+            _slots[entry!.Id] = slot;
+            for (var i = 0; i < entry.Terms.Length; i++)
+            {
+                entry.Postings[i].Add(slot, entry.Frequencies[i]);
+            }
+        }
     }
 
     /// <summary>Applies every whole record from the start of <paramref name="stream"/>; returns where the whole records end.</summary>

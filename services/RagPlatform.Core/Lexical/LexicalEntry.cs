@@ -26,16 +26,41 @@ internal sealed class LexicalEntry
     /// <summary>Document length for BM25: all terms, repeats included.</summary>
     public int Length { get; }
 
+    /// <summary>Where the collection that holds the entry keeps each term's postings (same index as
+    /// <see cref="Terms"/>), so removing the entry needs no term lookups.</summary>
+    public TermPostings[] Postings { get; set; } = [];
+
     /// <summary>The title is indexed with the text: a chunk deep in a document still answers to the document's name.</summary>
     public static LexicalEntry Create(string id, PointPayload payload, KoreanLexicalTokenizer tokenizer)
     {
         var tokens = tokenizer.Tokenize(string.IsNullOrEmpty(payload.Title) ? payload.Text : payload.Title + "\n" + payload.Text);
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        // One counting dictionary per thread, cleared between chunks: entries are created on the consumers'
+        // threads, hundreds of terms each, and a fresh dictionary per chunk was garbage at ingestion rate.
+        var counts = t_counts ??= new Dictionary<string, int>(StringComparer.Ordinal);
+        counts.Clear();
         foreach (var token in tokens)
         {
             counts[token] = counts.GetValueOrDefault(token) + 1;
         }
 
-        return new LexicalEntry(id, payload, [.. counts.Keys], [.. counts.Values], tokens.Count);
+        var terms = new string[counts.Count];
+        var frequencies = new int[counts.Count];
+        var i = 0;
+        foreach (var (term, count) in counts)
+        {
+            terms[i] = term;
+            frequencies[i++] = count;
+        }
+
+        if (counts.Count > 4096)
+        {
+            // Do not keep a huge table alive on the thread after an unusually large chunk.
+            t_counts = null;
+        }
+
+        return new LexicalEntry(id, payload, terms, frequencies, tokens.Count);
     }
+
+    [ThreadStatic]
+    private static Dictionary<string, int>? t_counts;
 }

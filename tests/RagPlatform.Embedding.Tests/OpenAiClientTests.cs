@@ -11,6 +11,7 @@ public sealed class OpenAiClientTests(LoopbackWorker worker) : IClassFixture<Loo
 {
     [Theory]
     [InlineData("hashing")]
+    [InlineData("onnx")]
     public async Task OpenAiSdkGetsOneEmbeddingPerInputInOrder(string model)
     {
         var client = Client(model);
@@ -65,10 +66,10 @@ public sealed class OpenAiClientTests(LoopbackWorker worker) : IClassFixture<Loo
     public async Task ModelsListAndStatusReportTheServedModels()
     {
         using var http = new HttpClient { BaseAddress = worker.BaseAddress };
-        await Client("hashing").GenerateEmbeddingAsync("상태 확인");
+        await Client("onnx").GenerateEmbeddingAsync("상태 확인");
 
         var models = await http.GetFromJsonAsync<JsonElement>("/v1/models");
-        var status = await http.GetFromJsonAsync<JsonElement>("/v1/models/hashing/status");
+        var status = await http.GetFromJsonAsync<JsonElement>("/v1/models/onnx/status");
 
         var ids = models.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()).ToList();
         Assert.Contains("hashing", ids);
@@ -77,6 +78,9 @@ public sealed class OpenAiClientTests(LoopbackWorker worker) : IClassFixture<Loo
         Assert.True(status.GetProperty("loadTimeMs").GetDouble() >= 0);
         Assert.True(status.GetProperty("processMemoryBytes").GetInt64() > 0);
         Assert.Equal(JsonValueKind.Null, status.GetProperty("lastError").ValueKind);
+        Assert.Equal(1, status.GetProperty("threads").GetInt32());
+        Assert.StartsWith("onnxruntime 1.30", status.GetProperty("runtime").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("onnx/tiny-bert@", status.GetProperty("fingerprint").GetString(), StringComparison.Ordinal);
     }
 
     private EmbeddingClient Client(string model) =>

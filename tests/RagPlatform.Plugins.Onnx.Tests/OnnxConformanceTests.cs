@@ -21,3 +21,21 @@ public sealed class SmallBudgetOnnxConformanceTests : EmbeddingProviderConforman
             o.MaxSequenceLength = 16;
         }));
 }
+
+/// <summary>The contract through the plugin entry point, as a host creates it: the fixture's own tokenizer.json (WordPiece).</summary>
+public sealed class OnnxPluginConformanceTests : EmbeddingProviderConformanceTests, IDisposable
+{
+    private readonly TempDirectory _data = new();
+
+    public void Dispose() => _data.Dispose();
+
+    protected override Task<IEmbeddingProvider> CreateProviderAsync() =>
+        Task.FromResult(new OnnxEmbedderPlugin().Create(PluginContexts.FromSettings(
+            new Dictionary<string, string?>
+            {
+                ["ModelPath"] = OnnxTestSupport.TinyBert,
+                ["NativeLibraryPath"] = OnnxTestSupport.NativeLibrary,
+                ["IntraOpThreads"] = "1",
+            },
+            _data.Path)));
+}

@@ -15,7 +15,7 @@ internal static class OnnxTestSupport
     public static string TinyBert { get; } = Metadata("TinyBertModel");
 
     public const int TinyBertHidden = 32;
-    public const int TinyBertVocabulary = 402;
+    public const int TinyBertVocabulary = 669;
 
     public static OrtRuntime Runtime() => OrtRuntime.Load(NativeLibrary);
 

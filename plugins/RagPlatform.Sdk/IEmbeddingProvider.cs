@@ -60,3 +60,16 @@ public readonly record struct EmbeddingResult
     public static EmbeddingResult Failure(string error) =>
         new(null, string.IsNullOrWhiteSpace(error) ? "embedding failed" : error, 0);
 }
+
+/// <summary>
+/// Optional: a provider that runs its model inside this process says how, for the model status endpoint
+/// (<c>GET /v1/models/{id}/status</c>). Remote providers do not implement it.
+/// </summary>
+public interface ILocalModelInfo
+{
+    /// <summary>Threads one model run uses.</summary>
+    int Threads { get; }
+
+    /// <summary>The inference runtime and its version (e.g. "onnxruntime 1.30.0").</summary>
+    string Runtime { get; }
+}

@@ -41,6 +41,12 @@ public sealed class ModelRegistry(PluginHost plugins, IOptions<RagPlatformOption
                         state.LoadedAt = DateTimeOffset.UtcNow;
                         state.Fingerprint = provider.Fingerprint.ToString();
                         state.MaxInputTokens = provider.MaxInputTokens;
+                        if (provider is ILocalModelInfo local)
+                        {
+                            state.Threads = local.Threads;
+                            state.Runtime = local.Runtime;
+                        }
+
                         logger.LogInformation("Model {Model} ready: {Fingerprint} in {LoadTimeMs:F0} ms", model, state.Fingerprint, state.LoadTimeMs);
                     }
                 }
@@ -72,7 +78,7 @@ public sealed class ModelRegistry(PluginHost plugins, IOptions<RagPlatformOption
         return new ModelStatus(
             model, state.LoadTimeMs is not null, state.Fingerprint, state.LoadTimeMs, state.LoadedAt,
             Environment.WorkingSet, "cpu", state.MaxInputTokens,
-            Interlocked.Read(ref state.Requests), Interlocked.Read(ref state.Inputs), state.LastError);
+            Interlocked.Read(ref state.Requests), Interlocked.Read(ref state.Inputs), state.LastError, state.Threads, state.Runtime);
     }
 
     private sealed class ModelState
@@ -89,5 +95,9 @@ public sealed class ModelRegistry(PluginHost plugins, IOptions<RagPlatformOption
         public int MaxInputTokens { get; set; }
 
         public string? LastError { get; set; }
+
+        public int? Threads { get; set; }
+
+        public string? Runtime { get; set; }
     }
 }

@@ -48,4 +48,6 @@ public sealed record ModelStatus(
     int MaxInputTokens,
     long Requests,
     long Inputs,
-    string? LastError);
+    string? LastError,
+    int? Threads = null,
+    string? Runtime = null);

@@ -228,6 +228,10 @@ public sealed class IndexOwnerOptions
     /// <summary>Serve this process's indexes on <c>/internal/index</c> for the processes that name it as their owner.</summary>
     public bool Serve { get; set; }
 
+    /// <summary>An <c>admin</c> API key for the owner's <c>/internal/index</c> endpoints, needed when the owner has
+    /// keys configured (RagPlatform:Security:Keys). Keep it in a secret store.</summary>
+    public string? ApiKey { get; set; }
+
     /// <summary>Timeout of one call to the owner (seconds).</summary>
     [Range(1, 3600)]
     public int TimeoutSeconds { get; set; } = 120;

@@ -61,7 +61,7 @@ public static class CoreServiceExtensions
         if (!string.IsNullOrWhiteSpace(indexOwner?.Endpoint))
         {
             // Another process owns the file-based indexes: vectors and lexical entries go through it.
-            services.AddSingleton(new IndexOwnerClient(new Uri(indexOwner.Endpoint), TimeSpan.FromSeconds(indexOwner.TimeoutSeconds)));
+            services.AddSingleton(new IndexOwnerClient(new Uri(indexOwner.Endpoint), TimeSpan.FromSeconds(indexOwner.TimeoutSeconds), indexOwner.ApiKey));
             services.AddSingleton<ILexicalIndex>(sp => new RemoteLexicalIndex(sp.GetRequiredService<IndexOwnerClient>()));
         }
         else

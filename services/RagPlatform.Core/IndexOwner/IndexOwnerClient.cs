@@ -21,13 +21,18 @@ public sealed class IndexOwnerClient : IDisposable
 
     private readonly HttpClient _http;
 
-    public IndexOwnerClient(Uri endpoint, TimeSpan timeout)
+    public IndexOwnerClient(Uri endpoint, TimeSpan timeout, string? apiKey = null)
     {
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
             BaseAddress = new Uri(endpoint.ToString().TrimEnd('/') + "/internal/index/"),
             Timeout = timeout,
         };
+        if (!string.IsNullOrWhiteSpace(apiKey))
+        {
+            // The owner's internal endpoints declare no scope, so they need an admin key when keys are on.
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey.Trim());
+        }
     }
 
     public async Task<T?> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)

@@ -1,0 +1,96 @@
+using System.Reflection;
+using RagPlatform.Plugins.Onnx.Interop;
+using RagPlatform.Tokenizers;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace RagPlatform.Plugins.Onnx.Tests;
+
+internal static class OnnxTestSupport
+{
+    /// <summary>Where scripts/setup/30-onnxruntime.sh puts ONNX Runtime (artifacts/native/libonnxruntime.so.1).</summary>
+    public static string NativeLibrary { get; } = Metadata("OnnxRuntimeLibrary");
+
+    /// <summary>The committed fixture model (tests/fixtures/models/tiny-bert, made by scripts/fixtures/make-tiny-bert.py).</summary>
+    public static string TinyBert { get; } = Metadata("TinyBertModel");
+
+    public const int TinyBertHidden = 32;
+    public const int TinyBertVocabulary = 669;
+
+    public static OrtRuntime Runtime() => OrtRuntime.Load(NativeLibrary);
+
+    public static OnnxEmbedderOptions Options(Action<OnnxEmbedderOptions>? configure = null)
+    {
+        var options = new OnnxEmbedderOptions { ModelPath = TinyBert, NativeLibraryPath = NativeLibrary, IntraOpThreads = 1 };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    /// <summary>A provider over the fixture model with the test tokenizer (see <see cref="CodePointTokenizer"/>).</summary>
+    public static OnnxEmbeddingProvider Provider(Action<OnnxEmbedderOptions>? configure = null, ModelFolder? folder = null) =>
+        new(Options(configure), folder ?? ModelFolder.Open(TinyBert), new CodePointTokenizer(TinyBertVocabulary));
+
+    public static float Cosine(float[] a, float[] b) => System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(a, b);
+
+    private static string Metadata(string key) => typeof(OnnxTestSupport).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == key).Value!;
+}
+
+/// <summary>
+/// A vocabulary-free stand-in for the model's tokenizer, so the ONNX path is tested on its own: [CLS], one id
+/// per non-space UTF-16 unit (folded into the vocabulary past the five special tokens), [SEP]. Not a
+/// tokenizer anyone should use: the real one is RagPlatform.Tokenizers'.
+/// </summary>
+internal sealed class CodePointTokenizer(int vocabularySize) : ITextTokenizer
+{
+    public const int Cls = 2;
+    public const int Sep = 3;
+    private const int FirstOrdinary = 5;
+
+    public int PadTokenId => 0;
+
+    public TokenizedText Encode(string text, int maxLength)
+    {
+        var ids = new List<int> { Cls };
+        foreach (var c in text)
+        {
+            if (ids.Count >= maxLength - 1)
+            {
+                break;
+            }
+
+            if (!char.IsWhiteSpace(c))
+            {
+                ids.Add(IdOf(c));
+            }
+        }
+
+        ids.Add(Sep);
+        return new TokenizedText([.. ids], new int[ids.Count]);
+    }
+
+    public int CountTokens(string text) => text.Count(c => !char.IsWhiteSpace(c)) + 2;
+
+    public int IdOf(char c) => FirstOrdinary + (c % (vocabularySize - FirstOrdinary));
+}
+
+/// <summary>A folder of its own for one test, removed afterwards.</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public TempDirectory() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ragplatform-onnx-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Already gone.
+        }
+    }
+}

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -25,7 +26,9 @@ public static class IndexOwnerApi
             return app;
         }
 
-        var index = app.MapGroup("/internal/index").AddEndpointFilter(TranslateErrors).ExcludeFromDescription();
+        // Service-to-service traffic: one worker's ingestion makes thousands of calls, which no per-client request
+        // limit should throttle (the admin key it needs when keys are on is what guards it).
+        var index = app.MapGroup("/internal/index").AddEndpointFilter(TranslateErrors).ExcludeFromDescription().DisableRateLimiting();
 
         var vectors = index.MapGroup("/vectors/{backend}/{collection}");
         vectors.MapPut("", async (string backend, string collection, VectorCollectionSpec spec, PluginHost plugins, CancellationToken ct) =>

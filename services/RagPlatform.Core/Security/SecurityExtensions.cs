@@ -40,7 +40,9 @@ public static class SecurityExtensions
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
                 var limits = context.RequestServices.GetRequiredService<IOptionsMonitor<SecurityOptions>>().CurrentValue.RateLimits;
-                if (limits.RequestsPerWindow == 0 || context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+                // Limits are per key: without keys (loopback only) every caller is this machine, services included.
+                if (limits.RequestsPerWindow == 0 || context.User.Client() == CallerIdentity.LocalClient
+                    || context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null)
                 {
                     return RateLimitPartition.GetNoLimiter("unlimited");
                 }
@@ -160,7 +162,7 @@ public sealed class IngestByteBudget(IOptionsMonitor<SecurityOptions> options) :
     public void Charge(HttpContext context, long bytes)
     {
         var limits = options.CurrentValue.RateLimits;
-        if (limits.IngestBytesPerWindow == 0)
+        if (limits.IngestBytesPerWindow == 0 || context.User.Client() == CallerIdentity.LocalClient)
         {
             return;
         }

@@ -34,7 +34,9 @@ public sealed class OpenAIEmbeddingProvider : IEmbeddingProvider, IEmbeddingProv
     private readonly ApiKeyPool _pool;
     private readonly Dictionary<ApiKeyState, EmbeddingClient> _clients = [];
     private readonly SemaphoreSlim _concurrency;
-    private readonly EmbeddingGenerationOptions _generation;
+    // The SDK writes each call's inputs and model into the options object it is given, so concurrent requests
+    // must not share one: every request gets its own, made from this setting.
+    private readonly int? _requestDimensions;
     private readonly OpenAIMetrics _metrics = new();
     private readonly string _where;
     private long _requests;
@@ -64,11 +66,8 @@ public sealed class OpenAIEmbeddingProvider : IEmbeddingProvider, IEmbeddingProv
 
         var known = KnownModels.Find(options.Model);
         var dimensions = options.Dimensions ?? known!.NativeDimensions;
-        _generation = new EmbeddingGenerationOptions
-        {
-            // Only text-embedding-3-* accept `dimensions`; others are refused if they get it.
-            Dimensions = known is { AcceptsDimensions: true } && dimensions != known.NativeDimensions ? dimensions : null,
-        };
+        // Only text-embedding-3-* accept `dimensions`; others are refused if they get it.
+        _requestDimensions = known is { AcceptsDimensions: true } && dimensions != known.NativeDimensions ? dimensions : null;
         Fingerprint = new ModelFingerprint(FingerprintProvider, options.FingerprintModel ?? options.Model, options.Revision, dimensions, "provider", options.Normalization);
 
         var endpoint = new Uri(options.Endpoint.TrimEnd('/'));
@@ -253,7 +252,8 @@ public sealed class OpenAIEmbeddingProvider : IEmbeddingProvider, IEmbeddingProv
                 Interlocked.Increment(ref _requests);
                 using var attemptLimit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 attemptLimit.CancelAfter(TimeSpan.FromSeconds(_options.RequestTimeoutSeconds));
-                var result = await _clients[key].GenerateEmbeddingsAsync(texts, _generation, attemptLimit.Token);
+                var result = await _clients[key].GenerateEmbeddingsAsync(
+                    texts, new EmbeddingGenerationOptions { Dimensions = _requestDimensions }, attemptLimit.Token);
                 var headers = result.GetRawResponse().Headers;
                 if (RateLimitHeaders.ExhaustedWindow(name => headers.TryGetValue(name, out var v) ? v : null, estimated) is { } pause)
                 {

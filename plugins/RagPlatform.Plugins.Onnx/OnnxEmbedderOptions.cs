@@ -11,8 +11,13 @@ public sealed class OnnxEmbedderOptions
     /// </summary>
     public string? ModelPath { get; set; }
 
-    /// <summary>The model's name in fingerprints and logs (e.g. "intfloat/multilingual-e5-small"); default: the folder's name.</summary>
+    /// <summary>The model's name in fingerprints and logs (e.g. "intfloat/multilingual-e5-small"); default: the folder's name.
+    /// Without <see cref="ModelPath"/>, the hub id to download (settings under <c>ModelHub:*</c>: Endpoint, Token,
+    /// CacheDirectory, Offline…; HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE fill what they leave unset).</summary>
     public string? ModelId { get; set; }
+
+    /// <summary>The hub revision (branch, tag or commit) to download when the model comes from the hub.</summary>
+    public string HubRevision { get; set; } = "main";
 
     /// <summary>The vector space's revision in the fingerprint; default: a hash of the model file.</summary>
     public string? Revision { get; set; }
@@ -49,9 +54,10 @@ public sealed class OnnxEmbedderOptions
 
     public IEnumerable<string> Validate()
     {
-        if (string.IsNullOrWhiteSpace(ModelPath))
+        if (string.IsNullOrWhiteSpace(ModelPath) && string.IsNullOrWhiteSpace(ModelId))
         {
-            yield return $"{nameof(ModelPath)} must name a local model folder (model.onnx or onnx/model.onnx with tokenizer.json).";
+            yield return $"Set {nameof(ModelPath)} to a local model folder (model.onnx or onnx/model.onnx with tokenizer.json) " +
+                $"or {nameof(ModelId)} to a hub id (e.g. intfloat/multilingual-e5-small) to download.";
         }
 
         if (IntraOpThreads < 0)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using RagPlatform.ModelHub;
 using RagPlatform.Plugins.Onnx;
 using RagPlatform.Sdk;
 using RagPlatform.Tokenizers;
@@ -22,10 +23,22 @@ public sealed class OnnxEmbedderPlugin : IEmbeddingProviderPlugin
     }
 
     /// <summary>
-    /// The one place a model folder is found. Today: <see cref="OnnxEmbedderOptions.ModelPath"/>, a local folder
-    /// (a relative path resolves against the working directory). The model hub resolver (hub id → cached
-    /// download, offline mode, <see cref="OnnxEmbedderOptions.ModelId"/> alone) plugs in here.
+    /// The one place a model folder is found: <see cref="OnnxEmbedderOptions.ModelPath"/>, a local folder (a relative
+    /// path resolves against the working directory), else <see cref="OnnxEmbedderOptions.ModelId"/> from the hub,
+    /// downloaded once into the cache (default <c>&lt;data&gt;/models</c>) with the plugin's <c>ModelHub:*</c>
+    /// settings. A model that cannot be had fails here with what to set, before anything is served.
     /// </summary>
-    internal static string ResolveModelDirectory(OnnxEmbedderOptions options, PluginContext context) =>
-        Path.GetFullPath(options.ModelPath!);
+    internal static string ResolveModelDirectory(OnnxEmbedderOptions options, PluginContext context)
+    {
+        if (!string.IsNullOrWhiteSpace(options.ModelPath))
+        {
+            return Path.GetFullPath(options.ModelPath);
+        }
+
+        var hub = ModelHubOptions.FromConfiguration(context.Settings.GetSection("ModelHub"));
+        hub.CacheDirectory ??= Path.Combine(context.DataDirectory, "models");
+        using var resolver = new ModelResolver(hub, logger: context.LoggerFactory.CreateLogger<ModelResolver>());
+        // Plugin creation is synchronous and happens once per process, before the provider serves anything.
+        return resolver.ResolveAsync(options.ModelId!, options.HubRevision, CancellationToken.None).GetAwaiter().GetResult();
+    }
 }

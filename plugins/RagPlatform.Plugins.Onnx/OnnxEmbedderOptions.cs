@@ -56,8 +56,8 @@ public sealed class OnnxEmbedderOptions
     {
         if (string.IsNullOrWhiteSpace(ModelPath) && string.IsNullOrWhiteSpace(ModelId))
         {
-            yield return $"Set {nameof(ModelPath)} to a local model folder (model.onnx or onnx/model.onnx with tokenizer.json) " +
-                $"or {nameof(ModelId)} to a hub id (e.g. intfloat/multilingual-e5-small) to download.";
+            yield return $"{nameof(ModelPath)} (a local model folder: model.onnx or onnx/model.onnx with tokenizer.json) or " +
+                $"{nameof(ModelId)} (a hub id to download, e.g. intfloat/multilingual-e5-small) is required.";
         }
 
         if (IntraOpThreads < 0)

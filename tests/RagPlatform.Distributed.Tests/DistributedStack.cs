@@ -132,6 +132,37 @@ public sealed class DistributedStack : IAsyncLifetime
         return (await response.Content.ReadFromJsonAsync<SearchResponse>(Json))!;
     }
 
+    /// <summary>The embedding workers' queue (MassTransit's kebab-case endpoint name) and its poison queue.</summary>
+    public const string EmbedQueue = "embed-documents";
+
+    public const string EmbedErrorQueue = EmbedQueue + "_error";
+
+    /// <summary>Messages ready in a queue, 0 when the queue does not exist (yet).</summary>
+    public async Task<uint> QueueDepthAsync(string queue)
+    {
+        await using var connection = await Broker().CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        try
+        {
+            return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+        }
+        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Publishes bytes as they are to a MassTransit endpoint's exchange (same name as its queue), persistent.</summary>
+    public async Task PublishRawAsync(string endpoint, string contentType, byte[] body)
+    {
+        await using var connection = await Broker().CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var properties = new RabbitMQ.Client.BasicProperties { ContentType = contentType, Persistent = true, MessageId = Guid.NewGuid().ToString() };
+        await channel.BasicPublishAsync(endpoint, "", mandatory: true, properties, body);
+    }
+
+    private RabbitMQ.Client.ConnectionFactory Broker() => new() { Uri = new Uri(Urls["RABBITMQ"]) };
+
     public async Task<string> RedisAsync(params string[] arguments) =>
         (await RunAsync("redis-cli", ["-h", "127.0.0.1", "-p", RedisPort.ToString(System.Globalization.CultureInfo.InvariantCulture), .. arguments], check: false)).Trim();
 

@@ -41,6 +41,30 @@ public sealed class DistributedTopologyTests(DistributedStack stack)
     }
 
     [Fact]
+    public async Task A_poison_message_lands_in_the_error_queue_and_the_workers_keep_consuming()
+    {
+        var before = await stack.QueueDepthAsync(DistributedStack.EmbedErrorQueue);
+
+        // A body no worker can read: MassTransit cannot retry it into shape, so it must end in the error queue
+        // (kept for inspection), not loop, not vanish, and not stop the workers.
+        await stack.PublishRawAsync(DistributedStack.EmbedQueue, "application/vnd.masstransit+json", "{\"message\": [not json"u8.ToArray());
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (await stack.QueueDepthAsync(DistributedStack.EmbedErrorQueue) < before + 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the poison message did not reach the error queue within a minute");
+            await Task.Delay(200);
+        }
+
+        var job = await stack.PostDocumentsAsync("dist-after-poison",
+            [new DocumentInput("after-1", "건강검진", "검진 전날 밤 9시부터 금식해야 한다.", ["health"], null)]);
+        var done = await stack.WaitForJobAsync(job.JobId);
+        Assert.Equal("completed", done.State);
+        Assert.Equal(1, done.Succeeded);
+        Assert.Equal(before + 1, await stack.QueueDepthAsync(DistributedStack.EmbedErrorQueue));
+    }
+
+    [Fact]
     public async Task Two_workers_share_the_queue_and_embed_each_chunk_of_5000_documents_exactly_once()
     {
         var before = await EmbeddedByWorkersAsync();

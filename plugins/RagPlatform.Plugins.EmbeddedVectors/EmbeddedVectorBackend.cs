@@ -348,14 +348,7 @@ public sealed class EmbeddedVectorBackend : IVectorBackend
     private static void ValidateSpec(VectorCollectionSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        ArgumentException.ThrowIfNullOrWhiteSpace(spec.Name, nameof(spec));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(spec.Dimensions, nameof(spec));
-        if (!Enum.IsDefined(spec.Metric))
-        {
-            throw new ArgumentOutOfRangeException(nameof(spec), $"Unknown distance metric {spec.Metric}.");
-        }
-
-        ArgumentNullException.ThrowIfNull(spec.Fingerprint, nameof(spec));
+        spec.Validate();
         ModelFingerprint stored;
         try
         {

@@ -58,8 +58,7 @@ public sealed partial class FaissVectorBackend : IVectorBackend
     public Task EnsureCollectionAsync(VectorCollectionSpec spec, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        ArgumentException.ThrowIfNullOrWhiteSpace(spec.Name);
-        ArgumentOutOfRangeException.ThrowIfLessThan(spec.Dimensions, 1);
+        spec.Validate();
         lock (_ddl)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);

@@ -52,8 +52,7 @@ public sealed class PgVectorBackend : IVectorBackend
     public async Task EnsureCollectionAsync(VectorCollectionSpec spec, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        ArgumentException.ThrowIfNullOrWhiteSpace(spec.Name);
-        ArgumentOutOfRangeException.ThrowIfLessThan(spec.Dimensions, 1);
+        spec.Validate();
         ArgumentOutOfRangeException.ThrowIfGreaterThan(spec.Dimensions, PgVectorCollection.MaxDimensions);
         await InitializeAsync(cancellationToken);
 

@@ -117,19 +117,6 @@ internal static class PineconeRecords
             metadata.TryGetProperty("ordinal", out var ordinal) ? (int)ordinal.GetDouble() : 0);
     }
 
-    public static float[] ReadValues(JsonElement record)
-    {
-        var values = record.GetProperty("values");
-        var vector = new float[values.GetArrayLength()];
-        var i = 0;
-        foreach (var value in values.EnumerateArray())
-        {
-            vector[i++] = value.GetSingle();
-        }
-
-        return vector;
-    }
-
     /// <summary>The Pinecone metadata filter for <see cref="VectorFilter"/>: <c>{"$and": [{"tags": {"$in": [tag]}}, {"metadata_terms": {"$in": [term]}}, …]}</c>.</summary>
     public static void WriteFilter(Utf8JsonWriter writer, VectorFilter filter)
     {

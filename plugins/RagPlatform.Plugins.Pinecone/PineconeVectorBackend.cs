@@ -102,7 +102,7 @@ public sealed class PineconeVectorBackend : IVectorBackend
             w.WriteStartObject("metadata");
             w.WriteString("collection", spec.Name);
             w.WriteString("fingerprint", spec.Fingerprint.ToString());
-            w.WriteString("metric", MetricName(spec.Metric));
+            w.WriteString("metric", Metrics.NameOf(spec.Metric));
             w.WriteNumber("dimensions", spec.Dimensions);
             w.WriteEndObject();
             w.WriteEndObject();
@@ -130,7 +130,7 @@ public sealed class PineconeVectorBackend : IVectorBackend
             var spec = new VectorCollectionSpec(
                 collection,
                 (int)metadata.GetProperty("dimensions").GetDouble(),
-                MetricOf(metadata.GetProperty("metric").GetString()),
+                Metrics.Parse(metadata.GetProperty("metric").GetString()),
                 ModelFingerprint.Parse(metadata.GetProperty("fingerprint").GetString()!));
             _collections[collection] = new CollectionInfo(spec, index);
             return spec;
@@ -394,7 +394,7 @@ public sealed class PineconeVectorBackend : IVectorBackend
 
     private async Task<IndexInfo> EnsureIndexAsync(DistanceMetric metric, int dimensions, CancellationToken cancellationToken)
     {
-        var name = $"{_options.IndexNamePrefix}-{MetricName(metric)}-{dimensions.ToString(CultureInfo.InvariantCulture)}";
+        var name = $"{_options.IndexNamePrefix}-{Metrics.NameOf(metric)}-{dimensions.ToString(CultureInfo.InvariantCulture)}";
         if (_indexes.TryGetValue(name, out var known))
         {
             return known;
@@ -408,7 +408,7 @@ public sealed class PineconeVectorBackend : IVectorBackend
                 w.WriteStartObject();
                 w.WriteString("name", name);
                 w.WriteNumber("dimension", dimensions);
-                w.WriteString("metric", MetricName(metric));
+                w.WriteString("metric", Metrics.NameOf(metric));
                 w.WriteStartObject("spec");
                 w.WriteStartObject("serverless");
                 w.WriteString("cloud", _options.Cloud);
@@ -498,7 +498,7 @@ public sealed class PineconeVectorBackend : IVectorBackend
         return new IndexInfo(
             model.GetProperty("name").GetString()!,
             model.GetProperty("dimension").GetInt32(),
-            MetricOf(model.GetProperty("metric").GetString()),
+            Metrics.Parse(model.GetProperty("metric").GetString()),
             baseUri);
     }
 
@@ -559,7 +559,7 @@ public sealed class PineconeVectorBackend : IVectorBackend
         document.RootElement.TryGetProperty("matches", out var matches) ? matches.EnumerateArray() : [];
 
     private static VectorPoint ReadPoint(JsonElement record) =>
-        new(record.GetProperty("id").GetString()!, PineconeRecords.ReadValues(record), PineconeRecords.ReadPayload(record.GetProperty("metadata")));
+        new(record.GetProperty("id").GetString()!, RemoteJson.ReadFloats(record.GetProperty("values")), PineconeRecords.ReadPayload(record.GetProperty("metadata")));
 
     private static void WriteProbeVector(Utf8JsonWriter writer, int dimensions)
     {
@@ -606,29 +606,12 @@ public sealed class PineconeVectorBackend : IVectorBackend
 
     private static void ValidateSpec(VectorCollectionSpec spec)
     {
+        spec.Validate();
         ValidateName(spec.Name);
-        ArgumentOutOfRangeException.ThrowIfLessThan(spec.Dimensions, 1);
-        if (spec.Fingerprint.Dimensions != spec.Dimensions)
-        {
-            throw new ArgumentException($"Collection '{spec.Name}' has {spec.Dimensions} dimensions but its fingerprint says {spec.Fingerprint.Dimensions}.", nameof(spec));
-        }
     }
 
-    internal static string MetricName(DistanceMetric metric) => metric switch
-    {
-        DistanceMetric.Cosine => "cosine",
-        DistanceMetric.DotProduct => "dotproduct",
-        DistanceMetric.Euclidean => "euclidean",
-        _ => throw new ArgumentOutOfRangeException(nameof(metric)),
-    };
-
-    private static DistanceMetric MetricOf(string? metric) => metric switch
-    {
-        "cosine" => DistanceMetric.Cosine,
-        "dotproduct" => DistanceMetric.DotProduct,
-        "euclidean" => DistanceMetric.Euclidean,
-        _ => throw new VectorCollectionMismatchException($"Pinecone metric '{metric}' has no RagPlatform metric."),
-    };
+    /// <summary>Pinecone's names for the metrics (an index's <c>metric</c>).</summary>
+    internal static readonly MetricNames Metrics = new("Pinecone", "cosine", "dotproduct", "euclidean");
 
     private sealed record IndexInfo(string Name, int Dimension, DistanceMetric Metric, Uri Host)
     {

@@ -117,19 +117,6 @@ internal static class QdrantPayload
             payload.TryGetProperty("ordinal", out var ordinal) ? ordinal.GetInt32() : 0));
     }
 
-    public static float[] ReadVector(JsonElement record)
-    {
-        var vector = record.GetProperty("vector");
-        var values = new float[vector.GetArrayLength()];
-        var i = 0;
-        foreach (var value in vector.EnumerateArray())
-        {
-            values[i++] = value.GetSingle();
-        }
-
-        return values;
-    }
-
     /// <summary>The Qdrant filter for <see cref="VectorFilter"/>: every tag and every metadata term must match.</summary>
     public static void WriteFilter(Utf8JsonWriter writer, VectorFilter filter)
     {

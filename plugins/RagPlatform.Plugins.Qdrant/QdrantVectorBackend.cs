@@ -66,7 +66,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
     public async Task EnsureCollectionAsync(VectorCollectionSpec spec, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        ValidateSpec(spec);
+        spec.Validate();
         var existing = await GetCollectionAsync(spec.Name, cancellationToken);
         if (existing is null)
         {
@@ -75,7 +75,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
                 w.WriteStartObject();
                 w.WriteStartObject("vectors");
                 w.WriteNumber("size", spec.Dimensions);
-                w.WriteString("distance", DistanceName(spec.Metric));
+                w.WriteString("distance", Distances.NameOf(spec.Metric));
                 w.WriteEndObject();
                 w.WriteStartObject("hnsw_config");
                 w.WriteNumber("m", _options.HnswM);
@@ -146,7 +146,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
         var spec = new VectorCollectionSpec(
             collection,
             size.GetInt32(),
-            MetricOf(vectors.GetProperty("distance").GetString()),
+            Distances.Parse(vectors.GetProperty("distance").GetString()),
             ModelFingerprint.Parse(fingerprint.GetString()!));
         _specs[collection] = spec;
         return spec;
@@ -450,7 +450,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
             foreach (var record in document.RootElement.GetProperty("result").EnumerateArray())
             {
                 var (id, payload) = QdrantPayload.ReadPayload(record);
-                found[id] = new VectorPoint(id, withVectors ? QdrantPayload.ReadVector(record) : [], payload);
+                found[id] = new VectorPoint(id, withVectors ? RemoteJson.ReadFloats(record.GetProperty("vector")) : [], payload);
             }
         }
 
@@ -460,7 +460,7 @@ public sealed class QdrantVectorBackend : IVectorBackend
     private static VectorPoint ReadPoint(JsonElement record)
     {
         var (id, payload) = QdrantPayload.ReadPayload(record);
-        return new VectorPoint(id, QdrantPayload.ReadVector(record), payload);
+        return new VectorPoint(id, RemoteJson.ReadFloats(record.GetProperty("vector")), payload);
     }
 
     private async Task<VectorCollectionSpec> RequireSpecAsync(string collection, CancellationToken cancellationToken)
@@ -503,29 +503,6 @@ public sealed class QdrantVectorBackend : IVectorBackend
 
     private static string CollectionPath(string collection) => "collections/" + Uri.EscapeDataString(collection);
 
-    private static void ValidateSpec(VectorCollectionSpec spec)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(spec.Name);
-        ArgumentOutOfRangeException.ThrowIfLessThan(spec.Dimensions, 1);
-        if (spec.Fingerprint.Dimensions != spec.Dimensions)
-        {
-            throw new ArgumentException($"Collection '{spec.Name}' has {spec.Dimensions} dimensions but its fingerprint says {spec.Fingerprint.Dimensions}.", nameof(spec));
-        }
-    }
-
-    internal static string DistanceName(DistanceMetric metric) => metric switch
-    {
-        DistanceMetric.Cosine => "Cosine",
-        DistanceMetric.DotProduct => "Dot",
-        DistanceMetric.Euclidean => "Euclid",
-        _ => throw new ArgumentOutOfRangeException(nameof(metric)),
-    };
-
-    private static DistanceMetric MetricOf(string? distance) => distance switch
-    {
-        "Cosine" => DistanceMetric.Cosine,
-        "Dot" => DistanceMetric.DotProduct,
-        "Euclid" => DistanceMetric.Euclidean,
-        _ => throw new VectorCollectionMismatchException($"Qdrant distance '{distance}' has no RagPlatform metric."),
-    };
+    /// <summary>Qdrant's names for the metrics (its <c>Distance</c> enum).</summary>
+    internal static readonly MetricNames Distances = new("Qdrant", "Cosine", "Dot", "Euclid");
 }

@@ -15,7 +15,29 @@ public enum DistanceMetric
 }
 
 /// <summary>What a collection holds: its vector size, metric and the one model fingerprint all its vectors share.</summary>
-public sealed record VectorCollectionSpec(string Name, int Dimensions, DistanceMetric Metric, ModelFingerprint Fingerprint);
+public sealed record VectorCollectionSpec(string Name, int Dimensions, DistanceMetric Metric, ModelFingerprint Fingerprint)
+{
+    /// <summary>
+    /// The checks every backend makes before it creates or matches a collection (a name, at least one
+    /// dimension, a known metric, a fingerprint of the same size); backends add their own limits after it.
+    /// </summary>
+    /// <exception cref="ArgumentException">The spec cannot describe a collection.</exception>
+    public void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(Name, nameof(Name));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Dimensions, 1, nameof(Dimensions));
+        if (!Enum.IsDefined(Metric))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Metric), $"Unknown distance metric {Metric}.");
+        }
+
+        ArgumentNullException.ThrowIfNull(Fingerprint, nameof(Fingerprint));
+        if (Fingerprint.Dimensions != Dimensions)
+        {
+            throw new ArgumentException($"Collection '{Name}' has {Dimensions} dimensions but its fingerprint says {Fingerprint.Dimensions}.", nameof(Dimensions));
+        }
+    }
+}
 
 /// <summary>A stored vector and what it was made from.</summary>
 public sealed record VectorPoint(string Id, float[] Vector, PointPayload Payload);

@@ -32,6 +32,19 @@ public static class RemoteJson
         return request;
     }
 
+    /// <summary>A JSON array of numbers (a vector in a response body) as floats.</summary>
+    public static float[] ReadFloats(JsonElement array)
+    {
+        var values = new float[array.GetArrayLength()];
+        var i = 0;
+        foreach (var value in array.EnumerateArray())
+        {
+            values[i++] = value.GetSingle();
+        }
+
+        return values;
+    }
+
     /// <summary>Parses a successful answer's body.</summary>
     public static async Task<JsonDocument> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

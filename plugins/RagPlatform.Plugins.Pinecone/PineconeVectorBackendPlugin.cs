@@ -19,7 +19,7 @@ public sealed class PineconeVectorBackendPlugin : IVectorBackendPlugin
         ServiceConnectionString? connection;
         try
         {
-            connection = ServiceConnectionString.FromConfiguration(context.Settings, options.ConnectionName);
+            connection = ServiceConnectionString.FromContext(context, options.ConnectionName);
         }
         catch (FormatException e)
         {

@@ -20,7 +20,7 @@ public sealed class QdrantVectorBackendPlugin : IVectorBackendPlugin
         ServiceConnectionString? connection;
         try
         {
-            connection = ServiceConnectionString.FromConfiguration(context.Settings, name);
+            connection = ServiceConnectionString.FromContext(context, name);
         }
         catch (FormatException e)
         {

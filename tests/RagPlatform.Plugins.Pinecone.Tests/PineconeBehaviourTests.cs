@@ -161,14 +161,14 @@ public sealed class PineconeBehaviourTests : IAsyncLifetime
         var context = PluginContexts.FromSettings(
             new Dictionary<string, string?>
             {
-                ["ConnectionStrings:cloud"] = _server.ConnectionString,
                 ["ConnectionName"] = "cloud",
                 ["IndexHostScheme"] = "http",
                 ["IndexReadyPollMilliseconds"] = "0",
                 ["IndexNamePrefix"] = "team",
                 ["Region"] = "eu-west-1",
             },
-            Path.Combine(Path.GetTempPath(), "rag-pinecone-" + Guid.NewGuid().ToString("N")));
+            Path.Combine(Path.GetTempPath(), "rag-pinecone-" + Guid.NewGuid().ToString("N")),
+            new Dictionary<string, string?> { ["cloud"] = _server.ConnectionString });
 
         await using var backend = new PineconeVectorBackendPlugin().Create(context);
         await backend.EnsureCollectionAsync(Spec("configured", 8), CancellationToken.None);
@@ -184,8 +184,9 @@ public sealed class PineconeBehaviourTests : IAsyncLifetime
     public void Plugin_WithoutConnectionStringOrKey_SaysWhatIsMissing(string? connectionString)
     {
         var context = PluginContexts.FromSettings(
-            new Dictionary<string, string?> { ["ConnectionStrings:pinecone"] = connectionString },
-            Path.Combine(Path.GetTempPath(), "rag-pinecone-" + Guid.NewGuid().ToString("N")));
+            new Dictionary<string, string?>(),
+            Path.Combine(Path.GetTempPath(), "rag-pinecone-" + Guid.NewGuid().ToString("N")),
+            new Dictionary<string, string?> { ["pinecone"] = connectionString });
 
         var error = Assert.Throws<PluginConfigurationException>(() => new PineconeVectorBackendPlugin().Create(context));
 
@@ -201,8 +202,9 @@ public sealed class PineconeBehaviourTests : IAsyncLifetime
     public void Plugin_WithInvalidSetting_NamesIt(string key, string value)
     {
         var context = PluginContexts.FromSettings(
-            new Dictionary<string, string?> { [key] = value, ["ConnectionStrings:pinecone"] = "Endpoint=https://api.pinecone.io;Key=k" },
-            Path.Combine(Path.GetTempPath(), "rag-pinecone-" + Guid.NewGuid().ToString("N")));
+            new Dictionary<string, string?> { [key] = value },
+            Path.Combine(Path.GetTempPath(), "rag-pinecone-" + Guid.NewGuid().ToString("N")),
+            new Dictionary<string, string?> { ["pinecone"] = "Endpoint=https://api.pinecone.io;Key=k" });
 
         var error = Assert.Throws<PluginConfigurationException>(() => new PineconeVectorBackendPlugin().Create(context));
 

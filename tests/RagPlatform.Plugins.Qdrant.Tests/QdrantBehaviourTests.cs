@@ -165,8 +165,9 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
     public async Task Plugin_ReadsAspiresHttpConnectionString()
     {
         var context = PluginContexts.FromSettings(
-            new Dictionary<string, string?> { ["ConnectionStrings:vectors_http"] = _server.ConnectionString, ["ConnectionName"] = "vectors" },
-            Path.Combine(Path.GetTempPath(), "rag-qdrant-" + Guid.NewGuid().ToString("N")));
+            new Dictionary<string, string?> { ["ConnectionName"] = "vectors" },
+            Path.Combine(Path.GetTempPath(), "rag-qdrant-" + Guid.NewGuid().ToString("N")),
+            new Dictionary<string, string?> { ["vectors_http"] = _server.ConnectionString });
 
         await using var backend = new QdrantVectorBackendPlugin().Create(context);
         await backend.EnsureCollectionAsync(Spec("configured"), CancellationToken.None);
@@ -180,8 +181,9 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
     public void Plugin_WithoutUsableConnectionString_SaysWhichSettingAndNeverTheKey(string? connectionString, string expected)
     {
         var context = PluginContexts.FromSettings(
-            new Dictionary<string, string?> { ["ConnectionStrings:qdrant_http"] = connectionString },
-            Path.Combine(Path.GetTempPath(), "rag-qdrant-" + Guid.NewGuid().ToString("N")));
+            new Dictionary<string, string?>(),
+            Path.Combine(Path.GetTempPath(), "rag-qdrant-" + Guid.NewGuid().ToString("N")),
+            new Dictionary<string, string?> { ["qdrant_http"] = connectionString });
 
         var error = Assert.Throws<PluginConfigurationException>(() => new QdrantVectorBackendPlugin().Create(context));
 
@@ -197,8 +199,9 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
     public void Plugin_WithInvalidSetting_NamesIt(string key, string value)
     {
         var context = PluginContexts.FromSettings(
-            new Dictionary<string, string?> { [key] = value, ["ConnectionStrings:qdrant_http"] = "Endpoint=http://127.0.0.1:1" },
-            Path.Combine(Path.GetTempPath(), "rag-qdrant-" + Guid.NewGuid().ToString("N")));
+            new Dictionary<string, string?> { [key] = value },
+            Path.Combine(Path.GetTempPath(), "rag-qdrant-" + Guid.NewGuid().ToString("N")),
+            new Dictionary<string, string?> { ["qdrant_http"] = "Endpoint=http://127.0.0.1:1" });
 
         var error = Assert.Throws<PluginConfigurationException>(() => new QdrantVectorBackendPlugin().Create(context));
 

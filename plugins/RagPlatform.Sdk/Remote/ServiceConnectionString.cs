@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Microsoft.Extensions.Configuration;
 
 namespace RagPlatform.Sdk.Remote;
 
@@ -51,15 +50,12 @@ public sealed class ServiceConnectionString
         return new ServiceConnectionString(endpoint, key);
     }
 
-    /// <summary>
-    /// The connection string named <paramref name="name"/> from the plugin's settings (the host layers the
-    /// process's <c>ConnectionStrings</c> section in), or null when it is not set.
-    /// </summary>
-    public static ServiceConnectionString? FromConfiguration(IConfiguration settings, string name)
+    /// <summary>The host's connection string named <paramref name="name"/>, or null when it is not set.</summary>
+    /// <exception cref="FormatException">It is set but is not <c>Endpoint=…;Key=…</c>.</exception>
+    public static ServiceConnectionString? FromContext(PluginContext context, string name)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        var text = settings.GetConnectionString(name);
-        return string.IsNullOrWhiteSpace(text) ? null : Parse(text);
+        ArgumentNullException.ThrowIfNull(context);
+        return context.GetConnectionString(name) is { } text ? Parse(text) : null;
     }
 
     public override string ToString() => $"Endpoint={Endpoint};Key={(Key is null ? "(none)" : "***")}";

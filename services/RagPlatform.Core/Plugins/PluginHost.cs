@@ -205,22 +205,18 @@ public sealed class PluginHost : IAsyncDisposable
 
     private PluginContext CreateContext(string sectionPath, IReadOnlyDictionary<string, string?>? overrides, string dataDirectory)
     {
-        // The process's connection strings (Aspire's ConnectionStrings__<name>) are layered under the plugin's
-        // section, so a plugin reads them with Settings.GetConnectionString(name) like any .NET component.
-        var connectionStrings = _configuration.GetSection("ConnectionStrings").AsEnumerable()
-            .Where(pair => pair.Value is not null)
-            .ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.OrdinalIgnoreCase);
         IConfiguration settings = _configuration.GetSection(sectionPath);
-        if (overrides is { Count: > 0 } || connectionStrings.Count > 0)
+        if (overrides is { Count: > 0 })
         {
             settings = new ConfigurationBuilder()
-                .AddInMemoryCollection(connectionStrings)
                 .AddConfiguration(settings)
-                .AddInMemoryCollection(overrides ?? new Dictionary<string, string?>())
+                .AddInMemoryCollection(overrides)
                 .Build();
         }
 
         Directory.CreateDirectory(dataDirectory);
+        // Connection strings (Aspire's ConnectionStrings__<name>) stay the host's; plugins ask for one by name
+        // through PluginContext.GetConnectionString.
         return new PluginContext(settings, _loggerFactory, dataDirectory, _configuration.GetSection("ConnectionStrings"));
     }
 

@@ -20,6 +20,7 @@ var root = new RootCommand("rag — ingest, search and evaluate with RagPlatform
     BackupCommand.CreateBackup(settings),
     BackupCommand.CreateRestore(settings),
     ImportCommand.Create(settings),
+    LexicalCommand.Create(settings),
 };
 
 var parsed = root.Parse(rest);

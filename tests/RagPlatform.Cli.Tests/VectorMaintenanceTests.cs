@@ -47,6 +47,22 @@ public sealed class VectorMaintenanceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_lost_lexical_index_rebuilt_from_the_vectors_gives_identical_search_results_in_every_mode()
+    {
+        await IngestAsync([]);
+        var before = await SearchAllModesAsync([]);
+        await using (var platform = await OfflinePlatform.OpenAsync(DataDirectory, [], CancellationToken.None))
+        {
+            await platform.Lexical.DeleteCollectionAsync(Collection, CancellationToken.None);
+        }
+
+        Assert.NotEqual(before, await SearchAllModesAsync([]));
+        Assert.Equal(0, await RunAsync(LexicalCommand.Create([]), "rebuild", "--collection", Collection, "--data-dir", DataDirectory));
+
+        Assert.Equal(before, await SearchAllModesAsync([]));
+    }
+
+    [Fact]
     public async Task Restore_refuses_a_damaged_snapshot_and_writes_nothing()
     {
         await IngestAsync([]);

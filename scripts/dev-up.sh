@@ -67,7 +67,7 @@ write_service ingestion RagPlatform.IngestionService ingestion "$messaging" \
   RagPlatform__IndexOwner__Endpoint="$query_url" services__queryapi__http__0="$query_url"
 names=(query-api ingestion)
 for i in $(seq 1 "$workers"); do
-  write_service "worker-$i" RagPlatform.EmbeddingWorker embedding-worker "$messaging" \
+  write_service "worker-$i" RagPlatform.EmbeddingWorker embedding-worker "$messaging" "$cache" \
     RagPlatform__IndexOwner__Endpoint="$query_url" services__queryapi__http__0="$query_url"
   names+=("worker-$i")
 done

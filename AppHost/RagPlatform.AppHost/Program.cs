@@ -1,5 +1,5 @@
 // The distributed topology of DESIGN.md: RabbitMQ carries embedding work from the ingestion service to the
-// embedding workers, Postgres keeps the metadata, Redis caches queries, and the vector backend (Qdrant by
+// embedding workers, Postgres keeps the metadata, Redis caches embeddings and queries, and the vector backend (Qdrant by
 // default) holds the vectors. Every service gets its settings exactly as the services read them:
 // ConnectionStrings__<name> from WithReference, RagPlatform__* from WithEnvironment, OTEL_* from Aspire.
 // The distributed mode's dev-up script starts the same topology without Docker, with the same variables.
@@ -51,6 +51,7 @@ builder.AddProject<Projects.RagPlatform_EmbeddingWorker>("embedding-worker")
     .WithEnvironment("RagPlatform__Messaging__Transport", "RabbitMQ")
     .WithReference(messaging).WaitFor(messaging)
     .WithReference(ragdb).WaitFor(ragdb)
+    .WithReference(cache).WaitFor(cache)
     .WithHealthProbes()
     .PublishAsDockerFile(container => container.WithDockerfile("../..", "deploy/Dockerfile", stage: "embedding-worker"));
 

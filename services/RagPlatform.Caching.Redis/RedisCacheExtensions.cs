@@ -14,7 +14,8 @@ public static class RedisCacheExtensions
     public const string ConnectionName = "cache";
 
     /// <summary>
-    /// The query cache is Redis (behind a small in-process tier) when <c>ConnectionStrings:cache</c> is set;
+    /// The cache (embeddings, query embeddings, search results) is Redis behind the in-process tier when
+    /// <c>ConnectionStrings:cache</c> is set, shared by every process that names the same Redis;
     /// otherwise the embedded in-process cache registered by AddRagPlatformCore stays.
     /// </summary>
     public static IHostApplicationBuilder AddRedisRagCache(this IHostApplicationBuilder builder)
@@ -33,8 +34,9 @@ public static class RedisCacheExtensions
         builder.Services.AddSingleton<IRagCache>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<RedisCacheOptions>>().Value;
-            var memory = options.MemoryTierSeconds > 0 ? new MemoryRagCache(sp.GetRequiredService<IOptions<CacheOptions>>().Value) : null;
-            return new RedisRagCache(connectionString, options, memory, sp.GetRequiredService<ILogger<RedisRagCache>>());
+            var metrics = sp.GetRequiredService<CacheMetrics>();
+            var memory = options.MemoryTierSeconds > 0 ? new MemoryRagCache(sp.GetRequiredService<IOptions<CacheOptions>>().Value, metrics) : null;
+            return new RedisRagCache(connectionString, options, memory, sp.GetRequiredService<ILogger<RedisRagCache>>(), metrics: metrics);
         });
         return builder;
     }

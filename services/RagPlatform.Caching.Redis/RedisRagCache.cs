@@ -23,14 +23,18 @@ public sealed class RedisRagCache : IRagCache, IAsyncDisposable
     private readonly MemoryRagCache? _memory;
     private readonly ILogger<RedisRagCache> _logger;
     private readonly TimeProvider _time;
+    private readonly CacheMetrics? _metrics;
     private readonly TimeSpan _operationTimeout;
     private readonly object _connectGate = new();
     private Task<ConnectionMultiplexer>? _connecting;
     private long _skipUntilTicks;
     private int _failureLogged;
 
-    public RedisRagCache(string connectionString, RedisCacheOptions options, MemoryRagCache? memory, ILogger<RedisRagCache> logger, TimeProvider? time = null)
+    public RedisRagCache(
+        string connectionString, RedisCacheOptions options, MemoryRagCache? memory, ILogger<RedisRagCache> logger,
+        TimeProvider? time = null, CacheMetrics? metrics = null)
     {
+        _metrics = metrics;
         _configuration = ParseConnectionString(connectionString, options);
         _options = options;
         _memory = memory;
@@ -85,6 +89,7 @@ public sealed class RedisRagCache : IRagCache, IAsyncDisposable
 
         if (!TryGetDatabase(out var database))
         {
+            _metrics?.Record(key, CacheMetrics.RedisTier, hit: false);
             return null;
         }
 
@@ -92,6 +97,7 @@ public sealed class RedisRagCache : IRagCache, IAsyncDisposable
         {
             var found = await database.StringGetWithExpiryAsync(_options.KeyPrefix + key).WaitAsync(_operationTimeout, cancellationToken);
             Succeeded();
+            _metrics?.Record(key, CacheMetrics.RedisTier, !found.Value.IsNull);
             if (found.Value.IsNull)
             {
                 return null;
@@ -107,8 +113,102 @@ public sealed class RedisRagCache : IRagCache, IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            _metrics?.Record(key, CacheMetrics.RedisTier, hit: false);
             Failed(ex);
             return null;
+        }
+    }
+
+    /// <summary>L1 first, then one MGET for what it missed. Values found in Redis are copied into L1 for the
+    /// memory tier's time (their remaining Redis lifetime is not read back, so L1 never outlives a short
+    /// caller TTL by more than <see cref="RedisCacheOptions.MemoryTierSeconds"/>).</summary>
+    public async ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        var values = new byte[]?[keys.Count];
+        var missing = new List<int>(keys.Count);
+        for (var i = 0; i < keys.Count; i++)
+        {
+            if (_memory is not null && await _memory.GetAsync(keys[i], cancellationToken) is { } local)
+            {
+                values[i] = local;
+            }
+            else
+            {
+                missing.Add(i);
+            }
+        }
+
+        if (missing.Count == 0)
+        {
+            return values;
+        }
+
+        if (!TryGetDatabase(out var database))
+        {
+            RecordMany(keys, missing, found: null);
+            return values;
+        }
+
+        try
+        {
+            var found = await database.StringGetAsync(missing.Select(i => (RedisKey)(_options.KeyPrefix + keys[i])).ToArray())
+                .WaitAsync(_operationTimeout, cancellationToken);
+            Succeeded();
+            RecordMany(keys, missing, found);
+            for (var m = 0; m < missing.Count; m++)
+            {
+                if (found[m].IsNull)
+                {
+                    continue;
+                }
+
+                byte[] value = found[m]!;
+                values[missing[m]] = value;
+                if (_memory is not null && _options.MemoryTierSeconds > 0)
+                {
+                    await _memory.SetAsync(keys[missing[m]], value, TimeSpan.FromSeconds(_options.MemoryTierSeconds), cancellationToken);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            RecordMany(keys, missing, found: null);
+            Failed(ex);
+        }
+
+        return values;
+    }
+
+    /// <summary>L1 each, then every SET sent without waiting for the one before (pipelined), awaited together.</summary>
+    public async ValueTask SetManyAsync(IReadOnlyList<KeyValuePair<string, byte[]>> entries, TimeSpan timeToLive, CancellationToken cancellationToken)
+    {
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        if (_memory is not null && MemoryTimeToLive(timeToLive) is { } ttl)
+        {
+            foreach (var (key, value) in entries)
+            {
+                await _memory.SetAsync(key, value, ttl, cancellationToken);
+            }
+        }
+
+        if (!TryGetDatabase(out var database))
+        {
+            return;
+        }
+
+        try
+        {
+            var writes = entries.Select(e => database.StringSetAsync(_options.KeyPrefix + e.Key, e.Value, timeToLive)).ToArray();
+            await Task.WhenAll(writes).WaitAsync(_operationTimeout * Math.Max(1, Math.Min(20, entries.Count / 256)), cancellationToken);
+            Succeeded();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Failed(ex);
         }
     }
 
@@ -152,6 +252,21 @@ public sealed class RedisRagCache : IRagCache, IAsyncDisposable
         System.Net.DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
         _ => endpoint.ToString() ?? "",
     };
+
+    private void RecordMany(IReadOnlyList<string> keys, List<int> looked, RedisValue[]? found)
+    {
+        if (_metrics is null)
+        {
+            return;
+        }
+
+        // One kind per call in practice (a batch of embeddings); tally per kind all the same.
+        foreach (var group in looked.Select((index, m) => (Key: keys[index], Hit: found is not null && !found[m].IsNull)).GroupBy(l => CacheKinds.Of(l.Key)))
+        {
+            var hits = group.Count(l => l.Hit);
+            _metrics.Record(group.First().Key, CacheMetrics.RedisTier, hits, group.Count() - hits);
+        }
+    }
 
     private TimeSpan? MemoryTimeToLive(TimeSpan requested)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using RagPlatform.Contracts.Messages;
+using RagPlatform.Core.Caching;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Errors;
 using RagPlatform.Core.Lexical;
@@ -14,7 +15,8 @@ namespace RagPlatform.Embedding;
 /// <summary>
 /// Brings documents to the revision a message asks for, spending as little embedding as possible:
 /// chunks the document already holds are kept, chunks whose text the collection already holds anywhere
-/// reuse that vector, identical new texts are embedded once, vanished chunks are deleted. Point ids are
+/// reuse that vector, texts any worker embedded with the same model before come from the embedding cache
+/// (<see cref="EmbeddingCache"/>, shared through Redis), identical new texts are embedded once, vanished chunks are deleted. Point ids are
 /// deterministic and every write is an upsert, so running the same message twice changes nothing.
 /// </summary>
 public sealed class DocumentEmbedder(
@@ -22,6 +24,7 @@ public sealed class DocumentEmbedder(
     IMetadataStore store,
     IDocumentLocks locks,
     ILexicalIndex lexical,
+    EmbeddingCache embeddingCache,
     ILogger<DocumentEmbedder> logger,
     IMeterFactory meterFactory)
 {
@@ -103,7 +106,7 @@ public sealed class DocumentEmbedder(
                 Chunks: plan.Document.Chunks.Select(c => new StoredChunk(
                     c.PointId, plan.Document.DocumentId, c.Ordinal, c.ContentHash, ContentHashing.ChunkPayloadHash(plan.PayloadHash, c.Ordinal))).ToList(),
                 ChunksEmbedded: plan.Document.Chunks.Count(c => vectors.Embedded.Contains(c.PointId)),
-                ChunksReused: plan.Document.Chunks.Count(c => vectors.Reused.Contains(c.PointId)),
+                ChunksReused: plan.Document.Chunks.Count(c => vectors.Reused.Contains(c.PointId) || vectors.Cached.Contains(c.PointId)),
                 ChunksUnchanged: plan.Document.Chunks.Count - plan.New,
                 ChunksDeleted: plan.Vanished.Count));
         }
@@ -127,6 +130,7 @@ public sealed class DocumentEmbedder(
         await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);
         _chunks.Add(vectors.Embedded.Count, new KeyValuePair<string, object?>("outcome", "embedded"));
         _chunks.Add(vectors.Reused.Count, new KeyValuePair<string, object?>("outcome", "reused"));
+        _chunks.Add(vectors.Cached.Count, new KeyValuePair<string, object?>("outcome", "cached"));
         _chunks.Add(vanished.Count, new KeyValuePair<string, object?>("outcome", "deleted"));
         return results;
     }
@@ -174,6 +178,9 @@ public sealed class DocumentEmbedder(
         public HashSet<string> Embedded { get; } = new(StringComparer.Ordinal);
 
         public HashSet<string> Reused { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Chunks whose vector came from the embedding cache.</summary>
+        public HashSet<string> Cached { get; } = new(StringComparer.Ordinal);
 
         /// <summary>Why a content hash has no vector.</summary>
         public Dictionary<string, string> Errors { get; } = new(StringComparer.Ordinal);
@@ -224,11 +231,23 @@ public sealed class DocumentEmbedder(
             }
         }
 
+        var cached = await FromCacheAsync(collection.Provider.Fingerprint, toEmbed, cancellationToken);
         var embedded = await EmbedAsync(collection, toEmbed, gathered.Errors, cancellationToken);
         var firstUse = new HashSet<string>(StringComparer.Ordinal);
         foreach (var chunk in needed)
         {
-            if (!gathered.Vectors.ContainsKey(chunk.PointId) && embedded.TryGetValue(chunk.ContentHash, out var vector))
+            if (gathered.Vectors.ContainsKey(chunk.PointId))
+            {
+                continue;
+            }
+
+            if (cached.TryGetValue(chunk.ContentHash, out var known))
+            {
+                // Embedded before, by this worker or another one sharing the cache: not sent to the provider.
+                gathered.Vectors[chunk.PointId] = known;
+                gathered.Cached.Add(chunk.PointId);
+            }
+            else if (embedded.TryGetValue(chunk.ContentHash, out var vector))
             {
                 gathered.Vectors[chunk.PointId] = vector;
                 // Each text was embedded once; further chunks with the same text reuse that vector.
@@ -237,6 +256,32 @@ public sealed class DocumentEmbedder(
         }
 
         return gathered;
+    }
+
+    /// <summary>
+    /// Takes what the embedding cache holds for these texts out of <paramref name="texts"/> (hash → text) and
+    /// returns it by hash; only the rest goes to the provider.
+    /// </summary>
+    private async Task<Dictionary<string, float[]>> FromCacheAsync(ModelFingerprint fingerprint, Dictionary<string, string> texts, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        if (embeddingCache.DocumentSeconds <= 0 || texts.Count == 0)
+        {
+            return found;
+        }
+
+        var items = texts.ToList();
+        var vectors = await embeddingCache.GetAsync(fingerprint, EmbeddingPurpose.Document, items.Select(i => i.Value).ToList(), cancellationToken);
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (vectors[i] is { } vector)
+            {
+                found[items[i].Key] = vector;
+                texts.Remove(items[i].Key);
+            }
+        }
+
+        return found;
     }
 
     /// <summary>Embeds each distinct text once, in the provider's batch size; per-item failures are kept per hash.</summary>
@@ -293,6 +338,15 @@ public sealed class DocumentEmbedder(
                 {
                     errors[hash] = $"The embedding provider returned an invalid vector: {ex.Message}";
                 }
+            }
+
+            // Written back batch by batch, so a provider failure later in the message (the bus retries it)
+            // does not pay again for what was embedded before it.
+            if (embeddingCache.DocumentSeconds > 0)
+            {
+                await embeddingCache.SetAsync(provider.Fingerprint, EmbeddingPurpose.Document,
+                    batch.Where(i => vectors.ContainsKey(i.Key)).Select(i => new KeyValuePair<string, float[]>(i.Value, vectors[i.Key])).ToList(),
+                    TimeSpan.FromSeconds(embeddingCache.DocumentSeconds), cancellationToken);
             }
         }
 

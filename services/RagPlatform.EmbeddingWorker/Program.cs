@@ -1,3 +1,5 @@
+using RagPlatform.Caching.Redis;
+using RagPlatform.Core.Caching;
 using RagPlatform.Core.Hosting;
 using RagPlatform.Core.Messaging;
 using RagPlatform.Core.Security;
@@ -8,6 +10,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddRagPlatformCore();
 builder.AddRagPostgres();
+builder.AddRedisRagCache();
 builder.AddEmbeddingWorker();
 builder.AddRagMessaging(bus => bus.AddEmbeddingConsumers());
 
@@ -17,4 +20,5 @@ app.UseRagPlatformSecurity();
 app.MapDefaultEndpoints();
 app.MapEmbeddingsApi();
 app.MapProviderUsageApi();
+app.MapCacheStatsApi();
 app.Run();

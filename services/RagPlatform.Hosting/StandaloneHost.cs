@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Configuration;
+using RagPlatform.Core.Caching;
 using RagPlatform.Core.Hosting;
 using RagPlatform.Core.Messaging;
 using RagPlatform.Core.Security;
@@ -26,6 +28,12 @@ public static class StandaloneHost
         builder.AddServiceDefaults();
         builder.AddRagPlatformCore();
         builder.AddRagPostgres();
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(PostgresServiceExtensions.ConnectionName)))
+        {
+            // One process, its own embedded store: every write passes here, so cached collection records stay exact.
+            builder.AddCollectionRecordCache();
+        }
+
         builder.AddIngestion();
         builder.AddEmbeddingWorker();
         builder.AddQuery();
@@ -43,6 +51,7 @@ public static class StandaloneHost
         app.MapQueryApi();
         app.MapEmbeddingsApi();
         app.MapProviderUsageApi();
+        app.MapCacheStatsApi();
         return app;
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -29,6 +28,7 @@ public sealed class SearchService(
     ILexicalIndex lexical,
     PluginHost plugins,
     IRagCache cache,
+    EmbeddingCache embeddingCache,
     VectorSearchFallback vectorSearch,
     IOptions<RagPlatformOptions> options,
     IMeterFactory meterFactory)
@@ -42,8 +42,6 @@ public sealed class SearchService(
         $"w={options.Value.Query.DenseWeight}/{options.Value.Query.LexicalWeight};rerank={options.Value.Query.Reranker}");
     private readonly Histogram<double> _duration = meterFactory.Create("RagPlatform.Query")
         .CreateHistogram<double>("ragplatform.search.duration", unit: "s", description: "Search latency, by mode and cache outcome.");
-    private readonly Counter<long> _cacheLookups = meterFactory.Create("RagPlatform.Query")
-        .CreateCounter<long>("ragplatform.cache.lookups", unit: "{lookup}", description: "Cache lookups, by tier and outcome.");
 
     public async Task<SearchResponse> SearchAsync(string collectionName, SearchRequest? request, CancellationToken cancellationToken)
     {
@@ -57,19 +55,17 @@ public sealed class SearchService(
                 $"Collection '{collectionName}' holds {expected} but the provider now produces {fingerprint}; queries would compare different vector spaces.");
         }
 
-        var resultKey = "search:" + ContentHashing.Hex(
+        var resultKey = CacheKinds.SearchResultPrefix + ContentHashing.Hex(
             collectionName, "\u001F", collection.Record.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
             fingerprint.ToString(), "\u001F", mode, "\u001F", _strategy, "\u001F", topK.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
             query, "\u001F", string.Join('\u001E', filter.Tags), "\u001F",
             string.Join('\u001E', filter.Metadata.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => m.Key + "=" + m.Value.GetRawText())));
         if (_options.ResultCacheSeconds > 0 && await cache.GetAsync(resultKey, cancellationToken) is { } hit)
         {
-            Record("result", true);
             var cached = JsonSerializer.Deserialize<List<SearchResult>>(hit, Json)!;
             return Finish(cached, true, mode, started);
         }
 
-        Record("result", false);
         // A reranker gets the same candidate depth in every mode, so it has something to reorder.
         var depth = string.IsNullOrWhiteSpace(_options.Reranker) ? topK : Math.Max(topK, _options.CandidateDepth);
         var results = mode switch
@@ -179,17 +175,15 @@ public sealed class SearchService(
         return new SearchResponse(results, cached, Math.Round(elapsed.TotalMilliseconds, 3), mode);
     }
 
+    /// <summary>The query's embedding, from the embedding cache (same keying as documents', query purpose) or the provider.</summary>
     private async Task<float[]> EmbedQueryAsync(IEmbeddingProvider provider, string query, CancellationToken cancellationToken)
     {
-        var key = "qemb:" + ContentHashing.Hex(provider.Fingerprint.ToString(), "\u001F", query);
-        if (_options.QueryEmbeddingCacheSeconds > 0 && await cache.GetAsync(key, cancellationToken) is { } bytes
-            && bytes.Length == provider.Fingerprint.Dimensions * sizeof(float))
+        if (_options.QueryEmbeddingCacheSeconds > 0
+            && (await embeddingCache.GetAsync(provider.Fingerprint, EmbeddingPurpose.Query, [query], cancellationToken))[0] is { } known)
         {
-            Record("query-embedding", true);
-            return MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+            return known;
         }
 
-        Record("query-embedding", false);
         IReadOnlyList<EmbeddingResult> results;
         try
         {
@@ -209,7 +203,8 @@ public sealed class SearchService(
         VectorMath.Validate(vector, provider.Fingerprint.Dimensions, "query");
         if (_options.QueryEmbeddingCacheSeconds > 0)
         {
-            await cache.SetAsync(key, MemoryMarshal.AsBytes(vector.AsSpan()).ToArray(), TimeSpan.FromSeconds(_options.QueryEmbeddingCacheSeconds), cancellationToken);
+            await embeddingCache.SetAsync(provider.Fingerprint, EmbeddingPurpose.Query, [new(query, vector)],
+                TimeSpan.FromSeconds(_options.QueryEmbeddingCacheSeconds), cancellationToken);
         }
 
         return vector;
@@ -255,7 +250,4 @@ public sealed class SearchService(
         filter = new VectorFilter(tags, metadata);
         return query;
     }
-
-    private void Record(string tier, bool hit) => _cacheLookups.Add(1,
-        new KeyValuePair<string, object?>("tier", tier), new KeyValuePair<string, object?>("outcome", hit ? "hit" : "miss"));
 }

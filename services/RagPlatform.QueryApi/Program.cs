@@ -1,4 +1,5 @@
 using RagPlatform.Caching.Redis;
+using RagPlatform.Core.Caching;
 using RagPlatform.Core.Hosting;
 using RagPlatform.Core.IndexOwner;
 using RagPlatform.Core.Security;
@@ -17,5 +18,6 @@ app.UseRagPlatformErrors();
 app.UseRagPlatformSecurity();
 app.MapDefaultEndpoints();
 app.MapQueryApi();
+app.MapCacheStatsApi();
 app.MapIndexOwnerApi();
 app.Run();

@@ -31,7 +31,8 @@ public sealed class IngestionPathTests(PlatformFactory factory) : IClassFixture<
 
         var second = await _client.IngestAsync("repost", KoreanSamples.Documents());
 
-        Assert.True(first.ChunksEmbedded > 0);
+        // Other tests of this class may have embedded the same texts first: the embedding cache then serves them.
+        Assert.True(first.ChunksEmbedded + first.ChunksReused > 0);
         Assert.Equal(JobStates.Completed, second.State);
         Assert.Equal(4, second.Unchanged);
         Assert.Equal(0, second.ChunksEmbedded);

@@ -83,6 +83,20 @@ public sealed class RagClient
         return await response.Content.ReadFromJsonAsync<ProviderUsageResponse>(CliJson.Options, cancellationToken);
     }
 
+    /// <summary>Cache hits and misses per kind and tier in the server's process; null when it has no such endpoint (404).</summary>
+    public async Task<CacheStatsResponse?> GetCacheStatsAsync(CancellationToken cancellationToken)
+    {
+        const string path = "v1/cache/stats";
+        using var response = await _http.GetAsync(new Uri(path, UriKind.Relative), cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, "GET", path, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<CacheStatsResponse>(CliJson.Options, cancellationToken);
+    }
+
     private static string CollectionPath(string name) => "v1/collections/" + Uri.EscapeDataString(name);
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)

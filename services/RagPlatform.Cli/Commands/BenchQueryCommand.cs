@@ -15,11 +15,15 @@ namespace RagPlatform.Cli.Commands;
 /// <summary>
 /// <c>rag bench query</c>: search latency on a fresh in-process platform holding synthetic Korean chunks — p50 and
 /// p99 per mode, for one client and for many concurrent ones, hybrid beside dense-only. The result and
-/// query-embedding caches are off, so every search does its full work.
+/// query-embedding caches are off, so every search does its full work. With <c>--log</c> or <c>--zipf</c> it
+/// replays a search log instead (caches on): the cache hit rate and p50/p99 for hits and misses apart.
 /// </summary>
 public static class BenchQueryCommand
 {
     public const double GoalP99Milliseconds = 50;
+
+    /// <summary>Seed 002's target for the result cache on a real query mix.</summary>
+    public const double GoalHitRate = 0.60;
     private const string Collection = "bench-query";
     private const int DocumentsPerRequest = 1000;
     private const int TokensPerDocument = 2100;
@@ -39,7 +43,25 @@ public static class BenchQueryCommand
         var clients = new Option<int>("--clients") { Description = "Concurrent clients of the loaded run", HelpName = "N", DefaultValueFactory = _ => 64 };
         var topK = new Option<int>("--top-k") { Description = "Results per search", HelpName = "K", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "Print only the JSON result" };
-        foreach (var option in new[] { chunks, queries, clients, topK })
+        var searchLog = new Option<FileInfo>("--log")
+        {
+            Description = "Replay this search log (JSON lines {\"query\": …}, in order, caches on) and report the cache hit rate",
+            HelpName = "FILE",
+        };
+        var zipf = new Option<double?>("--zipf")
+        {
+            Description = "Replay a generated Zipf-distributed query mix with this exponent (e.g. 1.0), caches on",
+            HelpName = "S",
+        };
+        var distinct = new Option<int>("--distinct") { Description = "Distinct queries in the --zipf mix", HelpName = "N", DefaultValueFactory = _ => 1000 };
+        zipf.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is not (> 0 and <= 10))
+            {
+                r.AddError("--zipf is an exponent above 0 (1.0 is the classic Zipf law), at most 10.");
+            }
+        });
+        foreach (var option in new[] { chunks, queries, clients, topK, distinct })
         {
             option.Validators.Add(r =>
             {
@@ -53,14 +75,32 @@ public static class BenchQueryCommand
         var command = new Command("query", "Search latency (p50/p99) per mode on synthetic Korean chunks, one client and many, " +
             "always on a fresh in-process platform. Platform settings pass through as --Section:Key=value.")
         {
-            chunks, queries, clients, topK, json,
+            chunks, queries, clients, topK, json, searchLog, zipf, distinct,
         };
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(searchLog) is not null && r.GetResult(zipf) is not null)
+            {
+                r.AddError("--log replays a recorded mix and --zipf generates one: give one of them.");
+            }
+        });
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
             var directory = Path.Combine(Path.GetTempPath(), "rag-bench-query-" + Guid.NewGuid().ToString("N")[..12]);
             var log = result.GetValue(json) ? TextWriter.Null : Console.Out;
             try
             {
+                if (result.GetValue(searchLog) is { } logFile || result.GetValue(zipf) is not null)
+                {
+                    // A replay measures the caches: they stay on (whatever the settings say otherwise).
+                    var replayed = ReadSearchLog(result.GetValue(searchLog));
+                    await using var replaySession = await PlatformSession.StartInProcessAsync(directory, settings, cancellationToken);
+                    log.WriteLine($"in-process platform at {replaySession.Server}, {Environment.ProcessorCount} CPUs; result and query-embedding caches on");
+                    var searches = result.GetResult(queries) is { Implicit: false } ? result.GetValue(queries) : 5000;
+                    return await ReplayAsync(replaySession.Client, result.GetValue(chunks), replayed, result.GetValue(zipf) ?? 1.0,
+                        result.GetValue(distinct), searches, result.GetValue(topK), log, cancellationToken);
+                }
+
                 await using var session = await PlatformSession.StartInProcessAsync(directory, [.. NoCaches, .. settings], cancellationToken);
                 log.WriteLine($"in-process platform at {session.Server}, {Environment.ProcessorCount} CPUs; result and query-embedding caches off");
                 return await MeasureAsync(session.Client, result.GetValue(chunks), result.GetValue(queries), result.GetValue(clients),
@@ -77,10 +117,171 @@ public static class BenchQueryCommand
         return command;
     }
 
-    private static async Task<int> MeasureAsync(
-        RagClient client, int targetChunks, int queryCount, int clientCount, int topK, TextWriter log, CancellationToken cancellationToken)
+    /// <summary>The queries of a JSON-lines search log, in order; null when no log was given.</summary>
+    private static List<string>? ReadSearchLog(FileInfo? file)
     {
-        var generator = new KoreanTextGenerator(Seed);
+        if (file is null)
+        {
+            return null;
+        }
+
+        if (!file.Exists)
+        {
+            throw new UsageException($"--log: {file.FullName} does not exist.");
+        }
+
+        var queries = new List<string>();
+        var number = 0;
+        foreach (var line in File.ReadLines(file.FullName))
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var entry = JsonDocument.Parse(line);
+                if (entry.RootElement.ValueKind != JsonValueKind.Object
+                    || !entry.RootElement.TryGetProperty("query", out var query) || query.ValueKind != JsonValueKind.String
+                    || string.IsNullOrWhiteSpace(query.GetString()))
+                {
+                    throw new CliException($"--log {file.Name} line {number}: expected an object with a non-empty string \"query\".");
+                }
+
+                queries.Add(query.GetString()!);
+            }
+            catch (JsonException ex)
+            {
+                throw new CliException($"--log {file.Name} line {number}: not JSON ({ex.Message}).");
+            }
+        }
+
+        if (queries.Count == 0)
+        {
+            throw new CliException($"--log {file.Name} holds no queries.");
+        }
+
+        return queries;
+    }
+
+    /// <summary>
+    /// The deterministic Zipf mix: <paramref name="distinct"/> queries made like the corpus' titles (so they
+    /// match it), drawn <paramref name="count"/> times with P(rank r) ∝ 1/r^s by inverse-CDF sampling.
+    /// </summary>
+    public static List<string> ZipfMix(int distinct, int count, double exponent, int seed)
+    {
+        var generator = new KoreanTextGenerator(seed);
+        var pool = new List<string>(distinct);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var attempts = 0; pool.Count < distinct && attempts < distinct * 50; attempts++)
+        {
+            var text = generator.Title();
+            if (seen.Add(text))
+            {
+                pool.Add(text);
+            }
+        }
+
+        var cumulative = new double[pool.Count];
+        var total = 0.0;
+        for (var rank = 0; rank < pool.Count; rank++)
+        {
+            total += 1.0 / Math.Pow(rank + 1, exponent);
+            cumulative[rank] = total;
+        }
+
+        var random = new Random(seed);
+        var mix = new List<string>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var index = Array.BinarySearch(cumulative, random.NextDouble() * total);
+            mix.Add(pool[Math.Min(index < 0 ? ~index : index, pool.Count - 1)]);
+        }
+
+        return mix;
+    }
+
+    /// <summary>
+    /// Replays the mix one search at a time (hybrid, caches on, from cold) and splits latency by the answer's
+    /// <c>cached</c> flag. One client, so a repeat always finds what the first occurrence cached.
+    /// </summary>
+    private static async Task<int> ReplayAsync(
+        RagClient client, int targetChunks, List<string>? recorded, double exponent, int distinct, int searches, int topK,
+        TextWriter log, CancellationToken cancellationToken)
+    {
+        var (chunks, failed) = await IngestAsync(client, new KoreanTextGenerator(Seed), targetChunks, log, cancellationToken);
+        var mix = recorded ?? ZipfMix(distinct, searches, exponent, Seed + 1);
+        var source = recorded is null
+            ? string.Create(CultureInfo.InvariantCulture, $"Zipf s={exponent:0.##} over {distinct} distinct queries")
+            : $"search log ({mix.Count} lines)";
+
+        // Warm the code paths (JIT, indexes) with queries outside the mix, so the first misses are not cold starts.
+        var warmUp = new KoreanTextGenerator(Seed + 2);
+        for (var i = 0; i < WarmUpQueries; i++)
+        {
+            await client.SearchAsync(Collection, new SearchRequest(warmUp.Title() + " 준비", topK, SearchModes.Hybrid, null, null), cancellationToken);
+        }
+
+        var hits = new List<double>();
+        var misses = new List<double>();
+        foreach (var query in mix)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var answer = await client.SearchAsync(Collection, new SearchRequest(query, topK, SearchModes.Hybrid, null, null), cancellationToken);
+            (answer.Cached ? hits : misses).Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        var rate = (double)hits.Count / mix.Count;
+        var distinctReplayed = mix.Distinct(StringComparer.Ordinal).Count();
+        var hitLatency = Summarise(hits);
+        var missLatency = Summarise(misses);
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"replayed {Terminal.Count(mix.Count)} hybrid searches ({source}; {Terminal.Count(distinctReplayed)} distinct), top-{topK}"));
+        log.WriteLine($"{"answer",-8} {"searches",9} {"p50 ms",9} {"p99 ms",9}");
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"hit",-8} {hits.Count,9} {hitLatency.P50,9:0.00} {hitLatency.P99,9:0.00}"));
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"miss",-8} {misses.Count,9} {missLatency.P50,9:0.00} {missLatency.P99,9:0.00}"));
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"result-cache hit rate {rate:P1} (goal > {GoalHitRate:P0}; at most {(double)(mix.Count - distinctReplayed) / mix.Count:P1} with this mix)"));
+        var result = new JsonObject
+        {
+            ["chunks"] = chunks,
+            ["searches"] = mix.Count,
+            ["distinctQueries"] = distinctReplayed,
+            ["source"] = recorded is null ? "zipf" : "log",
+            ["zipfExponent"] = recorded is null ? exponent : null,
+            ["topK"] = topK,
+            ["hitRate"] = Math.Round(rate, 4),
+            ["goalHitRate"] = GoalHitRate,
+            ["hits"] = hitLatency.Json(hits.Count),
+            ["misses"] = missLatency.Json(misses.Count),
+        };
+        Console.WriteLine(result.ToJsonString(CliJson.Options));
+        return failed ? ExitCodes.Failure : ExitCodes.Ok;
+    }
+
+    private sealed record Split(double P50, double P99)
+    {
+        public JsonObject Json(int count) => new() { ["count"] = count, ["p50Ms"] = Math.Round(P50, 2), ["p99Ms"] = Math.Round(P99, 2) };
+    }
+
+    private static Split Summarise(List<double> latencies)
+    {
+        if (latencies.Count == 0)
+        {
+            return new Split(double.NaN, double.NaN);
+        }
+
+        var sorted = latencies.ToArray();
+        Array.Sort(sorted);
+        return new Split(Percentile(sorted, 0.50), Percentile(sorted, 0.99));
+    }
+
+    /// <summary>The bench corpus: synthetic Korean documents of about ten chunks each, from <paramref name="generator"/>.</summary>
+    private static async Task<(long Chunks, bool Failed)> IngestAsync(
+        RagClient client, KoreanTextGenerator generator, int targetChunks, TextWriter log, CancellationToken cancellationToken)
+    {
         var documents = Math.Max(1, (int)Math.Ceiling(targetChunks / 10.0));
         var clock = Stopwatch.StartNew();
         var jobs = new List<Guid>();
@@ -101,6 +302,14 @@ public static class BenchQueryCommand
         var chunks = statuses.Sum(s => s.ChunksEmbedded + s.ChunksReused);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ingested {Terminal.Count(documents)} documents, {Terminal.Count(chunks)} chunks in {clock.Elapsed.TotalSeconds:0.0} s"));
+        return (chunks, statuses.Sum(s => s.Failed) > 0);
+    }
+
+    private static async Task<int> MeasureAsync(
+        RagClient client, int targetChunks, int queryCount, int clientCount, int topK, TextWriter log, CancellationToken cancellationToken)
+    {
+        var generator = new KoreanTextGenerator(Seed);
+        var (chunks, failed) = await IngestAsync(client, generator, targetChunks, log, cancellationToken);
 
         // Queries as users type them: a few nouns and a verb phrase, different from each other.
         var texts = Enumerable.Range(0, queryCount).Select(_ => generator.Title()).ToList();
@@ -125,7 +334,7 @@ public static class BenchQueryCommand
         result["goalP99Ms"] = GoalP99Milliseconds;
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"goal: hybrid p99 <= {GoalP99Milliseconds} ms for one client"));
         Console.WriteLine(result.ToJsonString(CliJson.Options));
-        return statuses.Sum(s => s.Failed) > 0 ? ExitCodes.Failure : ExitCodes.Ok;
+        return failed ? ExitCodes.Failure : ExitCodes.Ok;
     }
 
     private sealed record Latencies(double P50, double P99, double QueriesPerSecond)

@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace RagPlatform.Cli.Commands;
 
-/// <summary><c>rag status</c>: is the server healthy, and what do its collections hold.</summary>
+/// <summary><c>rag status</c>: is the server healthy, what do its collections hold, what has embedding cost, how do its caches do.</summary>
 public static class StatusCommand
 {
     public static Command Create(IReadOnlyList<string> settings)
@@ -23,9 +23,10 @@ public static class StatusCommand
                 ? [await session.Client.GetCollectionAsync(name, cancellationToken)]
                 : (await session.Client.ListCollectionsAsync(cancellationToken)).Collections;
             var usage = await session.Client.GetProviderUsageAsync(cancellationToken);
+            var caches = await session.Client.GetCacheStatsAsync(cancellationToken);
             if (client.IsJson(result))
             {
-                CliJson.WriteLine(new { server = session.Server, inProcess = session.InProcess, health = health.Report, collections, embeddingUsage = usage });
+                CliJson.WriteLine(new { server = session.Server, inProcess = session.InProcess, health = health.Report, collections, embeddingUsage = usage, caches });
             }
             else
             {
@@ -33,6 +34,11 @@ public static class StatusCommand
                 if (usage is not null)
                 {
                     WriteUsage(usage);
+                }
+
+                if (caches is { Tiers.Count: > 0 })
+                {
+                    WriteCaches(caches);
                 }
             }
 
@@ -76,6 +82,24 @@ public static class StatusCommand
                 : key.PausedUntil is { } until ? $"[yellow]paused until {until:HH:mm:ss}[/]" : "ok";
             table.AddRow(Markup.Escape(provider), Markup.Escape(key.Id), Terminal.Count(key.Requests), Terminal.Count(key.Tokens),
                 Terminal.Count(key.Errors), Terminal.Count(key.Throttled), state);
+        }
+
+        AnsiConsole.Write(table);
+    }
+
+    /// <summary>Hits and misses per cache kind and tier (l1 memory, l2 Redis) in the server's process.</summary>
+    private static void WriteCaches(CacheStatsResponse caches)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn("cache")
+            .AddColumn("tier")
+            .AddColumn(new TableColumn("hits").RightAligned())
+            .AddColumn(new TableColumn("misses").RightAligned())
+            .AddColumn(new TableColumn("hit rate").RightAligned());
+        foreach (var tier in caches.Tiers)
+        {
+            table.AddRow(Markup.Escape(tier.Kind), tier.Tier == "l2" ? "l2 redis" : "l1 memory", Terminal.Count(tier.Hits), Terminal.Count(tier.Misses),
+                string.Create(CultureInfo.InvariantCulture, $"{tier.HitRate:P1}"));
         }
 
         AnsiConsole.Write(table);

@@ -1,41 +1,47 @@
-using Microsoft.Extensions.Caching.Memory;
-
 namespace RagPlatform.Core.Caching;
 
 /// <summary>
-/// The cache the query path uses (query embeddings, search results). Best effort by contract: a cache
-/// that fails must behave as a miss, never as an error to the user.
+/// The platform's one cache abstraction: document and query embeddings, search results and collection records
+/// all go through it. Best effort by contract: a cache that fails must behave as a miss, never as an error to
+/// the user. A key starts with its kind (<see cref="CacheKinds"/>), which the hit/miss counters report.
 /// </summary>
 public interface IRagCache
 {
     ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken);
 
     ValueTask SetAsync(string key, byte[] value, TimeSpan timeToLive, CancellationToken cancellationToken);
-}
 
-public sealed class CacheOptions
-{
-    /// <summary>Upper bound on the in-process cache, in bytes of cached values.</summary>
-    public long MemoryCacheBytes { get; set; } = 256L * 1024 * 1024;
-}
-
-/// <summary>The embedded mode's cache: an in-process, size-bounded LRU-ish memory cache.</summary>
-public sealed class MemoryRagCache(CacheOptions options) : IRagCache, IDisposable
-{
-    private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = options.MemoryCacheBytes });
-
-    public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_cache.TryGetValue(key, out byte[]? value) ? value : null);
-
-    public ValueTask SetAsync(string key, byte[] value, TimeSpan timeToLive, CancellationToken cancellationToken)
+    /// <summary>Many keys at once (one round trip where the cache can); one answer per key, in key order.</summary>
+    async ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
-        _cache.Set(key, value, new MemoryCacheEntryOptions
+        var values = new byte[]?[keys.Count];
+        for (var i = 0; i < keys.Count; i++)
         {
-            Size = value.Length + key.Length * 2 + 64,
-            AbsoluteExpirationRelativeToNow = timeToLive,
-        });
-        return ValueTask.CompletedTask;
+            values[i] = await GetAsync(keys[i], cancellationToken);
+        }
+
+        return values;
     }
 
-    public void Dispose() => _cache.Dispose();
+    /// <summary>Many values at once, all with the same time to live.</summary>
+    async ValueTask SetManyAsync(IReadOnlyList<KeyValuePair<string, byte[]>> entries, TimeSpan timeToLive, CancellationToken cancellationToken)
+    {
+        foreach (var (key, value) in entries)
+        {
+            await SetAsync(key, value, timeToLive, cancellationToken);
+        }
+    }
+}
+
+/// <summary><c>RagPlatform:Cache</c>: the in-process tier's size and the time to live of each kind of entry.</summary>
+public sealed class CacheOptions
+{
+    /// <summary>Upper bound on the in-process (L1) tier, in bytes of cached keys and values; the least recently used go first.</summary>
+    public long MemoryCacheBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>How long a document embedding stays cached (seconds); 0 turns the embedding cache off.</summary>
+    public int EmbeddingSeconds { get; set; } = 30 * 86_400;
+
+    /// <summary>How long a collection record stays in the document-metadata cache at most (seconds); 0 turns it off.</summary>
+    public int MetadataSeconds { get; set; } = 300;
 }

@@ -52,7 +52,9 @@ public static class CoreServiceExtensions
             var options = sp.GetRequiredService<IOptions<RagPlatformOptions>>().Value;
             return new SqliteMetadataStore(Path.Combine(options.ResolveDataDirectory(), "metadata.db"));
         });
-        services.AddSingleton<IRagCache>(sp => new MemoryRagCache(sp.GetRequiredService<IOptions<CacheOptions>>().Value));
+        services.AddSingleton(sp => new CacheMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.AddSingleton<IRagCache>(sp => new MemoryRagCache(sp.GetRequiredService<IOptions<CacheOptions>>().Value, sp.GetRequiredService<CacheMetrics>()));
+        services.AddSingleton<EmbeddingCache>();
         services.AddOptions<LexicalOptions>()
             .Bind(builder.Configuration.GetSection(LexicalOptions.SectionName))
             .ValidateDataAnnotations()

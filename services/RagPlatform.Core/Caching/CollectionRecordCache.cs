@@ -1,0 +1,165 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using RagPlatform.Contracts.Http;
+using RagPlatform.Core.Storage;
+
+namespace RagPlatform.Core.Caching;
+
+/// <summary>
+/// The document-metadata cache: every search and every embedded message first reads its collection's record
+/// (settings, model fingerprint, version) from the metadata store. This keeps those records in memory and
+/// drops one the moment anything writes to its collection through this store (documents submitted, embedded or
+/// deleted; settings changed; the collection deleted), so a search never sees an old version and the result
+/// cache (keyed by that version) stays exact. It is only correct where every write passes through this process,
+/// so only the single-process host with its embedded metadata store uses it (<see cref="AddCollectionRecordCache"/>).
+/// </summary>
+public sealed class CollectionRecordCache(IMetadataStore inner, CacheOptions options, CacheMetrics metrics, TimeProvider? time = null) : IMetadataStore, IAsyncDisposable
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, (CollectionRecord Record, long ExpiresTicks)> _records = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _generations = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+    /// <summary>The container disposes this, not the store inside it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        switch (inner)
+        {
+            case IAsyncDisposable asyncDisposable:
+                await asyncDisposable.DisposeAsync();
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+    }
+
+    public async Task<CollectionRecord?> GetCollectionAsync(string name, CancellationToken cancellationToken)
+    {
+        var key = CacheKinds.DocumentMetadataPrefix + name;
+        long generation;
+        lock (_gate)
+        {
+            if (_records.TryGetValue(name, out var held) && held.ExpiresTicks > _time.GetUtcNow().UtcTicks)
+            {
+                metrics.Record(key, CacheMetrics.MemoryTier, hit: true);
+                return held.Record;
+            }
+
+            generation = _generations.GetValueOrDefault(name);
+        }
+
+        metrics.Record(key, CacheMetrics.MemoryTier, hit: false);
+        var record = await inner.GetCollectionAsync(name, cancellationToken);
+        if (record is not null && options.MetadataSeconds > 0)
+        {
+            lock (_gate)
+            {
+                // A write that finished while this read ran moved the generation on: what was read may predate it.
+                if (_generations.GetValueOrDefault(name) == generation)
+                {
+                    _records[name] = (record, _time.GetUtcNow().AddSeconds(options.MetadataSeconds).UtcTicks);
+                }
+            }
+        }
+
+        return record;
+    }
+
+    public Task<IReadOnlyList<CollectionRecord>> ListCollectionsAsync(CancellationToken cancellationToken) => inner.ListCollectionsAsync(cancellationToken);
+
+    public Task<bool> TryCreateCollectionAsync(CollectionRecord collection, CancellationToken cancellationToken) =>
+        AfterWrite(collection.Name, inner.TryCreateCollectionAsync(collection, cancellationToken));
+
+    public Task UpdateCollectionAsync(string name, CollectionSettings settings, string? fingerprint, CancellationToken cancellationToken) =>
+        AfterWrite(name, inner.UpdateCollectionAsync(name, settings, fingerprint, cancellationToken));
+
+    public Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken) =>
+        AfterWrite(name, inner.DeleteCollectionAsync(name, cancellationToken));
+
+    public Task<CollectionCounts> GetCountsAsync(string collection, CancellationToken cancellationToken) => inner.GetCountsAsync(collection, cancellationToken);
+
+    public Task<IReadOnlyList<DocumentTicket>> SubmitAsync(
+        string collection, Guid jobId, IReadOnlyList<DocumentRequest> documents, CancellationToken cancellationToken) =>
+        AfterWrite(collection, inner.SubmitAsync(collection, jobId, documents, cancellationToken));
+
+    public Task<IReadOnlyDictionary<string, DocumentState>> GetDocumentStatesAsync(
+        string collection, IReadOnlyCollection<string> documentIds, CancellationToken cancellationToken) =>
+        inner.GetDocumentStatesAsync(collection, documentIds, cancellationToken);
+
+    public Task<IReadOnlyList<StoredChunk>> GetChunksAsync(string collection, IReadOnlyCollection<string> documentIds, CancellationToken cancellationToken) =>
+        inner.GetChunksAsync(collection, documentIds, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, string>> FindPointsByContentHashAsync(
+        string collection, IReadOnlyCollection<string> contentHashes, CancellationToken cancellationToken) =>
+        inner.FindPointsByContentHashAsync(collection, contentHashes, cancellationToken);
+
+    public Task CompleteItemsAsync(string collection, Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken) =>
+        AfterWrite(collection, inner.CompleteItemsAsync(collection, jobId, results, cancellationToken));
+
+    public Task<bool> DeleteDocumentAsync(string collection, string documentId, CancellationToken cancellationToken) =>
+        AfterWrite(collection, inner.DeleteDocumentAsync(collection, documentId, cancellationToken));
+
+    public Task<JobStatus?> GetJobAsync(Guid jobId, CancellationToken cancellationToken) => inner.GetJobAsync(jobId, cancellationToken);
+
+    /// <summary>
+    /// Drops the record once the write is over (committed or failed: either way the store may have changed),
+    /// and moves the generation on so a read that overlapped the write does not put an old record back.
+    /// </summary>
+    private async Task AfterWrite(string name, Task write)
+    {
+        try
+        {
+            await write;
+        }
+        finally
+        {
+            Invalidate(name);
+        }
+    }
+
+    private async Task<T> AfterWrite<T>(string name, Task<T> write)
+    {
+        try
+        {
+            return await write;
+        }
+        finally
+        {
+            Invalidate(name);
+        }
+    }
+
+    private void Invalidate(string name)
+    {
+        lock (_gate)
+        {
+            _records.Remove(name);
+            _generations[name] = _generations.GetValueOrDefault(name) + 1;
+        }
+    }
+}
+
+public static class CollectionRecordCacheExtensions
+{
+    /// <summary>
+    /// Puts the document-metadata cache in front of the registered metadata store. Only for a host in which
+    /// every write to that store happens (the standalone host on its embedded store): records cached in one
+    /// process cannot see writes made by another.
+    /// </summary>
+    public static IHostApplicationBuilder AddCollectionRecordCache(this IHostApplicationBuilder builder)
+    {
+        var registered = builder.Services.LastOrDefault(d => d.ServiceType == typeof(IMetadataStore))
+            ?? throw new InvalidOperationException("AddCollectionRecordCache needs a metadata store registered first (AddRagPlatformCore).");
+        builder.Services.Remove(registered);
+        builder.Services.AddSingleton<IMetadataStore>(sp => new CollectionRecordCache(
+            (IMetadataStore)(registered.ImplementationInstance ?? registered.ImplementationFactory?.Invoke(sp)
+                ?? ActivatorUtilities.CreateInstance(sp, registered.ImplementationType!)),
+            sp.GetRequiredService<IOptions<CacheOptions>>().Value,
+            sp.GetRequiredService<CacheMetrics>()));
+        return builder;
+    }
+}

@@ -42,10 +42,8 @@ public static class IngestionApi
         // Re-embedding a whole collection costs what ingesting it did: an admin decision.
         collections.MapPost("/{name}/reindex", async (string name, ReindexRequest? request, ReindexService service, CancellationToken ct) =>
         {
-            var stats = await service.StartAsync(name, request, ct);
-            return stats.Reindex is { } reindex
-                ? Results.Accepted($"/v1/jobs/{reindex.JobId}", stats)
-                : Results.Ok(stats);
+            var accepted = await service.StartAsync(name, request, ct);
+            return Results.Accepted($"/v1/jobs/{accepted.JobId}", accepted);
         }).RequireScope(RagScopes.Admin);
 
         collections.MapPost("/{name}/documents", async (string name, HttpContext context, IngestionService service, CancellationToken ct) =>

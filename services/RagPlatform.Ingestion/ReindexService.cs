@@ -23,14 +23,16 @@ public sealed class ReindexService(
     /// <summary>Documents per message: small enough to spread over workers, large enough to batch embedding calls.</summary>
     internal const int DocumentsPerMessage = 32;
 
-    public async Task<CollectionStats> StartAsync(string name, ReindexRequest? request, CancellationToken cancellationToken)
+    public async Task<ReindexAccepted> StartAsync(string name, ReindexRequest? request, CancellationToken cancellationToken)
     {
         var (record, documents) = await collections.BeginReindexAsync(name, request, cancellationToken);
         var reindex = record.Reindex!;
+        var accepted = new ReindexAccepted(reindex.JobId, name, reindex.TargetVersion, documents.Count);
         if (documents.Count == 0)
         {
+            // Nothing to copy: the new version is complete as it is.
             await collections.FinishReindexAsync(name, reindex.JobId, cancellationToken);
-            return await collections.GetStatsAsync(name, cancellationToken);
+            return accepted;
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -53,6 +55,6 @@ public sealed class ReindexService(
 
         logger.LogInformation("Re-index of {Collection} into version {Version}: {Documents} documents queued (job {JobId})",
             name, reindex.TargetVersion, documents.Count, reindex.JobId);
-        return await collections.GetStatsAsync(name, cancellationToken);
+        return accepted;
     }
 }

@@ -41,6 +41,9 @@ public sealed record CollectionStats(
 /// </summary>
 public sealed record ReindexRequest(EmbeddingSelectionInput? Embedding, string? VectorBackend);
 
+/// <summary>Answer of <c>POST /v1/collections/{name}/reindex</c>: follow the job (or the collection's <c>reindex</c>) for progress.</summary>
+public sealed record ReindexAccepted(Guid JobId, string Collection, int TargetVersion, int Total);
+
 /// <summary>A re-index in progress (<c>running</c>) or given up (<c>failed</c>, the active version untouched).</summary>
 public sealed record ReindexStatus(
     int TargetVersion,

@@ -70,7 +70,7 @@ public sealed class DocumentEmbedder(
         if (collection.Record.Fingerprint is { } expected && expected != fingerprint.ToString())
         {
             // The provider's configuration changed under the collection: never mix vector spaces.
-            var reason = $"The collection holds {expected} but the provider now produces {fingerprint}; re-index into a new collection.";
+            var reason = $"The collection holds {expected} but the provider now produces {fingerprint}; re-index it (POST /v1/collections/{message.Collection}/reindex).";
             results.AddRange(active.Select(d => new JobItemResult(d.DocumentId, d.Revision, JobItemOutcome.Failed, reason)));
             await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);
             return results;

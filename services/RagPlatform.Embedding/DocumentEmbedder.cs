@@ -143,7 +143,7 @@ public sealed class DocumentEmbedder(
     private async Task SyncReindexTargetAsync(
         ResolvedCollection collection, Guid jobId, List<JobItemResult> results, List<string> vanished, CancellationToken cancellationToken)
     {
-        if (collections.ResolveReindexTarget(collection.Record) is not { } target)
+        if (collection.Record.Reindex is not { IsRunning: true } reindex)
         {
             return;
         }
@@ -157,6 +157,7 @@ public sealed class DocumentEmbedder(
         string? error;
         try
         {
+            var target = collections.ResolveReindexTarget(collection.Record)!;
             var synced = await copier.CopyAsync(collection, target, changed, vanished, cancellationToken);
             error = synced.FirstOrDefault(r => r.Outcome == JobItemOutcome.Failed) is { } failed ? $"{failed.DocumentId}: {failed.Error}" : null;
         }
@@ -169,7 +170,7 @@ public sealed class DocumentEmbedder(
         {
             logger.LogWarning("Job {JobId}: documents of {Collection} could not be copied into the version being built ({Error})",
                 jobId, collection.Name, error);
-            await collections.FailReindexAsync(collection.Name, target.Reindex.JobId,
+            await collections.FailReindexAsync(collection.Name, reindex.JobId,
                 $"A document ingested during the re-index could not be embedded with the new model: {error}", cancellationToken);
         }
     }

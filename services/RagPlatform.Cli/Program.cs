@@ -13,6 +13,7 @@ var root = new RootCommand("rag — ingest, search and evaluate with RagPlatform
     IngestCommand.Create(settings),
     SearchCommand.Create(settings),
     StatusCommand.Create(settings),
+    ReindexCommand.Create(settings),
     EvalCommand.Create(settings),
     BenchCommand.Create(settings),
     KeysCommand.Create(),

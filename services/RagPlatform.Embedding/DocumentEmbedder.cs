@@ -25,6 +25,7 @@ public sealed class DocumentEmbedder(
     IDocumentLocks locks,
     ILexicalIndex lexical,
     EmbeddingCache embeddingCache,
+    VersionCopier copier,
     ILogger<DocumentEmbedder> logger,
     IMeterFactory meterFactory)
 {
@@ -36,6 +37,11 @@ public sealed class DocumentEmbedder(
 
     public async Task<IReadOnlyList<JobItemResult>> ProcessAsync(EmbedDocuments message, CancellationToken cancellationToken)
     {
+        var documentIds = message.Documents.Select(d => d.DocumentId).ToList();
+        await using var held = await locks.AcquireAsync(message.Collection, documentIds, cancellationToken);
+
+        // Resolved under the locks: a re-index that started before sees these documents after this message (its
+        // copy waits for the locks); one that starts after finds them committed. Either way its version gets them.
         ResolvedCollection collection;
         try
         {
@@ -46,9 +52,6 @@ public sealed class DocumentEmbedder(
             logger.LogWarning("Job {JobId}: collection {Collection} no longer exists; message dropped", message.JobId, message.Collection);
             return [];
         }
-
-        var documentIds = message.Documents.Select(d => d.DocumentId).ToList();
-        await using var held = await locks.AcquireAsync(message.Collection, documentIds, cancellationToken);
 
         var results = new List<JobItemResult>();
         var states = await store.GetDocumentStatesAsync(message.Collection, documentIds, cancellationToken);
@@ -70,7 +73,7 @@ public sealed class DocumentEmbedder(
         if (collection.Record.Fingerprint is { } expected && expected != fingerprint.ToString())
         {
             // The provider's configuration changed under the collection: never mix vector spaces.
-            var reason = $"The collection holds {expected} but the provider now produces {fingerprint}; re-index into a new collection.";
+            var reason = $"The collection holds {expected} but the provider now produces {fingerprint}; re-index it (POST /v1/collections/{message.Collection}/reindex).";
             results.AddRange(active.Select(d => new JobItemResult(d.DocumentId, d.Revision, JobItemOutcome.Failed, reason)));
             await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);
             return results;
@@ -117,22 +120,63 @@ public sealed class DocumentEmbedder(
         for (var i = 0; i < points.Count; i += WriteBatchSize)
         {
             var batch = points.GetRange(i, Math.Min(WriteBatchSize, points.Count - i));
-            await collection.Backend.UpsertAsync(message.Collection, batch, cancellationToken);
+            await collection.Backend.UpsertAsync(collection.VectorName, batch, cancellationToken);
             await lexical.UpsertAsync(message.Collection, batch.Select(p => new LexicalChunk(p.Id, p.Payload)).ToList(), cancellationToken);
         }
 
         if (vanished.Count > 0)
         {
-            await collection.Backend.DeleteAsync(message.Collection, vanished, cancellationToken);
+            await collection.Backend.DeleteAsync(collection.VectorName, vanished, cancellationToken);
             await lexical.DeleteAsync(message.Collection, vanished, cancellationToken);
         }
 
         await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);
+        await SyncReindexTargetAsync(collection, message.JobId, results, vanished, cancellationToken);
         _chunks.Add(vectors.Embedded.Count, new KeyValuePair<string, object?>("outcome", "embedded"));
         _chunks.Add(vectors.Reused.Count, new KeyValuePair<string, object?>("outcome", "reused"));
         _chunks.Add(vectors.Cached.Count, new KeyValuePair<string, object?>("outcome", "cached"));
         _chunks.Add(vanished.Count, new KeyValuePair<string, object?>("outcome", "deleted"));
         return results;
+    }
+
+    /// <summary>
+    /// Dual write during a re-index: documents this message changed are copied into the version being built, so the
+    /// switch loses nothing ingested meanwhile. When that fails (the new model is down), the re-index is given up
+    /// rather than this ingest: the active version already holds the documents.
+    /// </summary>
+    private async Task SyncReindexTargetAsync(
+        ResolvedCollection collection, Guid jobId, List<JobItemResult> results, List<string> vanished, CancellationToken cancellationToken)
+    {
+        if (collection.Record.Reindex is not { IsRunning: true } reindex)
+        {
+            return;
+        }
+
+        var changed = results.Where(r => r.Outcome == JobItemOutcome.Succeeded).Select(r => r.DocumentId).ToList();
+        if (changed.Count == 0 && vanished.Count == 0)
+        {
+            return;
+        }
+
+        string? error;
+        try
+        {
+            var target = collections.ResolveReindexTarget(collection.Record)!;
+            var synced = await copier.CopyAsync(collection, target, changed, vanished, cancellationToken);
+            error = synced.FirstOrDefault(r => r.Outcome == JobItemOutcome.Failed) is { } failed ? $"{failed.DocumentId}: {failed.Error}" : null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            error = ex.Message;
+        }
+
+        if (error is not null)
+        {
+            logger.LogWarning("Job {JobId}: documents of {Collection} could not be copied into the version being built ({Error})",
+                jobId, collection.Name, error);
+            await collections.FailReindexAsync(collection.Name, reindex.JobId,
+                $"A document ingested during the re-index could not be embedded with the new model: {error}", cancellationToken);
+        }
     }
 
     private sealed record DocumentPlan(DocumentWork Document, string PayloadHash, HashSet<string> Writes, int New, List<string> Vanished, HashSet<string> Refresh);
@@ -202,7 +246,7 @@ public sealed class DocumentEmbedder(
         var lookup = refresh.Concat(byHash.Values).Distinct(StringComparer.Ordinal).ToList();
         var held = lookup.Count == 0
             ? new Dictionary<string, float[]>(StringComparer.Ordinal)
-            : (await collection.Backend.RetrieveAsync(collection.Name, lookup, cancellationToken)).ToDictionary(p => p.Id, p => p.Vector, StringComparer.Ordinal);
+            : (await collection.Backend.RetrieveAsync(collection.VectorName, lookup, cancellationToken)).ToDictionary(p => p.Id, p => p.Vector, StringComparer.Ordinal);
 
         var byContent = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (var (hash, pointId) in byHash)

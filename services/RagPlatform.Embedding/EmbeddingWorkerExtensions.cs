@@ -11,6 +11,8 @@ public static class EmbeddingWorkerExtensions
     public static IHostApplicationBuilder AddEmbeddingWorker(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<DocumentEmbedder>();
+        builder.Services.AddSingleton<VersionCopier>();
+        builder.Services.AddHostedService<RetiredVersionSweeper>();
         builder.Services.AddSingleton<ModelRegistry>();
         builder.Services.AddHostedService<DefaultModelWarmup>();
         return builder;
@@ -21,6 +23,8 @@ public static class EmbeddingWorkerExtensions
     {
         bus.AddConsumer<EmbedDocumentsConsumer, EmbedDocumentsConsumerDefinition>();
         bus.AddConsumer<EmbedDocumentsFaultConsumer>();
+        bus.AddConsumer<ReindexDocumentsConsumer, ReindexDocumentsConsumerDefinition>();
+        bus.AddConsumer<ReindexDocumentsFaultConsumer>();
     }
 
     private sealed class DefaultModelWarmup(ModelRegistry models, ILogger<DefaultModelWarmup> logger) : IHostedService

@@ -39,6 +39,13 @@ public static class IngestionApi
             return Results.NoContent();
         });
 
+        // Re-embedding a whole collection costs what ingesting it did: an admin decision.
+        collections.MapPost("/{name}/reindex", async (string name, ReindexRequest? request, ReindexService service, CancellationToken ct) =>
+        {
+            var accepted = await service.StartAsync(name, request, ct);
+            return Results.Accepted($"/v1/jobs/{accepted.JobId}", accepted);
+        }).RequireScope(RagScopes.Admin);
+
         collections.MapPost("/{name}/documents", async (string name, HttpContext context, IngestionService service, CancellationToken ct) =>
         {
             // Read the body here rather than by parameter binding so the size limit applies before any byte is parsed.

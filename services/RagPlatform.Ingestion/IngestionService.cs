@@ -67,9 +67,11 @@ public sealed class IngestionService(
 
     public async Task DeleteDocumentAsync(string collectionName, string documentId, CancellationToken cancellationToken)
     {
-        var collection = await collections.ResolveAsync(collectionName, cancellationToken);
+        await collections.GetRequiredAsync(collectionName, cancellationToken);
         await using (await locks.AcquireAsync(collectionName, [documentId], cancellationToken))
         {
+            // Resolved under the lock, so a re-index copying this document sees it either whole or gone.
+            var collection = await collections.ResolveAsync(collectionName, cancellationToken);
             var states = await store.GetDocumentStatesAsync(collectionName, [documentId], cancellationToken);
             if (!states.TryGetValue(documentId, out var state) || state.Deleted)
             {
@@ -77,7 +79,12 @@ public sealed class IngestionService(
             }
 
             // Points first: if the store update then fails, a retried delete still finds the document.
-            await collection.Backend.DeleteByDocumentAsync(collectionName, documentId, cancellationToken);
+            await collection.Backend.DeleteByDocumentAsync(collection.VectorName, documentId, cancellationToken);
+            if (collections.ResolveReindexTarget(collection.Record) is { } target)
+            {
+                await target.Backend.DeleteByDocumentAsync(target.VectorName, documentId, cancellationToken);
+            }
+
             await lexical.DeleteByDocumentAsync(collectionName, documentId, cancellationToken);
             await store.DeleteDocumentAsync(collectionName, documentId, cancellationToken);
         }

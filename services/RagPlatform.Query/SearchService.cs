@@ -21,7 +21,7 @@ namespace RagPlatform.Query;
 /// searches the collection's vector backend; <c>lexical</c> ranks chunks by BM25 over Korean-aware terms;
 /// <c>hybrid</c> (the default) takes candidates from both and fuses them, then lets the configured
 /// reranker, if any, reorder them. Filters apply on both sides. Results are cached under the collection's
-/// version, so any change invalidates them.
+/// version and its active physical version (a re-index's switch changes both), so any change invalidates them.
 /// </summary>
 public sealed class SearchService(
     CollectionService collections,
@@ -56,7 +56,7 @@ public sealed class SearchService(
         }
 
         var resultKey = CacheKinds.SearchResultPrefix + ContentHashing.Hex(
-            collectionName, "\u001F", collection.Record.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
+            collectionName, "\u001F", collection.VectorName, "\u001F", collection.Record.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
             fingerprint.ToString(), "\u001F", mode, "\u001F", _strategy, "\u001F", topK.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
             query, "\u001F", string.Join('\u001E', filter.Tags), "\u001F",
             string.Join('\u001E', filter.Metadata.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => m.Key + "=" + m.Value.GetRawText())));

@@ -28,7 +28,7 @@ public sealed class VectorSearchFallback(
     {
         try
         {
-            return await collection.Backend.SearchAsync(collection.Name, query, cancellationToken);
+            return await collection.Backend.SearchAsync(collection.VectorName, query, cancellationToken);
         }
         catch (Exception primaryError) when (_fallbacks.Count > 0 && IsBackendFailure(primaryError, cancellationToken))
         {
@@ -38,14 +38,14 @@ public sealed class VectorSearchFallback(
                 try
                 {
                     var backend = plugins.GetVectorBackend(name);
-                    var spec = await backend.GetCollectionAsync(collection.Name, cancellationToken);
+                    var spec = await backend.GetCollectionAsync(collection.VectorName, cancellationToken);
                     if (spec is null || spec.Fingerprint.ToString() != collection.Record.Fingerprint)
                     {
                         logger.LogWarning("Fallback backend {Backend} does not hold collection {Collection} in its vector space; skipped", name, collection.Name);
                         continue;
                     }
 
-                    var hits = await backend.SearchAsync(collection.Name, query, cancellationToken);
+                    var hits = await backend.SearchAsync(collection.VectorName, query, cancellationToken);
                     logger.LogWarning(
                         "Vector backend {Primary} failed a search of {Collection} ({Error}); answered by fallback {Backend}",
                         primary, collection.Name, primaryError.GetType().Name, name);

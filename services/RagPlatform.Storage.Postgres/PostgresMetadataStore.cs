@@ -16,6 +16,7 @@ namespace RagPlatform.Storage.Postgres;
 /// </summary>
 public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresSchemaMigrator migrator) : IMetadataStore
 {
+    private const string CollectionColumns = "name, settings, fingerprint, version, created_at, updated_at, active_version, reindex, retired";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public Task InitializeAsync(CancellationToken cancellationToken) => migrator.EnsureAsync(cancellationToken);
@@ -23,7 +24,7 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
     public async Task<CollectionRecord?> GetCollectionAsync(string name, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT name, settings, fingerprint, version, created_at, updated_at FROM collections WHERE name = $1");
+            $"SELECT {CollectionColumns} FROM collections WHERE name = $1");
         command.Parameters.AddWithValue(name);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadCollection(reader) : null;
@@ -32,7 +33,7 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
     public async Task<IReadOnlyList<CollectionRecord>> ListCollectionsAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT name, settings, fingerprint, version, created_at, updated_at FROM collections ORDER BY name COLLATE \"C\"");
+            $"SELECT {CollectionColumns} FROM collections ORDER BY name COLLATE \"C\"");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var list = new List<CollectionRecord>();
         while (await reader.ReadAsync(cancellationToken))
@@ -401,6 +402,134 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
         return status with { Errors = list };
     }
 
+    public async Task<IReadOnlyList<string>?> BeginReindexAsync(string collection, CollectionReindex reindex, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // The collection row first: two re-index requests take turns, and the second finds the first running.
+        var current = await LockCollectionAsync(connection, transaction, collection, cancellationToken);
+        if (current is null || current.Reindex is { IsRunning: true })
+        {
+            return null;
+        }
+
+        var documents = new List<string>();
+        await using (var read = Command(connection, transaction,
+            "SELECT id FROM documents WHERE collection = $1 AND NOT deleted ORDER BY id COLLATE \"C\"", collection))
+        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                documents.Add(reader.GetString(0));
+            }
+        }
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(BatchCommand("INSERT INTO jobs (id, collection, total, created_at) VALUES ($1, $2, $3, now())",
+            reindex.JobId, collection, documents.Count));
+        batch.BatchCommands.Add(BatchCommand("UPDATE collections SET reindex = $2, updated_at = now() WHERE name = $1",
+            collection, JsonSerializer.Serialize(reindex, Json)));
+        batch.BatchCommands.Add(MarkJobCompletedIfDone(reindex.JobId));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return documents;
+    }
+
+    public async Task RecordJobItemsAsync(Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken)
+    {
+        var items = results.GroupBy(r => r.DocumentId, StringComparer.Ordinal).Select(g => g.First()).ToList();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(BatchCommand("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", jobId));
+        batch.BatchCommands.Add(BatchCommand("""
+            INSERT INTO job_items (job_id, document_id, outcome, error, chunks_embedded, chunks_reused, chunks_unchanged, chunks_deleted)
+            SELECT $1, d, o, e, m, r, 0, x FROM unnest($2::text[], $3::smallint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u(d, o, e, m, r, x)
+            ON CONFLICT (job_id, document_id) DO NOTHING
+            """,
+            jobId,
+            items.Select(r => r.DocumentId).ToArray(),
+            items.Select(r => (short)r.Outcome).ToArray(),
+            items.Select(r => r.Error).ToArray(),
+            items.Select(r => r.ChunksEmbedded).ToArray(),
+            items.Select(r => r.ChunksReused).ToArray(),
+            items.Select(r => r.ChunksDeleted).ToArray()));
+        batch.BatchCommands.Add(MarkJobCompletedIfDone(jobId));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<bool> FailReindexAsync(string collection, Guid jobId, string error, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var current = await LockCollectionAsync(connection, transaction, collection, cancellationToken);
+        if (current?.Reindex is not { IsRunning: true } reindex || reindex.JobId != jobId)
+        {
+            return false;
+        }
+
+        await using (var update = Command(connection, transaction, "UPDATE collections SET reindex = $2, updated_at = now() WHERE name = $1",
+            collection, JsonSerializer.Serialize(reindex with { State = ReindexStates.Failed, Error = error }, Json)))
+        {
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task<bool> SwitchVersionAsync(string collection, Guid jobId, RetiredVersion retired, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var current = await LockCollectionAsync(connection, transaction, collection, cancellationToken);
+        if (current?.Reindex is not { IsRunning: true } reindex || reindex.JobId != jobId)
+        {
+            return false;
+        }
+
+        await using (var update = Command(connection, transaction, """
+            UPDATE collections SET active_version = $2, settings = $3, fingerprint = $4, reindex = NULL, retired = $5,
+              version = version + 1, updated_at = now()
+            WHERE name = $1
+            """,
+            collection, reindex.TargetVersion, JsonSerializer.Serialize(reindex.Settings, Json), reindex.Fingerprint, JsonSerializer.Serialize(retired, Json)))
+        {
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task<bool> ClearRetiredAsync(string collection, int version, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var current = await LockCollectionAsync(connection, transaction, collection, cancellationToken);
+        if (current?.Retired?.Version != version)
+        {
+            return false;
+        }
+
+        await using (var update = Command(connection, transaction, "UPDATE collections SET retired = NULL WHERE name = $1", collection))
+        {
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    private static async Task<CollectionRecord?> LockCollectionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string collection, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, $"SELECT {CollectionColumns} FROM collections WHERE name = $1 FOR UPDATE", collection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadCollection(reader) : null;
+    }
+
     private static NpgsqlBatchCommand MarkJobCompletedIfDone(Guid jobId) => BatchCommand("""
         UPDATE jobs SET completed_at = now()
         WHERE id = $1 AND completed_at IS NULL
@@ -417,7 +546,10 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
         reader.IsDBNull(2) ? null : reader.GetString(2),
         reader.GetInt64(3),
         Timestamp(reader, 4),
-        Timestamp(reader, 5));
+        Timestamp(reader, 5),
+        reader.GetInt32(6),
+        reader.IsDBNull(7) ? null : JsonSerializer.Deserialize<CollectionReindex>(reader.GetString(7), Json),
+        reader.IsDBNull(8) ? null : JsonSerializer.Deserialize<RetiredVersion>(reader.GetString(8), Json));
 
     private static DateTimeOffset Timestamp(NpgsqlDataReader reader, int ordinal) =>
         new(DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc));

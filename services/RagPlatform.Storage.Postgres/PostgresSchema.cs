@@ -91,6 +91,11 @@ public static class PostgresSchema
                 PRIMARY KEY (collection_id, term, chunk_key));
             CREATE INDEX lexical_postings_by_chunk ON lexical_postings (chunk_key);
             """),
+        (3, "blue/green versions: a collection's active physical version, pending re-index, retired version", """
+            ALTER TABLE collections ADD COLUMN IF NOT EXISTS active_version integer NOT NULL DEFAULT 1;
+            ALTER TABLE collections ADD COLUMN IF NOT EXISTS reindex text NULL;
+            ALTER TABLE collections ADD COLUMN IF NOT EXISTS retired text NULL;
+            """),
     ];
 
     public static int CurrentVersion => Migrations[^1].Version;

@@ -63,6 +63,22 @@ public sealed class VectorMaintenanceTests : IDisposable
     }
 
     [Fact]
+    public async Task Reindex_command_switches_the_collection_to_the_new_model_and_searches_keep_their_answers()
+    {
+        await IngestAsync([]);
+
+        Assert.Equal(0, await RunAsync(ReindexCommand.Create([]),
+            "--collection", Collection, "--provider", "hashing", "--setting", "Dimensions=256", "--data-dir", DataDirectory, "--json"));
+
+        await using var session = await PlatformSession.StartInProcessAsync(DataDirectory, [], CancellationToken.None);
+        var stats = await session.Client.GetCollectionAsync(Collection, CancellationToken.None);
+        Assert.Equal((2, Collection + "__v2", (long)Documents().Count), (stats.ActiveVersion, stats.VectorCollection, stats.Documents));
+        Assert.Contains("dim=256;", stats.ModelFingerprint, StringComparison.Ordinal);
+        var found = await session.Client.SearchAsync(Collection, new SearchRequest("건강검진 전날 금식", 3, SearchModes.Dense, null, null), CancellationToken.None);
+        Assert.Equal("checkup", found.Results[0].DocumentId);
+    }
+
+    [Fact]
     public async Task Restore_refuses_a_damaged_snapshot_and_writes_nothing()
     {
         await IngestAsync([]);

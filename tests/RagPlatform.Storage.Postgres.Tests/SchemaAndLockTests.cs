@@ -42,6 +42,42 @@ public sealed class SchemaMigrationTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task A_database_from_before_collection_versions_gains_them_with_its_collections_at_version_1()
+    {
+        await using var dataSource = server.CreateDataSource(await server.CreateDatabaseAsync());
+        await using (var create = dataSource.CreateCommand(
+            "CREATE TABLE schema_version (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        foreach (var (version, description, sql) in PostgresSchema.Migrations.Where(m => m.Version <= 2))
+        {
+            await using var migrate = dataSource.CreateCommand(sql);
+            await migrate.ExecuteNonQueryAsync();
+            await using var mark = dataSource.CreateCommand($"INSERT INTO schema_version (version, description) VALUES ({version}, '{description}')");
+            await mark.ExecuteNonQueryAsync();
+        }
+
+        await using (var old = dataSource.CreateCommand("""
+            INSERT INTO collections (name, settings, fingerprint, created_at, updated_at)
+            VALUES ('legacy', '{"embedding":{"provider":"hashing","settings":{}},"vectorBackend":"embedded","chunking":{"maxTokens":256,"overlapTokens":32}}', 'fp', now(), now())
+            """))
+        {
+            await old.ExecuteNonQueryAsync();
+        }
+
+        var applied = await PostgresSchema.MigrateAsync(dataSource, default);
+        var record = await new PostgresMetadataStore(dataSource, new PostgresSchemaMigrator(dataSource)).GetCollectionAsync("legacy", default);
+
+        Assert.Equal(PostgresSchema.Migrations.Count - 2, applied);
+        Assert.Equal((1, "legacy", "fp"), (record!.ActiveVersion, record.VectorName, record.Fingerprint));
+        Assert.Null(record.Reindex);
+        Assert.Null(record.Retired);
+        Assert.Equal(0, await PostgresSchema.MigrateAsync(dataSource, default));
+    }
+
+    [Fact]
     public async Task A_database_from_a_newer_build_is_refused()
     {
         await using var dataSource = server.CreateDataSource(await server.CreateDatabaseAsync());

@@ -183,6 +183,109 @@ public abstract class MetadataStoreContractTests : IAsyncLifetime
         Assert.Null((await Submit("a", "h2")).Revision);
     }
 
+    [Fact]
+    public async Task A_new_collection_is_at_version_1_with_nothing_pending()
+    {
+        var record = (await Store.GetCollectionAsync(Collection, default))!;
+
+        Assert.Equal(1, record.ActiveVersion);
+        Assert.Equal(Collection, record.VectorName);
+        Assert.Null(record.Reindex);
+        Assert.Null(record.Retired);
+    }
+
+    [Fact]
+    public async Task A_reindex_records_a_job_over_the_live_documents_and_refuses_a_second_while_running()
+    {
+        await SubmitAndCommit("a", "h1");
+        await SubmitAndCommit("b", "h2");
+        await SubmitAndCommit("gone", "h3");
+        await Store.DeleteDocumentAsync(Collection, "gone", default);
+        var reindex = Reindex(2);
+
+        var documents = await Store.BeginReindexAsync(Collection, reindex, default);
+        var second = await Store.BeginReindexAsync(Collection, Reindex(3), default);
+
+        Assert.Equal(["a", "b"], documents!.Order(StringComparer.Ordinal));
+        Assert.Null(second);
+        var record = (await Store.GetCollectionAsync(Collection, default))!;
+        Assert.Equal(1, record.ActiveVersion);
+        Assert.Equal(reindex.JobId, record.Reindex!.JobId);
+        Assert.Equal(ReindexStates.Running, record.Reindex.State);
+        Assert.Equal("fp-b", record.Reindex.Fingerprint);
+        Assert.Equal("other", record.Reindex.Settings.Embedding.Provider);
+        var job = (await Store.GetJobAsync(reindex.JobId, default))!;
+        Assert.Equal((2, 0, JobStates.Queued), (job.Total, job.Processed, job.State));
+    }
+
+    [Fact]
+    public async Task Reindex_items_count_in_the_job_without_touching_documents_or_chunks()
+    {
+        await SubmitAndCommit("a", "h1", chunks: 2);
+        var reindex = Reindex(2);
+        await Store.BeginReindexAsync(Collection, reindex, default);
+        var before = await Store.GetCountsAsync(Collection, default);
+
+        await Store.RecordJobItemsAsync(reindex.JobId, [new JobItemResult("a", 0, JobItemOutcome.Succeeded, ChunksEmbedded: 2)], default);
+        await Store.RecordJobItemsAsync(reindex.JobId, [new JobItemResult("a", 0, JobItemOutcome.Failed, "redelivered")], default);
+
+        var job = (await Store.GetJobAsync(reindex.JobId, default))!;
+        Assert.Equal((JobStates.Completed, 1, 0, 2L), (job.State, job.Succeeded, job.Failed, job.ChunksEmbedded));
+        Assert.Equal(before, await Store.GetCountsAsync(Collection, default));
+        Assert.Equal(2, (await Store.GetChunksAsync(Collection, ["a"], default)).Count);
+    }
+
+    [Fact]
+    public async Task The_switch_makes_the_new_version_active_with_its_settings_and_bumps_the_collection_version()
+    {
+        await SubmitAndCommit("a", "h1");
+        var before = (await Store.GetCollectionAsync(Collection, default))!;
+        var reindex = Reindex(2);
+        await Store.BeginReindexAsync(Collection, reindex, default);
+        var retired = new RetiredVersion(1, "embedded", DateTimeOffset.UtcNow.AddMinutes(1));
+
+        Assert.False(await Store.SwitchVersionAsync(Collection, Guid.NewGuid(), retired, default));
+        Assert.True(await Store.SwitchVersionAsync(Collection, reindex.JobId, retired, default));
+        Assert.False(await Store.SwitchVersionAsync(Collection, reindex.JobId, retired, default));
+
+        var after = (await Store.GetCollectionAsync(Collection, default))!;
+        Assert.Equal(2, after.ActiveVersion);
+        Assert.Equal(PhysicalNames.Of(Collection, 2), after.VectorName);
+        Assert.Equal("fp-b", after.Fingerprint);
+        Assert.Equal("other", after.Settings.Embedding.Provider);
+        Assert.True(after.Version > before.Version);
+        Assert.Null(after.Reindex);
+        Assert.Equal(1, after.Retired!.Version);
+        Assert.Equal("embedded", after.Retired.VectorBackend);
+
+        Assert.False(await Store.ClearRetiredAsync(Collection, 2, default));
+        Assert.True(await Store.ClearRetiredAsync(Collection, 1, default));
+        Assert.Null((await Store.GetCollectionAsync(Collection, default))!.Retired);
+    }
+
+    [Fact]
+    public async Task A_failed_reindex_keeps_the_active_version_and_can_be_replaced_by_a_new_one()
+    {
+        await SubmitAndCommit("a", "h1");
+        var reindex = Reindex(2);
+        await Store.BeginReindexAsync(Collection, reindex, default);
+
+        Assert.True(await Store.FailReindexAsync(Collection, reindex.JobId, "provider down", default));
+        Assert.False(await Store.FailReindexAsync(Collection, reindex.JobId, "again", default));
+        Assert.False(await Store.SwitchVersionAsync(Collection, reindex.JobId, new RetiredVersion(1, "embedded", DateTimeOffset.UtcNow), default));
+
+        var failed = (await Store.GetCollectionAsync(Collection, default))!;
+        Assert.Equal((1, "fp", ReindexStates.Failed, "provider down"), (failed.ActiveVersion, failed.Fingerprint, failed.Reindex!.State, failed.Reindex.Error));
+        var retry = Reindex(3);
+        Assert.NotNull(await Store.BeginReindexAsync(Collection, retry, default));
+        Assert.Equal(3, (await Store.GetCollectionAsync(Collection, default))!.Reindex!.TargetVersion);
+    }
+
+    private static CollectionReindex Reindex(int target) => new(
+        target,
+        new CollectionSettings(new EmbeddingSelection("other", new Dictionary<string, string?> { ["Dimensions"] = "64" }), "embedded", new ChunkingSettings(256, 32)),
+        "fp-b", Guid.NewGuid(), ReindexStates.Running, null, DateTimeOffset.UtcNow);
+
     protected async Task<DocumentTicket> Submit(string id, string hash, Guid? job = null) =>
         (await Store.SubmitAsync(Collection, job ?? Guid.NewGuid(), [new DocumentRequest(id, hash)], default))[0];
 

@@ -63,6 +63,9 @@ public sealed class RagClient
     public Task<JobAccepted> PostDocumentsAsync(string collection, IReadOnlyList<DocumentInput> documents, CancellationToken cancellationToken) =>
         PostDocumentsAsync(collection, JsonSerializer.SerializeToUtf8Bytes(documents, CliJson.Options), cancellationToken);
 
+    public Task<ReindexAccepted> ReindexAsync(string collection, ReindexRequest request, CancellationToken cancellationToken) =>
+        SendAsync<ReindexAccepted>(HttpMethod.Post, CollectionPath(collection) + "/reindex", JsonContent.Create(request, options: CliJson.Options), cancellationToken);
+
     public Task<JobStatus> GetJobAsync(Guid jobId, CancellationToken cancellationToken) =>
         SendAsync<JobStatus>(HttpMethod.Get, "v1/jobs/" + jobId.ToString("D"), null, cancellationToken);
 

@@ -27,12 +27,13 @@ public static class BackupCommand
             await using var platform = await OfflinePlatform.OpenAsync(result.GetValue(dataDirectory)!, settings, cancellationToken);
             var record = await VectorCommandOptions.GetRecordAsync(platform, name, cancellationToken);
             var backend = platform.Plugins.GetVectorBackend(record.Settings.VectorBackend);
-            var spec = await backend.GetCollectionAsync(name, cancellationToken)
+            // The active version's vectors (a re-indexed collection keeps them in name__vN); restore brings them back as version 1.
+            var spec = await backend.GetCollectionAsync(record.VectorName, cancellationToken)
                 ?? throw new CliException($"collection '{name}' has no vectors in backend '{record.Settings.VectorBackend}'.");
-            var points = await backend.CountAsync(name, null, cancellationToken);
+            var points = await backend.CountAsync(record.VectorName, null, cancellationToken);
             var header = new SnapshotHeader(CollectionSnapshot.FormatName, CollectionSnapshot.FormatVersion, name, DateTimeOffset.UtcNow,
                 record.Settings.VectorBackend, spec.Dimensions, spec.Metric, spec.Fingerprint.ToString(), record.Settings, points);
-            var summary = await CollectionSnapshot.WriteAsync(path, header, backend.ExportAsync(name, cancellationToken),
+            var summary = await CollectionSnapshot.WriteAsync(path, header, backend.ExportAsync(record.VectorName, cancellationToken),
                 (documents, ct) => platform.Store.GetChunksAsync(name, documents, ct), cancellationToken);
             if (summary.Points != points)
             {

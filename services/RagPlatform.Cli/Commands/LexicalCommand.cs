@@ -32,12 +32,13 @@ public static class LexicalCommand
             await using var platform = await OfflinePlatform.OpenAsync(result.GetValue(dataDirectory)!, settings, cancellationToken);
             var record = await VectorCommandOptions.GetRecordAsync(platform, name, cancellationToken);
             var backend = platform.Plugins.GetVectorBackend(record.Settings.VectorBackend);
-            if (await backend.GetCollectionAsync(name, cancellationToken) is null)
+            // The lexical index is the logical collection's (text does not change with the model); the vectors are the active version's.
+            if (await backend.GetCollectionAsync(record.VectorName, cancellationToken) is null)
             {
                 throw new CliException($"collection '{name}' has no vectors in backend '{record.Settings.VectorBackend}'; nothing to rebuild from.");
             }
 
-            var chunks = await RebuildAsync(platform.Lexical, backend, name, cancellationToken);
+            var chunks = await RebuildAsync(platform.Lexical, name, backend, record.VectorName, cancellationToken);
             if (result.GetValue(json))
             {
                 CliJson.WriteLine(new { collection = name, chunks, backend = record.Settings.VectorBackend });
@@ -52,12 +53,13 @@ public static class LexicalCommand
         return new Command("lexical", "Maintain collections' lexical (BM25) indexes") { rebuild };
     }
 
-    /// <summary>Drops the collection's lexical index, then writes every exported point into it in batches.</summary>
-    public static async Task<long> RebuildAsync(ILexicalIndex lexical, IVectorBackend backend, string collection, CancellationToken cancellationToken)
+    /// <summary>Drops the collection's lexical index, then writes every point exported from <paramref name="vectorName"/> into it in batches.</summary>
+    public static async Task<long> RebuildAsync(
+        ILexicalIndex lexical, string collection, IVectorBackend backend, string vectorName, CancellationToken cancellationToken)
     {
         await lexical.DeleteCollectionAsync(collection, cancellationToken);
         long chunks = 0;
-        await foreach (var batch in VectorPointBatches.ReadAsync(backend.ExportAsync(collection, cancellationToken), BatchSize, cancellationToken))
+        await foreach (var batch in VectorPointBatches.ReadAsync(backend.ExportAsync(vectorName, cancellationToken), BatchSize, cancellationToken))
         {
             await lexical.UpsertAsync(collection, [.. batch.Select(p => new LexicalChunk(p.Id, p.Payload))], cancellationToken);
             chunks += batch.Count;

@@ -50,10 +50,12 @@ public static class MigrateCommand
             var log = result.GetValue(json) ? TextWriter.Null : Console.Out;
 
             await using var platform = await OfflinePlatform.OpenAsync(directory, settings, cancellationToken);
+            // A re-indexed collection's vectors live in its active version's backend collection (name__vN).
+            var vectorName = (await platform.Store.GetCollectionAsync(name, cancellationToken))?.VectorName ?? name;
             var migration = new VectorMigration(
                 platform.OpenBackend(source),
                 platform.OpenBackend(target),
-                new MigrationOptions(name, source.ToString(), target.ToString(), checkpointPath, result.GetValue(batchSize), result.GetValue(samples),
+                new MigrationOptions(vectorName, source.ToString(), target.ToString(), checkpointPath, result.GetValue(batchSize), result.GetValue(samples),
                     MaxPoints: result.GetValue(maxPoints)),
                 log);
             var report = await migration.RunAsync(cancellationToken);

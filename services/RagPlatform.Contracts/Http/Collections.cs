@@ -30,6 +30,32 @@ public sealed record CollectionStats(
     long Pending,
     long Version,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    int ActiveVersion = 1,
+    string? VectorCollection = null,
+    ReindexStatus? Reindex = null);
+
+/// <summary>
+/// Body of <c>POST /v1/collections/{name}/reindex</c>: the embedding (and optionally the vector backend) the
+/// collection's next version is built with. Omitted parts keep the collection's current values.
+/// </summary>
+public sealed record ReindexRequest(EmbeddingSelectionInput? Embedding, string? VectorBackend);
+
+/// <summary>Answer of <c>POST /v1/collections/{name}/reindex</c>: follow the job (or the collection's <c>reindex</c>) for progress.</summary>
+public sealed record ReindexAccepted(Guid JobId, string Collection, int TargetVersion, int Total);
+
+/// <summary>A re-index in progress (<c>running</c>) or given up (<c>failed</c>, the active version untouched).</summary>
+public sealed record ReindexStatus(
+    int TargetVersion,
+    string State,
+    string ModelFingerprint,
+    string VectorBackend,
+    string VectorCollection,
+    Guid JobId,
+    int Total,
+    int Processed,
+    int Failed,
+    string? Error,
+    DateTimeOffset StartedAt);
 
 public sealed record CollectionList(IReadOnlyList<CollectionStats> Collections);

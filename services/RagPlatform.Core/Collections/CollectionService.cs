@@ -21,7 +21,13 @@ public sealed record ResolvedCollection(
     KoreanChunker Chunker)
 {
     public string Name => Record.Name;
+
+    /// <summary>The backend collection of the active version: every vector read and write of the collection goes there.</summary>
+    public string VectorName => Record.VectorName;
 }
+
+/// <summary>The version a running re-index builds, with the plugin instances that build it.</summary>
+public sealed record ReindexTarget(CollectionReindex Reindex, IEmbeddingProvider Provider, IVectorBackend Backend, string VectorName);
 
 /// <summary>Creates, configures and resolves collections. A collection never mixes vector spaces.</summary>
 public sealed class CollectionService(
@@ -49,6 +55,13 @@ public sealed class CollectionService(
         return await store.GetCollectionAsync(name, cancellationToken)
             ?? throw new ResourceNotFoundException($"Collection '{name}' does not exist.");
     }
+
+    /// <summary>The version a running re-index of <paramref name="record"/> builds, or null when none runs.</summary>
+    public ReindexTarget? ResolveReindexTarget(CollectionRecord record) =>
+        record.Reindex is { IsRunning: true } reindex
+            ? new ReindexTarget(reindex, plugins.GetEmbeddingProvider(reindex.Settings.Embedding),
+                plugins.GetVectorBackend(reindex.Settings.VectorBackend), PhysicalNames.Of(record.Name, reindex.TargetVersion))
+            : null;
 
     public async Task<ResolvedCollection> ResolveAsync(string name, CancellationToken cancellationToken) =>
         Resolve(await GetRequiredAsync(name, cancellationToken));
@@ -86,6 +99,11 @@ public sealed class CollectionService(
     {
         CollectionNames.Validate(name);
         var existing = await store.GetCollectionAsync(name, cancellationToken);
+        if (existing is null)
+        {
+            CollectionNames.ValidateNew(name);
+        }
+
         var current = existing?.Settings ?? Defaults;
         var settings = Merge(current, input);
         var provider = CreateProvider(settings.Embedding, "embedding.provider");
@@ -111,22 +129,23 @@ public sealed class CollectionService(
             var counts = await store.GetCountsAsync(name, cancellationToken);
             var modelChanges = existing.Fingerprint is not null && existing.Fingerprint != fingerprint.ToString();
             var backendChanges = !string.Equals(existing.Settings.VectorBackend, settings.VectorBackend, StringComparison.OrdinalIgnoreCase);
-            if ((modelChanges || backendChanges) && counts.Chunks + counts.Pending > 0)
+            if ((modelChanges || backendChanges) && (counts.Chunks + counts.Pending > 0 || existing.Reindex is { IsRunning: true }))
             {
                 throw new ResourceConflictException(modelChanges
                     ? $"Collection '{name}' holds vectors of {existing.Fingerprint}; {fingerprint} is a different vector space. " +
-                      "A collection never mixes models: ingest into a new collection (re-index) instead."
-                    : $"Collection '{name}' holds points in backend '{existing.Settings.VectorBackend}'; migrate them instead of switching in place.");
+                      $"A collection never mixes models: re-index it with POST /v1/collections/{name}/reindex instead."
+                    : $"Collection '{name}' holds points in backend '{existing.Settings.VectorBackend}'; re-index (POST /v1/collections/{name}/reindex) or migrate them instead of switching in place.");
             }
 
             if (modelChanges || backendChanges)
             {
-                await plugins.GetVectorBackend(existing.Settings.VectorBackend).DeleteCollectionAsync(name, cancellationToken);
+                await plugins.GetVectorBackend(existing.Settings.VectorBackend).DeleteCollectionAsync(existing.VectorName, cancellationToken);
             }
         }
 
+        var vectorName = existing?.VectorName ?? name;
         await backend.EnsureCollectionAsync(
-            new VectorCollectionSpec(name, fingerprint.Dimensions, DistanceMetric.Cosine, fingerprint), cancellationToken);
+            new VectorCollectionSpec(vectorName, fingerprint.Dimensions, DistanceMetric.Cosine, fingerprint), cancellationToken);
 
         if (existing is null)
         {
@@ -159,8 +178,19 @@ public sealed class CollectionService(
     public async Task DeleteAsync(string name, CancellationToken cancellationToken)
     {
         var record = await GetRequiredAsync(name, cancellationToken);
-        // Vectors and terms first: a retried delete finds the metadata still there and finishes the job.
-        await plugins.GetVectorBackend(record.Settings.VectorBackend).DeleteCollectionAsync(name, cancellationToken);
+        // Vectors and terms first: a retried delete finds the metadata still there and finishes the job. Every
+        // physical version goes: the active one, one being built, one retired and not yet dropped.
+        await plugins.GetVectorBackend(record.Settings.VectorBackend).DeleteCollectionAsync(record.VectorName, cancellationToken);
+        if (record.Reindex is { } reindex)
+        {
+            await plugins.GetVectorBackend(reindex.Settings.VectorBackend).DeleteCollectionAsync(PhysicalNames.Of(name, reindex.TargetVersion), cancellationToken);
+        }
+
+        if (record.Retired is { } retired)
+        {
+            await plugins.GetVectorBackend(retired.VectorBackend).DeleteCollectionAsync(PhysicalNames.Of(name, retired.Version), cancellationToken);
+        }
+
         await lexical.DeleteCollectionAsync(name, cancellationToken);
         await store.DeleteCollectionAsync(name, cancellationToken);
         logger.LogInformation("Collection {Collection} deleted", name);
@@ -169,8 +199,156 @@ public sealed class CollectionService(
     private async Task<CollectionStats> ToStatsAsync(CollectionRecord record, CancellationToken cancellationToken)
     {
         var counts = await store.GetCountsAsync(record.Name, cancellationToken);
+        ReindexStatus? reindex = null;
+        if (record.Reindex is { } pending)
+        {
+            var job = await store.GetJobAsync(pending.JobId, cancellationToken);
+            reindex = new ReindexStatus(pending.TargetVersion, pending.State, pending.Fingerprint, pending.Settings.VectorBackend,
+                PhysicalNames.Of(record.Name, pending.TargetVersion), pending.JobId, job?.Total ?? 0, job?.Processed ?? 0, job?.Failed ?? 0,
+                pending.Error, pending.StartedAt);
+        }
+
         return new CollectionStats(record.Name, record.Settings, record.Fingerprint, counts.Documents, counts.Chunks,
-            counts.Chunks, counts.Pending, record.Version, record.CreatedAt, record.UpdatedAt);
+            counts.Chunks, counts.Pending, record.Version, record.CreatedAt, record.UpdatedAt, record.ActiveVersion, record.VectorName, reindex);
+    }
+
+    /// <summary>
+    /// Starts building the collection's next version with a new embedding (and optionally vector backend): the version's
+    /// backend collection is created and the re-index recorded with its job. Searches and ingestion keep using the active
+    /// version. Returns the record and the documents the caller queues for copying.
+    /// </summary>
+    public async Task<(CollectionRecord Record, IReadOnlyList<string> Documents)> BeginReindexAsync(
+        string name, ReindexRequest? request, CancellationToken cancellationToken)
+    {
+        var record = await GetRequiredAsync(name, cancellationToken);
+        if (record.Reindex is { IsRunning: true } running)
+        {
+            throw new ResourceConflictException(
+                $"Collection '{name}' is already being re-indexed into version {running.TargetVersion} (job {running.JobId}).");
+        }
+
+        var settings = Merge(record.Settings, new CollectionSettingsInput(request?.Embedding, request?.VectorBackend, null));
+        var provider = CreateProvider(settings.Embedding, "embedding.provider");
+        IVectorBackend backend;
+        try
+        {
+            backend = plugins.GetVectorBackend(settings.VectorBackend);
+        }
+        catch (PluginNotFoundException ex)
+        {
+            throw new RequestValidationException("vectorBackend", ex.Message);
+        }
+
+        if (settings.Chunking.MaxTokens > provider.MaxInputTokens)
+        {
+            throw new RequestValidationException("embedding.provider",
+                $"The collection's chunks hold up to {settings.Chunking.MaxTokens} tokens, more than the model's input limit ({provider.MaxInputTokens}).");
+        }
+
+        var fingerprint = provider.Fingerprint;
+        if (fingerprint.ToString() == record.Fingerprint
+            && string.Equals(settings.VectorBackend, record.Settings.VectorBackend, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ResourceConflictException(
+                $"Collection '{name}' is already embedded with {fingerprint} in backend '{record.Settings.VectorBackend}': nothing to re-index.");
+        }
+
+        // A failed attempt's number is not reused: its backend collection may not have been dropped yet.
+        var target = Math.Max(record.ActiveVersion, record.Reindex?.TargetVersion ?? 0) + 1;
+        var vectorName = PhysicalNames.Of(name, target);
+        await backend.EnsureCollectionAsync(new VectorCollectionSpec(vectorName, fingerprint.Dimensions, DistanceMetric.Cosine, fingerprint), cancellationToken);
+        var reindex = new CollectionReindex(target, settings, fingerprint.ToString(), Guid.NewGuid(), ReindexStates.Running, null, DateTimeOffset.UtcNow);
+        var documents = await store.BeginReindexAsync(name, reindex, cancellationToken)
+            ?? throw new ResourceConflictException($"Collection '{name}' is already being re-indexed.");
+        logger.LogInformation("Collection {Collection}: re-index into version {Version} ({VectorName}, {Fingerprint}) started for {Documents} documents",
+            name, target, vectorName, fingerprint, documents.Count);
+        return (await GetRequiredAsync(name, cancellationToken), documents);
+    }
+
+    /// <summary>
+    /// Called whenever items of a re-index job were recorded: once every document is copied, switches the collection
+    /// to the new version in one metadata transaction (or, when some failed, gives the re-index up).
+    /// </summary>
+    public async Task FinishReindexAsync(string name, Guid jobId, CancellationToken cancellationToken)
+    {
+        var job = await store.GetJobAsync(jobId, cancellationToken);
+        var record = await store.GetCollectionAsync(name, cancellationToken);
+        if (job is null || job.Processed < job.Total || record?.Reindex is not { IsRunning: true } reindex || reindex.JobId != jobId)
+        {
+            return;
+        }
+
+        if (job.Failed > 0)
+        {
+            var first = job.Errors.Count > 0 ? job.Errors[0] : null;
+            await FailReindexAsync(name, jobId,
+                $"{job.Failed} of {job.Total} documents could not be re-embedded" + (first is null ? "." : $" (first: {first.Id}: {first.Error})."),
+                cancellationToken);
+            return;
+        }
+
+        // A version retired by an earlier switch has been out of use for at least this whole re-index: drop it now
+        // rather than lose track of it when the pointer moves again.
+        if (record.Retired is not null)
+        {
+            await DropRetiredAsync(record, cancellationToken);
+        }
+
+        var grace = TimeSpan.FromSeconds(_options.VectorStore.RetiredVersionGraceSeconds);
+        var retired = new RetiredVersion(record.ActiveVersion, record.Settings.VectorBackend, DateTimeOffset.UtcNow + grace);
+        if (!await store.SwitchVersionAsync(name, jobId, retired, cancellationToken))
+        {
+            return;
+        }
+
+        logger.LogInformation("Collection {Collection} switched from version {Old} to {New} ({Fingerprint}); the old version is dropped after {Grace}",
+            name, record.ActiveVersion, reindex.TargetVersion, reindex.Fingerprint, grace);
+        if (grace == TimeSpan.Zero)
+        {
+            await DropRetiredAsync(await GetRequiredAsync(name, cancellationToken), cancellationToken);
+        }
+    }
+
+    /// <summary>Gives a running re-index up: the active version stays, the version being built is dropped.</summary>
+    public async Task FailReindexAsync(string name, Guid jobId, string error, CancellationToken cancellationToken)
+    {
+        var record = await store.GetCollectionAsync(name, cancellationToken);
+        if (record?.Reindex is not { } reindex || reindex.JobId != jobId || !await store.FailReindexAsync(name, jobId, error, cancellationToken))
+        {
+            return;
+        }
+
+        logger.LogWarning("Collection {Collection}: re-index into version {Version} failed; version {Active} stays active. {Error}",
+            name, reindex.TargetVersion, record.ActiveVersion, error);
+        await plugins.GetVectorBackend(reindex.Settings.VectorBackend).DeleteCollectionAsync(PhysicalNames.Of(name, reindex.TargetVersion), cancellationToken);
+    }
+
+    /// <summary>Drops every retired version whose grace period has passed; returns how many were dropped.</summary>
+    public async Task<int> DropExpiredVersionsAsync(CancellationToken cancellationToken)
+    {
+        var dropped = 0;
+        foreach (var record in await store.ListCollectionsAsync(cancellationToken))
+        {
+            if (record.Retired is { } retired && retired.DropAfter <= DateTimeOffset.UtcNow)
+            {
+                await DropRetiredAsync(record, cancellationToken);
+                dropped++;
+            }
+        }
+
+        return dropped;
+    }
+
+    private async Task DropRetiredAsync(CollectionRecord record, CancellationToken cancellationToken)
+    {
+        if (record.Retired is not { } retired)
+        {
+            return;
+        }
+
+        await plugins.GetVectorBackend(retired.VectorBackend).DeleteCollectionAsync(PhysicalNames.Of(record.Name, retired.Version), cancellationToken);
+        await store.ClearRetiredAsync(record.Name, retired.Version, cancellationToken);
+        logger.LogInformation("Collection {Collection}: retired version {Version} dropped", record.Name, retired.Version);
     }
 
     private IEmbeddingProvider CreateProvider(EmbeddingSelection selection, string field)

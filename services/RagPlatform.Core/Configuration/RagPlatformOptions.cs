@@ -96,6 +96,13 @@ public sealed class VectorStoreOptions
     /// go there (keep it current with <c>rag migrate</c>). Empty: no fallback.
     /// </summary>
     public List<string> Fallback { get; set; } = [];
+
+    /// <summary>
+    /// After a re-index switches a collection to its new version, how long the old version's backend collection is
+    /// kept so searches that resolved it just before the switch still finish; then it is dropped.
+    /// </summary>
+    [Range(0, 86_400)]
+    public int RetiredVersionGraceSeconds { get; set; } = 60;
 }
 
 /// <summary>Default chunking for new collections, in the embedding model's tokens.</summary>

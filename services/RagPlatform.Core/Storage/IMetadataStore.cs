@@ -2,13 +2,80 @@ using RagPlatform.Contracts.Http;
 
 namespace RagPlatform.Core.Storage;
 
+/// <summary>
+/// A collection: a logical name whose vectors live in the backend collection of its active physical version
+/// (<see cref="VectorName"/>). A re-index builds <see cref="Reindex"/>'s version beside it and switches;
+/// <see cref="Retired"/> is the version switched away from, dropped after a grace period.
+/// </summary>
 public sealed record CollectionRecord(
     string Name,
     CollectionSettings Settings,
     string? Fingerprint,
     long Version,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    int ActiveVersion = 1,
+    CollectionReindex? Reindex = null,
+    RetiredVersion? Retired = null)
+{
+    /// <summary>The backend collection that holds the active version's vectors.</summary>
+    public string VectorName => PhysicalNames.Of(Name, ActiveVersion);
+}
+
+/// <summary>The states of a re-index: building the new version, or given up (the active version is untouched).</summary>
+public static class ReindexStates
+{
+    public const string Running = "running";
+    public const string Failed = "failed";
+}
+
+/// <summary>
+/// A new physical version being built (or that failed to build): the settings and fingerprint it embeds with,
+/// and the job that copies every document into it.
+/// </summary>
+public sealed record CollectionReindex(
+    int TargetVersion,
+    CollectionSettings Settings,
+    string Fingerprint,
+    Guid JobId,
+    string State,
+    string? Error,
+    DateTimeOffset StartedAt)
+{
+    public bool IsRunning => State == ReindexStates.Running;
+}
+
+/// <summary>A version switched away from: its backend collection is dropped once <see cref="DropAfter"/> has passed.</summary>
+public sealed record RetiredVersion(int Version, string VectorBackend, DateTimeOffset DropAfter);
+
+/// <summary>Backend collection names of a collection's physical versions.</summary>
+public static class PhysicalNames
+{
+    /// <summary>The suffix of versions after the first; collection names ending like this are refused.</summary>
+    public const string VersionSeparator = "__v";
+    private const int MaxLength = 63;
+
+    /// <summary>
+    /// Version 1 keeps the collection's own name (so collections made before versions existed are unchanged);
+    /// later versions are <c>name__vN</c>, shortened with a hash of the name when that would exceed 63 characters.
+    /// </summary>
+    public static string Of(string collection, int version)
+    {
+        if (version <= 1)
+        {
+            return collection;
+        }
+
+        var suffix = VersionSeparator + version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (collection.Length + suffix.Length <= MaxLength)
+        {
+            return collection + suffix;
+        }
+
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(collection)))[..8];
+        return collection[..(MaxLength - suffix.Length - hash.Length - 1)] + "-" + hash + suffix;
+    }
+}
 
 public sealed record CollectionCounts(long Documents, long Chunks, long Pending);
 
@@ -93,4 +160,27 @@ public interface IMetadataStore
     Task<bool> DeleteDocumentAsync(string collection, string documentId, CancellationToken cancellationToken);
 
     Task<JobStatus?> GetJobAsync(Guid jobId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts a re-index in one transaction: creates its job over every live document of the collection and
+    /// records <paramref name="reindex"/> as pending. Returns the documents to copy, or null when a re-index is
+    /// already running (or the collection is gone). A failed re-index is replaced.
+    /// </summary>
+    Task<IReadOnlyList<string>?> BeginReindexAsync(string collection, CollectionReindex reindex, CancellationToken cancellationToken);
+
+    /// <summary>Records a re-index's outcome per document (job items only: documents and chunk rows are not touched).</summary>
+    Task RecordJobItemsAsync(Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken);
+
+    /// <summary>Marks the running re-index of <paramref name="jobId"/> failed; false when it is not the running one.</summary>
+    Task<bool> FailReindexAsync(string collection, Guid jobId, string error, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The switch, in one transaction: when the running re-index is <paramref name="jobId"/>'s, its version becomes
+    /// the active one (with its settings and fingerprint), the old one becomes <paramref name="retired"/>, and the
+    /// collection version is bumped so cached results go. False when that re-index is not running.
+    /// </summary>
+    Task<bool> SwitchVersionAsync(string collection, Guid jobId, RetiredVersion retired, CancellationToken cancellationToken);
+
+    /// <summary>Forgets the retired version once its backend collection is dropped; false when it is not the retired one.</summary>
+    Task<bool> ClearRetiredAsync(string collection, int version, CancellationToken cancellationToken);
 }

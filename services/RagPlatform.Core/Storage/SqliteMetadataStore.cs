@@ -13,6 +13,9 @@ namespace RagPlatform.Core.Storage;
 public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private const string CollectionColumns = "name, settings, fingerprint, version, created_at, updated_at, active_version, reindex, retired";
+    private static readonly (string Column, string Definition)[] VersionColumns =
+        [("active_version", "INTEGER NOT NULL DEFAULT 1"), ("reindex", "TEXT NULL"), ("retired", "TEXT NULL")];
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly string _path;
     private SqliteConnection? _connection;
@@ -91,6 +94,16 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                     PRIMARY KEY (job_id, document_id));
                 INSERT INTO schema_version (version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
                 """, cancellationToken);
+            // Blue/green versions (added later): columns a file made by an older build lacks are added in place.
+            foreach (var (column, definition) in VersionColumns)
+            {
+                await using var exists = Command(connection, null, "SELECT COUNT(*) FROM pragma_table_info('collections') WHERE name = $column", ("$column", column));
+                if ((long)(await exists.ExecuteScalarAsync(cancellationToken))! == 0)
+                {
+                    await ExecuteAsync(connection, null, $"ALTER TABLE collections ADD COLUMN {column} {definition}", cancellationToken);
+                }
+            }
+
             _connection = connection;
         }
         finally
@@ -103,7 +116,7 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         WithConnection(async connection =>
         {
             await using var command = Command(connection, null,
-                "SELECT name, settings, fingerprint, version, created_at, updated_at FROM collections WHERE name = $name",
+                $"SELECT {CollectionColumns} FROM collections WHERE name = $name",
                 ("$name", name));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             return await reader.ReadAsync(cancellationToken) ? ReadCollection(reader) : null;
@@ -113,7 +126,7 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         WithConnection<IReadOnlyList<CollectionRecord>>(async connection =>
         {
             await using var command = Command(connection, null,
-                "SELECT name, settings, fingerprint, version, created_at, updated_at FROM collections ORDER BY name");
+                $"SELECT {CollectionColumns} FROM collections ORDER BY name");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var list = new List<CollectionRecord>();
             while (await reader.ReadAsync(cancellationToken))
@@ -466,6 +479,118 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
             return status with { Errors = list };
         }, cancellationToken);
 
+    public Task<IReadOnlyList<string>?> BeginReindexAsync(string collection, CollectionReindex reindex, CancellationToken cancellationToken) =>
+        WithConnection<IReadOnlyList<string>?>(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction();
+            var current = await ReadCollectionAsync(connection, transaction, collection, cancellationToken);
+            if (current is null || current.Reindex is { IsRunning: true })
+            {
+                return null;
+            }
+
+            var documents = new List<string>();
+            await using (var read = Command(connection, transaction,
+                "SELECT id FROM documents WHERE collection = $c AND deleted = 0 ORDER BY id", ("$c", collection)))
+            await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    documents.Add(reader.GetString(0));
+                }
+            }
+
+            var now = Timestamp(DateTimeOffset.UtcNow);
+            await using (var job = Command(connection, transaction,
+                "INSERT INTO jobs (id, collection, total, created_at) VALUES ($id, $c, $total, $now)",
+                ("$id", JobKey(reindex.JobId)), ("$c", collection), ("$total", documents.Count), ("$now", now)))
+            {
+                await job.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await SetReindexAsync(connection, transaction, collection, reindex, cancellationToken);
+            await MarkJobCompletedIfDoneAsync(connection, transaction, reindex.JobId, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return documents;
+        }, cancellationToken);
+
+    public Task RecordJobItemsAsync(Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken) =>
+        WithConnection(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction();
+            await using var item = Command(connection, transaction, """
+                INSERT OR IGNORE INTO job_items (job_id, document_id, outcome, error, chunks_embedded, chunks_reused, chunks_unchanged, chunks_deleted)
+                VALUES ($job, $id, $outcome, $error, $embedded, $reused, 0, $deleted)
+                """, ("$job", JobKey(jobId)), ("$id", ""), ("$outcome", 0), ("$error", null), ("$embedded", 0L), ("$reused", 0L), ("$deleted", 0L));
+            foreach (var result in results)
+            {
+                item.Parameters["$id"].Value = result.DocumentId;
+                item.Parameters["$outcome"].Value = (int)result.Outcome;
+                item.Parameters["$error"].Value = (object?)result.Error ?? DBNull.Value;
+                item.Parameters["$embedded"].Value = result.ChunksEmbedded;
+                item.Parameters["$reused"].Value = result.ChunksReused;
+                item.Parameters["$deleted"].Value = result.ChunksDeleted;
+                await item.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await MarkJobCompletedIfDoneAsync(connection, transaction, jobId, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task<bool> FailReindexAsync(string collection, Guid jobId, string error, CancellationToken cancellationToken) =>
+        WithConnection(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction();
+            var current = await ReadCollectionAsync(connection, transaction, collection, cancellationToken);
+            if (current?.Reindex is not { IsRunning: true } reindex || reindex.JobId != jobId)
+            {
+                return false;
+            }
+
+            await SetReindexAsync(connection, transaction, collection, reindex with { State = ReindexStates.Failed, Error = error }, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task<bool> SwitchVersionAsync(string collection, Guid jobId, RetiredVersion retired, CancellationToken cancellationToken) =>
+        WithConnection(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction();
+            var current = await ReadCollectionAsync(connection, transaction, collection, cancellationToken);
+            if (current?.Reindex is not { IsRunning: true } reindex || reindex.JobId != jobId)
+            {
+                return false;
+            }
+
+            await using var update = Command(connection, transaction, """
+                UPDATE collections SET active_version = $active, settings = $settings, fingerprint = $fingerprint,
+                  reindex = NULL, retired = $retired, version = version + 1, updated_at = $now
+                WHERE name = $c
+                """,
+                ("$c", collection), ("$active", reindex.TargetVersion), ("$settings", JsonSerializer.Serialize(reindex.Settings, Json)),
+                ("$fingerprint", reindex.Fingerprint), ("$retired", JsonSerializer.Serialize(retired, Json)), ("$now", Timestamp(DateTimeOffset.UtcNow)));
+            await update.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task<bool> ClearRetiredAsync(string collection, int version, CancellationToken cancellationToken) =>
+        WithConnection(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction();
+            var current = await ReadCollectionAsync(connection, transaction, collection, cancellationToken);
+            if (current?.Retired?.Version != version)
+            {
+                return false;
+            }
+
+            await using var update = Command(connection, transaction, "UPDATE collections SET retired = NULL WHERE name = $c", ("$c", collection));
+            await update.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
     public async ValueTask DisposeAsync()
     {
         await _gate.WaitAsync();
@@ -515,6 +640,22 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    private static async Task<CollectionRecord?> ReadCollectionAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string name, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, $"SELECT {CollectionColumns} FROM collections WHERE name = $name", ("$name", name));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadCollection(reader) : null;
+    }
+
+    private static async Task SetReindexAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string collection, CollectionReindex reindex, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, "UPDATE collections SET reindex = $reindex, updated_at = $now WHERE name = $c",
+            ("$c", collection), ("$reindex", JsonSerializer.Serialize(reindex, Json)), ("$now", Timestamp(DateTimeOffset.UtcNow)));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     private static CollectionRecord ReadCollection(SqliteDataReader reader) => new(
         reader.GetString(0),
         JsonSerializer.Deserialize<CollectionSettings>(reader.GetString(1), Json)
@@ -522,7 +663,10 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         reader.IsDBNull(2) ? null : reader.GetString(2),
         reader.GetInt64(3),
         ParseTimestamp(reader.GetString(4)),
-        ParseTimestamp(reader.GetString(5)));
+        ParseTimestamp(reader.GetString(5)),
+        reader.GetInt32(6),
+        reader.IsDBNull(7) ? null : JsonSerializer.Deserialize<CollectionReindex>(reader.GetString(7), Json),
+        reader.IsDBNull(8) ? null : JsonSerializer.Deserialize<RetiredVersion>(reader.GetString(8), Json));
 
     private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {

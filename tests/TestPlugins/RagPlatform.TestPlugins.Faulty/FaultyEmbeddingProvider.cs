@@ -17,6 +17,9 @@ public sealed class FaultyProviderOptions
 
     /// <summary>A batch containing this text fails as a whole call (the provider is "down").</summary>
     public string ThrowOn { get; set; } = "#throw#";
+
+    /// <summary>When set, every call waits until this file exists: a test holds work at a known point without timing.</summary>
+    public string? WaitForFile { get; set; }
 }
 
 /// <summary>Provider "faulty": claims one dimension count and returns another.</summary>
@@ -38,8 +41,13 @@ public sealed class FaultyEmbeddingProvider(FaultyProviderOptions options) : IEm
 
     public int CountTokens(string text) => text.Length;
 
-    public Task<IReadOnlyList<EmbeddingResult>> EmbedAsync(IReadOnlyList<string> inputs, EmbeddingPurpose purpose, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<EmbeddingResult>> EmbedAsync(IReadOnlyList<string> inputs, EmbeddingPurpose purpose, CancellationToken cancellationToken)
     {
+        while (options.WaitForFile is { Length: > 0 } gate && !File.Exists(gate))
+        {
+            await Task.Delay(20, cancellationToken);
+        }
+
         if (inputs.Any(i => i.Contains(options.ThrowOn, StringComparison.Ordinal)))
         {
             throw new HttpRequestException("the faulty provider is unreachable");
@@ -56,7 +64,7 @@ public sealed class FaultyEmbeddingProvider(FaultyProviderOptions options) : IEm
             vector[input.Length % vector.Length] = 1f;
             return EmbeddingResult.Success(vector, input.Length);
         }).ToList();
-        return Task.FromResult<IReadOnlyList<EmbeddingResult>>(results);
+        return results;
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -23,6 +23,12 @@ internal sealed class TopKCollector
 
     public int Count => _count;
 
+    /// <summary>
+    /// A score below this cannot be kept: the worst kept score once the heap is full, else minus infinity.
+    /// Checking <c>score &lt; Threshold</c> before <see cref="Offer"/> skips exactly what Offer would skip.
+    /// </summary>
+    public float Threshold => _count == _scores.Length ? _scores[0] : float.NegativeInfinity;
+
     /// <summary>Considers one candidate. The common case (worse than everything kept) costs one comparison.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Offer(float score, int slot)

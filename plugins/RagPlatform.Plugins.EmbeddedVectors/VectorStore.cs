@@ -28,6 +28,9 @@ internal sealed unsafe class VectorStore : IDisposable
 
     public Span<float> Row(int slot) => new(_data + ((long)slot * _dimensions), _dimensions);
 
+    /// <summary>The first float of slot <paramref name="slot"/>; rows follow each other without gaps.</summary>
+    public float* RowPointer(int slot) => _data + ((long)slot * _dimensions);
+
     /// <summary>Makes room for at least <paramref name="required"/> slots, doubling; rows already written are kept.</summary>
     public void EnsureCapacity(int required)
     {

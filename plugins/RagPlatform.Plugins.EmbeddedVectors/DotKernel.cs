@@ -157,6 +157,69 @@ internal static unsafe class DotKernel
         }
     }
 
+    /// <summary>
+    /// <c>scores[i] = query · high[i]</c> over the bfloat16 copy of <paramref name="count"/> rows: half the bytes
+    /// of the floats, so about twice as fast where the scan is bound by memory. Only when <see cref="IsAccelerated"/>.
+    /// </summary>
+    public static void ScoreBFloat16(float* query, ushort* rows, int dimensions, int count, float* scores)
+    {
+        var vectorEnd = dimensions & ~7;
+        var i4 = 0;
+        for (; i4 + 4 <= count; i4 += 4)
+        {
+            var r0 = rows + ((long)i4 * dimensions);
+            var r1 = r0 + dimensions;
+            var r2 = r1 + dimensions;
+            var r3 = r2 + dimensions;
+            var a0 = Vector256<float>.Zero;
+            var a1 = Vector256<float>.Zero;
+            var a2 = Vector256<float>.Zero;
+            var a3 = Vector256<float>.Zero;
+            for (var j = 0; j < vectorEnd; j += 8)
+            {
+                var q = Vector256.Load(query + j);
+                a0 = Fma.MultiplyAdd(q, Widen(r0 + j), a0);
+                a1 = Fma.MultiplyAdd(q, Widen(r1 + j), a1);
+                a2 = Fma.MultiplyAdd(q, Widen(r2 + j), a2);
+                a3 = Fma.MultiplyAdd(q, Widen(r3 + j), a3);
+            }
+
+            scores[i4] = FinishBFloat16(a0, query, r0, vectorEnd, dimensions);
+            scores[i4 + 1] = FinishBFloat16(a1, query, r1, vectorEnd, dimensions);
+            scores[i4 + 2] = FinishBFloat16(a2, query, r2, vectorEnd, dimensions);
+            scores[i4 + 3] = FinishBFloat16(a3, query, r3, vectorEnd, dimensions);
+        }
+
+        for (; i4 < count; i4++)
+        {
+            var r = rows + ((long)i4 * dimensions);
+            var a = Vector256<float>.Zero;
+            for (var j = 0; j < vectorEnd; j += 8)
+            {
+                a = Fma.MultiplyAdd(Vector256.Load(query + j), Widen(r + j), a);
+            }
+
+            scores[i4] = FinishBFloat16(a, query, r, vectorEnd, dimensions);
+        }
+    }
+
+    /// <summary>Eight bfloat16 values as floats: zero-extend to 32 bits, shift into the upper half.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Widen(ushort* values) =>
+        Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(values), 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float FinishBFloat16(Vector256<float> accumulator, float* query, ushort* row, int from, int dimensions)
+    {
+        var sum = Vector256.Sum(accumulator);
+        for (var j = from; j < dimensions; j++)
+        {
+            sum = MathF.FusedMultiplyAdd(query[j], BitConverter.Int32BitsToSingle(row[j] << 16), sum);
+        }
+
+        return sum;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Finish(Vector256<float> accumulator, float* query, float* row, int from, int dimensions)
     {

@@ -77,7 +77,7 @@ internal sealed class EmbeddedCollection : IDisposable
         _logger = logger;
         _dimensions = spec.Dimensions;
         _metric = spec.Metric;
-        _store = new VectorStore(spec.Dimensions);
+        _store = NewStore();
         // Euclidean scores are distances, which the dot-product batch kernel does not compute.
         _batcher = options.BatchConcurrentSearches && spec.Metric != DistanceMetric.Euclidean ? new SearchBatcher(this) : null;
     }
@@ -678,7 +678,7 @@ internal sealed class EmbeddedCollection : IDisposable
             AddToDocument(point);
         }
 
-        vector.CopyTo(_store.Row(slot));
+        _store.Write(slot, vector);
         _points[slot] = point;
     }
 
@@ -756,7 +756,7 @@ internal sealed class EmbeddedCollection : IDisposable
 
             if (source != target)
             {
-                _store.Row(source).CopyTo(_store.Row(target));
+                _store.Move(source, target);
                 _points[target] = point;
                 _slotById[point.Id] = target;
             }
@@ -769,10 +769,13 @@ internal sealed class EmbeddedCollection : IDisposable
         _freeSlots.Clear();
     }
 
+    private VectorStore NewStore() =>
+        new(_dimensions, _options.BFloat16Prefilter && _metric != DistanceMetric.Euclidean && DotKernel.IsAccelerated);
+
     private void ClearStore()
     {
         _store.Dispose();
-        _store = new VectorStore(_dimensions);
+        _store = NewStore();
         _points = [];
         _highWater = 0;
         _freeSlots.Clear();
@@ -822,6 +825,12 @@ internal sealed class EmbeddedCollection : IDisposable
         VectorStore store,
         TopKCollector collector)
     {
+        if (store.HasBFloat16)
+        {
+            ScanDotPrefiltered(start, end, target, filter, points, store, collector);
+            return;
+        }
+
         const int tile = DotKernel.TileRows * 4;
         var scores = stackalloc float[tile];
         fixed (float* query = target)
@@ -832,6 +841,102 @@ internal sealed class EmbeddedCollection : IDisposable
                 DotKernel.Score(query, store.RowPointer(first), _dimensions, count, scores);
                 Collect(scores, count, first, filter, points, collector);
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ScanDot"/> in two passes that read half the bytes. First every row is scored from the bfloat16
+    /// copy; that score a differs from the exact one s by at most B = (2^-7 + 2γ)·|q|·|x| (truncating a float to
+    /// its upper 16 bits changes it by less than 2^-7 of itself, and both sums round by at most γ = d·2^-24
+    /// relative), so s ≥ a − B for every row and the k-th largest a − B among the eligible rows is a floor τ
+    /// under the k-th best exact score. Then only the rows with a + B ≥ τ can be in the top k, and those alone are
+    /// scored exactly from the floats (by the same kernel as the plain scan, so with the same bits) and offered.
+    /// </summary>
+    private unsafe void ScanDotPrefiltered(
+        int start,
+        int end,
+        float[] target,
+        CompiledFilter? filter,
+        StoredPoint?[] points,
+        VectorStore store,
+        TopKCollector collector)
+    {
+        const int tile = DotKernel.TileRows * 4;
+        var rows = end - start;
+        if (rows <= 0)
+        {
+            return;
+        }
+
+        double squares = 0;
+        foreach (var value in target)
+        {
+            squares += (double)value * value;
+        }
+
+        var queryNorm = Math.Sqrt(squares) * (1 + 1e-6);
+        // The 1% covers the rounding of a ± B itself; the absolute term, subnormal floats (whose truncation error is not relative).
+        var errorPerNorm = (float)(((1.0 / 128) + (3.0 * _dimensions / (1 << 24))) * 1.01 * queryNorm);
+        var errorFloor = (float)((queryNorm + 1) * Math.Pow(2, -120));
+        var norms = store.Norms;
+        var approximate = System.Buffers.ArrayPool<float>.Shared.Rent(rows);
+        try
+        {
+            var kth = new KthLargest(collector.Capacity);
+            var floor = kth.Floor;
+            fixed (float* query = target)
+            fixed (float* scores = approximate)
+            {
+                for (var first = start; first < end; first += tile)
+                {
+                    var count = Math.Min(tile, end - first);
+                    var tileScores = scores + (first - start);
+                    DotKernel.ScoreBFloat16(query, store.HighPointer(first), _dimensions, count, tileScores);
+                    for (var i = 0; i < count; i++)
+                    {
+                        var lower = tileScores[i] - ((errorPerNorm * norms[first + i]) + errorFloor);
+                        if (!(lower > floor))
+                        {
+                            continue;
+                        }
+
+                        var point = points[first + i];
+                        if (point is null || (filter is not null && !filter.Matches(point)))
+                        {
+                            continue;
+                        }
+
+                        kth.Add(lower);
+                        floor = kth.Floor;
+                    }
+                }
+
+                var threshold = collector.Threshold;
+                for (var i = 0; i < rows; i++)
+                {
+                    var slot = start + i;
+                    var upper = scores[i] + ((errorPerNorm * norms[slot]) + errorFloor);
+                    if (upper < floor || upper < threshold)
+                    {
+                        continue;
+                    }
+
+                    var point = points[slot];
+                    if (point is null || (filter is not null && !filter.Matches(point)))
+                    {
+                        continue;
+                    }
+
+                    float exact;
+                    DotKernel.Score(query, store.RowPointer(slot), _dimensions, 1, &exact);
+                    collector.Offer(exact, slot);
+                    threshold = collector.Threshold;
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(approximate);
         }
     }
 

@@ -323,6 +323,7 @@ public sealed class EmbeddedVectorBackend : IVectorBackend
         CompactAfterLogBytes = options.CompactAfterLogBytes,
         ParallelSearchThreshold = options.ParallelSearchThreshold,
         BatchConcurrentSearches = options.BatchConcurrentSearches,
+        BFloat16Prefilter = options.BFloat16Prefilter,
     };
 
     private EmbeddedCollection Get(string collection)

@@ -36,6 +36,16 @@ public sealed class EmbeddedVectorOptions
     /// </summary>
     public bool BatchConcurrentSearches { get; set; } = true;
 
+    /// <summary>
+    /// True (the default): each collection also keeps a bfloat16 copy of its vectors (every float's upper
+    /// 16 bits: half the bytes, so 50% more memory in all) and a single-query scan reads that copy first,
+    /// then scores exactly, from the floats, only the rows whose bounded error leaves them a chance to be in
+    /// the top k. The results are the same as scanning the floats (same hits, same scores); the scan,
+    /// bound by memory bandwidth, reads about half as much. Only on CPUs with AVX2 and FMA, and not for
+    /// Euclidean collections. False: one copy, every scan reads all the floats.
+    /// </summary>
+    public bool BFloat16Prefilter { get; set; } = true;
+
     /// <summary>Problems with the settings, one sentence each; empty when they are usable.</summary>
     public IEnumerable<string> Validate()
     {

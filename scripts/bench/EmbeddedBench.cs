@@ -1,5 +1,5 @@
 // Half of scripts/bench-embedded.sh: the embedded exact backend on the vectors faiss_bench.py generated.
-//   dotnet run -c Release scripts/bench/EmbeddedBench.cs -- DIR [CLIENTS=64] [BATCHING=on|off]  -> one JSON line
+//   dotnet run -c Release scripts/bench/EmbeddedBench.cs -- DIR [CLIENTS=64] [BATCHING=on|off] [PARALLEL_SEARCH_THRESHOLD]  -> one JSON line
 // Single-query QPS (one caller, one query per call, like python3-faiss's loop) and QPS with CLIENTS
 // callers searching at once (the backend coalesces them into one pass over the store when batching is on).
 #:project ../../plugins/RagPlatform.Sdk/RagPlatform.Sdk.csproj
@@ -15,6 +15,7 @@ using RagPlatform.Sdk;
 var directory = args[0];
 var clients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
 var batching = args.Length <= 2 || args[2] != "off";
+var parallelSearchThreshold = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : EmbeddedVectorOptions.DefaultParallelSearchThreshold;
 var truth = MemoryMarshal.Cast<byte, long>(File.ReadAllBytes(Path.Combine(directory, "truth.i64"))).ToArray();
 var queryCount = truth.Length / 10;
 var queryValues = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(directory, "queries.f32"))).ToArray();
@@ -28,7 +29,7 @@ if (Directory.Exists(store))
     Directory.Delete(store, recursive: true);
 }
 
-var options = new EmbeddedVectorOptions { Path = store, BatchConcurrentSearches = batching };
+var options = new EmbeddedVectorOptions { Path = store, BatchConcurrentSearches = batching, ParallelSearchThreshold = parallelSearchThreshold };
 await using var backend = new EmbeddedVectorBackend(options);
 var fingerprint = new ModelFingerprint("bench", "random", "1", dimensions, "none", "l2");
 await backend.EnsureCollectionAsync(new VectorCollectionSpec("bench", dimensions, DistanceMetric.Cosine, fingerprint), CancellationToken.None);

@@ -98,6 +98,46 @@ public sealed class ExactScanTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(383, DistanceMetric.Cosine, 0)]
+    [InlineData(1024, DistanceMetric.Cosine, int.MaxValue)]
+    [InlineData(64, DistanceMetric.DotProduct, int.MaxValue)]
+    public async Task Search_BFloat16Prefilter_ReturnsTheSameHitsAndScoresAsTheFullScan(int dimensions, DistanceMetric metric, int parallelSearchThreshold)
+    {
+        // Near-duplicates (one base vector plus tiny noise) put many scores within the prefilter's error bound of each other.
+        var random = new Random(dimensions + 1);
+        var basis = RandomVector(random, dimensions);
+        var points = Enumerable.Range(0, 2000).Select(i =>
+        {
+            var scale = metric == DistanceMetric.DotProduct ? 0.01f + (i % 7) : 1f;
+            var vector = i % 2 == 0
+                ? basis.Select(x => scale * (x + ((float)random.NextDouble() * 1e-4f))).ToArray()
+                : RandomVector(random, dimensions).Select(x => scale * x).ToArray();
+            return new VectorPoint($"p{i:D4}", vector, Point(random, "unused", 1, i % 3 == 0 ? ["third"] : []).Payload);
+        }).ToList();
+        using var prefiltered = Collection(dimensions, metric, parallelSearchThreshold, batch: false, prefilter: true, folder: "on");
+        using var full = Collection(dimensions, metric, parallelSearchThreshold, batch: false, prefilter: false, folder: "off");
+        await prefiltered.UpsertAsync(points, CancellationToken.None);
+        await full.UpsertAsync(points, CancellationToken.None);
+        var deleted = points.Where((_, i) => i % 13 == 0).Select(p => p.Id).ToArray();
+        await prefiltered.DeleteAsync(deleted, CancellationToken.None);
+        await full.DeleteAsync(deleted, CancellationToken.None);
+
+        var queries = new[] { basis, RandomVector(random, dimensions), basis.Select(x => -x).ToArray() };
+        foreach (var query in queries)
+        {
+            foreach (var k in new[] { 1, 10, 100, 5000 })
+            {
+                foreach (var filter in new[] { null, new VectorFilter(["third"], PointPayload.NoMetadata) })
+                {
+                    var expected = full.Search(new VectorQuery(query, k, filter), CancellationToken.None);
+                    var actual = prefiltered.Search(new VectorQuery(query, k, filter), CancellationToken.None);
+                    Assert.Equal(expected.Select(h => (h.Id, h.Score)), actual.Select(h => (h.Id, h.Score)));
+                }
+            }
+        }
+    }
+
     [Fact]
     public async Task Search_FilterMatchingFewerThanK_ReturnsAllMatchesAndKWhenEnoughMatch()
     {
@@ -111,11 +151,18 @@ public sealed class ExactScanTests : IDisposable
         Assert.Equal(10, (await collection.SearchAsync(new VectorQuery(query, 10, new VectorFilter(["common"], PointPayload.NoMetadata)), CancellationToken.None)).Count);
     }
 
-    private EmbeddedCollection Collection(int dimensions, DistanceMetric metric, int parallelSearchThreshold, bool batch)
+    private EmbeddedCollection Collection(int dimensions, DistanceMetric metric, int parallelSearchThreshold, bool batch, bool prefilter = true, string folder = "scan")
     {
         var spec = new VectorCollectionSpec("scan", dimensions, metric, new ModelFingerprint("test", "model", "1", dimensions, "mean", "l2"));
-        var options = new EmbeddedVectorOptions { Path = _directory.Path, ParallelSearchThreshold = parallelSearchThreshold, BatchConcurrentSearches = batch };
-        return new EmbeddedCollection(spec, _directory.Path, options, NullLogger.Instance);
+        var options = new EmbeddedVectorOptions
+        {
+            Path = _directory.Path,
+            ParallelSearchThreshold = parallelSearchThreshold,
+            BatchConcurrentSearches = batch,
+            BFloat16Prefilter = prefilter,
+        };
+        var directory = Directory.CreateDirectory(Path.Combine(_directory.Path, folder)).FullName;
+        return new EmbeddedCollection(spec, directory, options, NullLogger.Instance);
     }
 
     /// <summary>Top-k by a double-precision score (cosine normalised in double), ties by ordinal id.</summary>

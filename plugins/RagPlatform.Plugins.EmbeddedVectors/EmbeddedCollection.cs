@@ -61,6 +61,7 @@ internal sealed class EmbeddedCollection : IDisposable
     private long _logLength;
     private long _generation;
     private bool _faulted;
+    private readonly SearchBatcher? _batcher;
     private readonly RecordWriter _writer = new();
     private readonly JsonScratch _jsonScratch = new();
     private readonly FrameMetadata _frameMetadata = new();
@@ -76,12 +77,22 @@ internal sealed class EmbeddedCollection : IDisposable
         _logger = logger;
         _dimensions = spec.Dimensions;
         _metric = spec.Metric;
-        _store = new VectorStore(spec.Dimensions);
+        _store = NewStore();
+        // Euclidean scores are distances, which the dot-product batch kernel does not compute.
+        _batcher = options.BatchConcurrentSearches && spec.Metric != DistanceMetric.Euclidean ? new SearchBatcher(this) : null;
     }
 
     public VectorCollectionSpec Spec { get; }
 
     public string Directory { get; }
+
+    /// <summary>The coalescer of concurrent searches; null when batching is off or the metric is Euclidean.</summary>
+    internal SearchBatcher? Batcher => _batcher;
+
+    /// <summary>Holds the write lock on the calling thread, so that tests can make searches wait where they choose.</summary>
+    internal void EnterWriteLockForTests() => _lock.EnterWriteLock();
+
+    internal void ExitWriteLockForTests() => _lock.ExitWriteLock();
 
     /// <summary>Bytes in the log file, header included (for tests and diagnostics).</summary>
     internal long LogLength => _logLength;
@@ -160,7 +171,24 @@ internal sealed class EmbeddedCollection : IDisposable
         }
     }
 
-    public IReadOnlyList<VectorSearchHit> Search(VectorQuery query, CancellationToken cancellationToken)
+    /// <summary>
+    /// Searches, coalescing with the searches that arrive while one is scanning when
+    /// <see cref="EmbeddedVectorOptions.BatchConcurrentSearches"/> is on (see <see cref="SearchBatcher"/>).
+    /// </summary>
+    public Task<IReadOnlyList<VectorSearchHit>> SearchAsync(VectorQuery query, CancellationToken cancellationToken)
+    {
+        var search = Prepare(query);
+        return _batcher is null
+            ? Task.FromResult(Search(search, cancellationToken))
+            : _batcher.SearchAsync(search, cancellationToken);
+    }
+
+    /// <summary>One search, scanned on its own.</summary>
+    public IReadOnlyList<VectorSearchHit> Search(VectorQuery query, CancellationToken cancellationToken) =>
+        Search(Prepare(query), cancellationToken);
+
+    /// <summary>Checks a query and puts it in the form the scan takes (a unit vector for cosine).</summary>
+    private PreparedSearch Prepare(VectorQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (query.Vector is null)
@@ -179,13 +207,18 @@ internal sealed class EmbeddedCollection : IDisposable
             VectorMath.NormalizeInPlace(target);
         }
 
+        return new PreparedSearch(target, query.TopK, filter);
+    }
+
+    internal IReadOnlyList<VectorSearchHit> Search(PreparedSearch search, CancellationToken cancellationToken)
+    {
         EnsureLoaded();
         cancellationToken.ThrowIfCancellationRequested();
         _lock.EnterReadLock();
         try
         {
             ThrowIfUnavailable();
-            var k = Math.Min(query.TopK, _slotById.Count);
+            var k = Math.Min(search.TopK, _slotById.Count);
             if (k == 0)
             {
                 return [];
@@ -198,7 +231,7 @@ internal sealed class EmbeddedCollection : IDisposable
             var best = new TopKCollector(k, points);
             if (partitions <= 1)
             {
-                Scan(0, highWater, target, filter, points, store, best);
+                Scan(0, highWater, search.Target, search.Filter, points, store, best);
             }
             else
             {
@@ -213,7 +246,7 @@ internal sealed class EmbeddedCollection : IDisposable
                     {
                         var collector = new TopKCollector(k, points);
                         var start = Math.Min(p * size, highWater);
-                        Scan(start, Math.Min(start + size, highWater), target, filter, points, store, collector);
+                        Scan(start, Math.Min(start + size, highWater), search.Target, search.Filter, points, store, collector);
                         partial[p] = collector;
                     });
                 foreach (var collector in partial)
@@ -222,20 +255,107 @@ internal sealed class EmbeddedCollection : IDisposable
                 }
             }
 
-            var ranked = best.DrainBestFirst();
-            var hits = new VectorSearchHit[ranked.Length];
-            for (var i = 0; i < ranked.Length; i++)
-            {
-                var point = points[ranked[i].Slot]!;
-                hits[i] = new VectorSearchHit(point.Id, ranked[i].Score, point.Payload);
-            }
-
-            return hits;
+            return Hits(best, points);
         }
         finally
         {
             _lock.ExitReadLock();
         }
+    }
+
+    /// <summary>
+    /// Answers several searches in one pass over the store: each tile of rows is loaded once and scored
+    /// against every query (<see cref="DotKernel.ScoreMany"/>), then each query keeps its own top-k under
+    /// its own filter. Not for Euclidean collections (the batcher is off there).
+    /// </summary>
+    internal IReadOnlyList<VectorSearchHit>[] SearchMany(IReadOnlyList<PreparedSearch> searches)
+    {
+        EnsureLoaded();
+        _lock.EnterReadLock();
+        try
+        {
+            ThrowIfUnavailable();
+            var results = new IReadOnlyList<VectorSearchHit>[searches.Count];
+            var active = new List<int>(searches.Count);
+            for (var i = 0; i < searches.Count; i++)
+            {
+                if (Math.Min(searches[i].TopK, _slotById.Count) == 0)
+                {
+                    results[i] = [];
+                }
+                else
+                {
+                    active.Add(i);
+                }
+            }
+
+            if (active.Count == 0)
+            {
+                return results;
+            }
+
+            var queries = new float[active.Count * _dimensions];
+            var batch = new PreparedSearch[active.Count];
+            for (var q = 0; q < active.Count; q++)
+            {
+                batch[q] = searches[active[q]];
+                batch[q].Target.CopyTo(queries, q * _dimensions);
+            }
+
+            var points = _points;
+            var store = _store;
+            var highWater = _highWater;
+            var live = _slotById.Count;
+            var partitions = live > _options.ParallelSearchThreshold ? Environment.ProcessorCount : 1;
+            var partial = new TopKCollector[partitions][];
+            var size = (highWater + partitions - 1) / partitions;
+            if (partitions <= 1)
+            {
+                partial[0] = ScanMany(0, highWater, queries, batch, live, points, store);
+            }
+            else
+            {
+                Parallel.For(
+                    0,
+                    partitions,
+                    new ParallelOptions { MaxDegreeOfParallelism = partitions },
+                    p =>
+                    {
+                        var start = Math.Min(p * size, highWater);
+                        partial[p] = ScanMany(start, Math.Min(start + size, highWater), queries, batch, live, points, store);
+                    });
+            }
+
+            for (var q = 0; q < batch.Length; q++)
+            {
+                var best = partial[0][q];
+                for (var p = 1; p < partitions; p++)
+                {
+                    best.OfferAll(partial[p][q]);
+                }
+
+                results[active[q]] = Hits(best, points);
+            }
+
+            return results;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    private static VectorSearchHit[] Hits(TopKCollector best, StoredPoint?[] points)
+    {
+        var ranked = best.DrainBestFirst();
+        var hits = new VectorSearchHit[ranked.Length];
+        for (var i = 0; i < ranked.Length; i++)
+        {
+            var point = points[ranked[i].Slot]!;
+            hits[i] = new VectorSearchHit(point.Id, ranked[i].Score, point.Payload);
+        }
+
+        return hits;
     }
 
     public IReadOnlyList<VectorPoint> Retrieve(IReadOnlyList<string> pointIds)
@@ -558,7 +678,7 @@ internal sealed class EmbeddedCollection : IDisposable
             AddToDocument(point);
         }
 
-        vector.CopyTo(_store.Row(slot));
+        _store.Write(slot, vector);
         _points[slot] = point;
     }
 
@@ -636,7 +756,7 @@ internal sealed class EmbeddedCollection : IDisposable
 
             if (source != target)
             {
-                _store.Row(source).CopyTo(_store.Row(target));
+                _store.Move(source, target);
                 _points[target] = point;
                 _slotById[point.Id] = target;
             }
@@ -649,10 +769,13 @@ internal sealed class EmbeddedCollection : IDisposable
         _freeSlots.Clear();
     }
 
+    private VectorStore NewStore() =>
+        new(_dimensions, _options.BFloat16Prefilter && _metric != DistanceMetric.Euclidean && DotKernel.IsAccelerated);
+
     private void ClearStore()
     {
         _store.Dispose();
-        _store = new VectorStore(_dimensions);
+        _store = NewStore();
         _points = [];
         _highWater = 0;
         _freeSlots.Clear();
@@ -669,9 +792,9 @@ internal sealed class EmbeddedCollection : IDisposable
         VectorStore store,
         TopKCollector collector)
     {
-        var query = new ReadOnlySpan<float>(target);
         if (_metric == DistanceMetric.Euclidean)
         {
+            var query = new ReadOnlySpan<float>(target);
             for (var slot = start; slot < end; slot++)
             {
                 var point = points[slot];
@@ -682,19 +805,195 @@ internal sealed class EmbeddedCollection : IDisposable
 
                 collector.Offer(-TensorPrimitives.Distance(query, store.Row(slot)), slot);
             }
+
+            return;
         }
-        else
+
+        ScanDot(start, end, target, filter, points, store, collector);
+    }
+
+    /// <summary>
+    /// Dot-product scan of one query: a tile of rows is scored in one kernel call, then only the rows that
+    /// beat the current k-th best are looked at (deleted slots and filters are checked for those alone).
+    /// </summary>
+    private unsafe void ScanDot(
+        int start,
+        int end,
+        float[] target,
+        CompiledFilter? filter,
+        StoredPoint?[] points,
+        VectorStore store,
+        TopKCollector collector)
+    {
+        if (store.HasBFloat16)
         {
-            for (var slot = start; slot < end; slot++)
+            ScanDotPrefiltered(start, end, target, filter, points, store, collector);
+            return;
+        }
+
+        const int tile = DotKernel.TileRows * 4;
+        var scores = stackalloc float[tile];
+        fixed (float* query = target)
+        {
+            for (var first = start; first < end; first += tile)
             {
-                var point = points[slot];
-                if (point is null || (filter is not null && !filter.Matches(point)))
+                var count = Math.Min(tile, end - first);
+                DotKernel.Score(query, store.RowPointer(first), _dimensions, count, scores);
+                Collect(scores, count, first, filter, points, collector);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ScanDot"/> in two passes that read half the bytes. First every row is scored from the bfloat16
+    /// copy; that score a differs from the exact one s by at most B = (2^-7 + 2γ)·|q|·|x| (truncating a float to
+    /// its upper 16 bits changes it by less than 2^-7 of itself, and both sums round by at most γ = d·2^-24
+    /// relative), so s ≥ a − B for every row and the k-th largest a − B among the eligible rows is a floor τ
+    /// under the k-th best exact score. Then only the rows with a + B ≥ τ can be in the top k, and those alone are
+    /// scored exactly from the floats (by the same kernel as the plain scan, so with the same bits) and offered.
+    /// </summary>
+    private unsafe void ScanDotPrefiltered(
+        int start,
+        int end,
+        float[] target,
+        CompiledFilter? filter,
+        StoredPoint?[] points,
+        VectorStore store,
+        TopKCollector collector)
+    {
+        const int tile = DotKernel.TileRows * 4;
+        var rows = end - start;
+        if (rows <= 0)
+        {
+            return;
+        }
+
+        double squares = 0;
+        foreach (var value in target)
+        {
+            squares += (double)value * value;
+        }
+
+        var queryNorm = Math.Sqrt(squares) * (1 + 1e-6);
+        // The 1% covers the rounding of a ± B itself; the absolute term, subnormal floats (whose truncation error is not relative).
+        var errorPerNorm = (float)(((1.0 / 128) + (3.0 * _dimensions / (1 << 24))) * 1.01 * queryNorm);
+        var errorFloor = (float)((queryNorm + 1) * Math.Pow(2, -120));
+        var norms = store.Norms;
+        var approximate = System.Buffers.ArrayPool<float>.Shared.Rent(rows);
+        try
+        {
+            var kth = new KthLargest(collector.Capacity);
+            var floor = kth.Floor;
+            fixed (float* query = target)
+            fixed (float* scores = approximate)
+            {
+                for (var first = start; first < end; first += tile)
                 {
-                    continue;
+                    var count = Math.Min(tile, end - first);
+                    var tileScores = scores + (first - start);
+                    DotKernel.ScoreBFloat16(query, store.HighPointer(first), _dimensions, count, tileScores);
+                    for (var i = 0; i < count; i++)
+                    {
+                        var lower = tileScores[i] - ((errorPerNorm * norms[first + i]) + errorFloor);
+                        if (!(lower > floor))
+                        {
+                            continue;
+                        }
+
+                        var point = points[first + i];
+                        if (point is null || (filter is not null && !filter.Matches(point)))
+                        {
+                            continue;
+                        }
+
+                        kth.Add(lower);
+                        floor = kth.Floor;
+                    }
                 }
 
-                collector.Offer(TensorPrimitives.Dot(query, store.Row(slot)), slot);
+                var threshold = collector.Threshold;
+                for (var i = 0; i < rows; i++)
+                {
+                    var slot = start + i;
+                    var upper = scores[i] + ((errorPerNorm * norms[slot]) + errorFloor);
+                    if (upper < floor || upper < threshold)
+                    {
+                        continue;
+                    }
+
+                    var point = points[slot];
+                    if (point is null || (filter is not null && !filter.Matches(point)))
+                    {
+                        continue;
+                    }
+
+                    float exact;
+                    DotKernel.Score(query, store.RowPointer(slot), _dimensions, 1, &exact);
+                    collector.Offer(exact, slot);
+                    threshold = collector.Threshold;
+                }
             }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(approximate);
+        }
+    }
+
+    /// <summary>One partition of <see cref="SearchMany"/>: every query's own top-k over rows [start, end).</summary>
+    private unsafe TopKCollector[] ScanMany(
+        int start,
+        int end,
+        float[] queries,
+        PreparedSearch[] batch,
+        int live,
+        StoredPoint?[] points,
+        VectorStore store)
+    {
+        const int tile = DotKernel.TileRows;
+        var collectors = new TopKCollector[batch.Length];
+        for (var q = 0; q < batch.Length; q++)
+        {
+            collectors[q] = new TopKCollector(Math.Min(batch[q].TopK, live), points);
+        }
+
+        var scores = new float[batch.Length * tile];
+        fixed (float* queryBlock = queries)
+        fixed (float* scoreBlock = scores)
+        {
+            for (var first = start; first < end; first += tile)
+            {
+                var count = Math.Min(tile, end - first);
+                DotKernel.ScoreMany(queryBlock, batch.Length, store.RowPointer(first), _dimensions, count, scoreBlock, tile);
+                for (var q = 0; q < batch.Length; q++)
+                {
+                    Collect(scoreBlock + (q * tile), count, first, batch[q].Filter, points, collectors[q]);
+                }
+            }
+        }
+
+        return collectors;
+    }
+
+    private static unsafe void Collect(float* scores, int count, int first, CompiledFilter? filter, StoredPoint?[] points, TopKCollector collector)
+    {
+        var threshold = collector.Threshold;
+        for (var i = 0; i < count; i++)
+        {
+            var score = scores[i];
+            if (score < threshold)
+            {
+                continue;
+            }
+
+            var point = points[first + i];
+            if (point is null || (filter is not null && !filter.Matches(point)))
+            {
+                continue;
+            }
+
+            collector.Offer(score, first + i);
+            threshold = collector.Threshold;
         }
     }
 

@@ -186,7 +186,7 @@ public sealed class EmbeddedVectorBackend : IVectorBackend
     }
 
     public Task<IReadOnlyList<VectorSearchHit>> SearchAsync(string collection, VectorQuery query, CancellationToken cancellationToken) =>
-        Task.FromResult(Get(collection).Search(query, cancellationToken));
+        Get(collection).SearchAsync(query, cancellationToken);
 
     public Task<long> CountAsync(string collection, VectorFilter? filter, CancellationToken cancellationToken)
     {
@@ -322,6 +322,8 @@ public sealed class EmbeddedVectorBackend : IVectorBackend
         FlushToDisk = options.FlushToDisk,
         CompactAfterLogBytes = options.CompactAfterLogBytes,
         ParallelSearchThreshold = options.ParallelSearchThreshold,
+        BatchConcurrentSearches = options.BatchConcurrentSearches,
+        BFloat16Prefilter = options.BFloat16Prefilter,
     };
 
     private EmbeddedCollection Get(string collection)

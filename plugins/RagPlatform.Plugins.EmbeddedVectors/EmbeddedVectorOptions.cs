@@ -27,6 +27,25 @@ public sealed class EmbeddedVectorOptions
     /// <summary>Collections with more points than this are searched in parallel, one partition per processor.</summary>
     public int ParallelSearchThreshold { get; set; } = DefaultParallelSearchThreshold;
 
+    /// <summary>
+    /// True (the default): searches that arrive on a collection while another search is scanning it wait for
+    /// that scan to end and are then answered together, in one pass over the store that reads each row once
+    /// and scores it against all of them (a matrix product, as FAISS does with BLAS for many queries).
+    /// A search that finds the collection idle starts at once, so one client alone is never slowed down.
+    /// False: every search scans the store on its own.
+    /// </summary>
+    public bool BatchConcurrentSearches { get; set; } = true;
+
+    /// <summary>
+    /// True (the default): each collection also keeps a bfloat16 copy of its vectors (every float's upper
+    /// 16 bits: half the bytes, so 50% more memory in all) and a single-query scan reads that copy first,
+    /// then scores exactly, from the floats, only the rows whose bounded error leaves them a chance to be in
+    /// the top k. The results are the same as scanning the floats (same hits, same scores); the scan,
+    /// bound by memory bandwidth, reads about half as much. Only on CPUs with AVX2 and FMA, and not for
+    /// Euclidean collections. False: one copy, every scan reads all the floats.
+    /// </summary>
+    public bool BFloat16Prefilter { get; set; } = true;
+
     /// <summary>Problems with the settings, one sentence each; empty when they are usable.</summary>
     public IEnumerable<string> Validate()
     {

@@ -23,6 +23,15 @@ internal sealed class TopKCollector
 
     public int Count => _count;
 
+    /// <summary>How many pairs it keeps at most (k).</summary>
+    public int Capacity => _scores.Length;
+
+    /// <summary>
+    /// A score below this cannot be kept: the worst kept score once the heap is full, else minus infinity.
+    /// Checking <c>score &lt; Threshold</c> before <see cref="Offer"/> skips exactly what Offer would skip.
+    /// </summary>
+    public float Threshold => _count == _scores.Length ? _scores[0] : float.NegativeInfinity;
+
     /// <summary>Considers one candidate. The common case (worse than everything kept) costs one comparison.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Offer(float score, int slot)
@@ -141,5 +150,63 @@ internal sealed class TopKCollector
     {
         (_scores[a], _scores[b]) = (_scores[b], _scores[a]);
         (_slots[a], _slots[b]) = (_slots[b], _slots[a]);
+    }
+}
+
+/// <summary>The k-th largest of the values offered so far (minus infinity until k have been offered): a bounded min-heap of floats.</summary>
+internal sealed class KthLargest(int k)
+{
+    private readonly float[] _heap = new float[k];
+    private int _count;
+
+    /// <summary>A value must exceed this to change the k-th largest; minus infinity until the heap is full.</summary>
+    public float Floor => _count == _heap.Length ? _heap[0] : float.NegativeInfinity;
+
+    /// <summary>Adds a value greater than <see cref="Floor"/> (the caller checks, which also keeps NaN out).</summary>
+    public void Add(float value)
+    {
+        if (_count < _heap.Length)
+        {
+            var index = _count++;
+            while (index > 0)
+            {
+                var parent = (index - 1) / 2;
+                if (_heap[parent] <= value)
+                {
+                    break;
+                }
+
+                _heap[index] = _heap[parent];
+                index = parent;
+            }
+
+            _heap[index] = value;
+            return;
+        }
+
+        var at = 0;
+        while (true)
+        {
+            var child = (2 * at) + 1;
+            if (child >= _count)
+            {
+                break;
+            }
+
+            if (child + 1 < _count && _heap[child + 1] < _heap[child])
+            {
+                child++;
+            }
+
+            if (_heap[child] >= value)
+            {
+                break;
+            }
+
+            _heap[at] = _heap[child];
+            at = child;
+        }
+
+        _heap[at] = value;
     }
 }

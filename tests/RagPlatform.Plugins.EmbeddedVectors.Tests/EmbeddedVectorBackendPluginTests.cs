@@ -31,6 +31,8 @@ public sealed class EmbeddedVectorBackendPluginTests : IDisposable
             ["FlushToDisk"] = "true",
             ["CompactAfterLogBytes"] = "1048576",
             ["ParallelSearchThreshold"] = "5000",
+            ["BatchConcurrentSearches"] = "false",
+            ["BFloat16Prefilter"] = "false",
         });
 
         var backend = Assert.IsType<EmbeddedVectorBackend>(new EmbeddedVectorBackendPlugin().Create(context));
@@ -40,6 +42,8 @@ public sealed class EmbeddedVectorBackendPluginTests : IDisposable
             Assert.True(backend.Options.FlushToDisk);
             Assert.Equal(1_048_576, backend.Options.CompactAfterLogBytes);
             Assert.Equal(5000, backend.Options.ParallelSearchThreshold);
+            Assert.False(backend.Options.BatchConcurrentSearches);
+            Assert.False(backend.Options.BFloat16Prefilter);
 
             var spec = new VectorCollectionSpec("docs", 3, DistanceMetric.Cosine, new ModelFingerprint("p", "m", "1", 3, "none", "l2"));
             await backend.EnsureCollectionAsync(spec, CancellationToken.None);
@@ -60,6 +64,8 @@ public sealed class EmbeddedVectorBackendPluginTests : IDisposable
             Assert.False(backend.Options.FlushToDisk);
             Assert.Equal(EmbeddedVectorOptions.DefaultCompactAfterLogBytes, backend.Options.CompactAfterLogBytes);
             Assert.Equal(EmbeddedVectorOptions.DefaultParallelSearchThreshold, backend.Options.ParallelSearchThreshold);
+            Assert.True(backend.Options.BatchConcurrentSearches);
+            Assert.True(backend.Options.BFloat16Prefilter);
         }
     }
 

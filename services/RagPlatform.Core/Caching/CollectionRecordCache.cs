@@ -105,6 +105,22 @@ public sealed class CollectionRecordCache(IMetadataStore inner, CacheOptions opt
 
     public Task<JobStatus?> GetJobAsync(Guid jobId, CancellationToken cancellationToken) => inner.GetJobAsync(jobId, cancellationToken);
 
+    // A re-index changes the collection record at each step (pending version, failure, switch, retired version).
+    public Task<IReadOnlyList<string>?> BeginReindexAsync(string collection, CollectionReindex reindex, CancellationToken cancellationToken) =>
+        AfterWrite(collection, inner.BeginReindexAsync(collection, reindex, cancellationToken));
+
+    public Task RecordJobItemsAsync(Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken) =>
+        inner.RecordJobItemsAsync(jobId, results, cancellationToken);
+
+    public Task<bool> FailReindexAsync(string collection, Guid jobId, string error, CancellationToken cancellationToken) =>
+        AfterWrite(collection, inner.FailReindexAsync(collection, jobId, error, cancellationToken));
+
+    public Task<bool> SwitchVersionAsync(string collection, Guid jobId, RetiredVersion retired, CancellationToken cancellationToken) =>
+        AfterWrite(collection, inner.SwitchVersionAsync(collection, jobId, retired, cancellationToken));
+
+    public Task<bool> ClearRetiredAsync(string collection, int version, CancellationToken cancellationToken) =>
+        AfterWrite(collection, inner.ClearRetiredAsync(collection, version, cancellationToken));
+
     /// <summary>
     /// Drops the record once the write is over (committed or failed: either way the store may have changed),
     /// and moves the generation on so a read that overlapped the write does not put an old record back.

@@ -16,8 +16,9 @@ namespace RagPlatform.Embedding;
 /// Brings documents to the revision a message asks for, spending as little embedding as possible:
 /// chunks the document already holds are kept, chunks whose text the collection already holds anywhere
 /// reuse that vector, texts any worker embedded with the same model before come from the embedding cache
-/// (<see cref="EmbeddingCache"/>, shared through Redis), identical new texts are embedded once, vanished chunks are deleted. Point ids are
-/// deterministic and every write is an upsert, so running the same message twice changes nothing.
+/// (<see cref="EmbeddingCache"/>, shared through Redis), identical new texts are embedded once, vanished
+/// chunks are deleted. Point ids are deterministic and every write is an upsert, so running the same message
+/// twice changes nothing.
 /// </summary>
 public sealed class DocumentEmbedder(
     CollectionService collections,

@@ -22,9 +22,11 @@ public sealed class EmbeddingCache(IRagCache cache, IOptions<CacheOptions> optio
     /// The key: purpose in the prefix (a provider may embed a query and a passage differently, e.g. E5's
     /// "query: " prefix), then the fingerprint's hash, then the text's.
     /// </summary>
-    public static string Key(ModelFingerprint fingerprint, EmbeddingPurpose purpose, string text) =>
-        (purpose == EmbeddingPurpose.Query ? CacheKinds.QueryEmbeddingPrefix : CacheKinds.EmbeddingPrefix)
-        + Sha256(fingerprint.ToString()) + ":" + Sha256(text);
+    public static string Key(ModelFingerprint fingerprint, EmbeddingPurpose purpose, string text) => KeyPrefix(fingerprint, purpose) + Sha256(text);
+
+    /// <summary>Everything of the key but the text's hash (computed once per batch).</summary>
+    private static string KeyPrefix(ModelFingerprint fingerprint, EmbeddingPurpose purpose) =>
+        (purpose == EmbeddingPurpose.Query ? CacheKinds.QueryEmbeddingPrefix : CacheKinds.EmbeddingPrefix) + Sha256(fingerprint.ToString()) + ":";
 
     public static byte[] Encode(ReadOnlySpan<float> vector) => MemoryMarshal.AsBytes(vector).ToArray();
 
@@ -51,7 +53,8 @@ public sealed class EmbeddingCache(IRagCache cache, IOptions<CacheOptions> optio
     /// <summary>One vector (or null for a miss) per text, in text order; one round trip to L2 for the lot.</summary>
     public async Task<float[]?[]> GetAsync(ModelFingerprint fingerprint, EmbeddingPurpose purpose, IReadOnlyList<string> texts, CancellationToken cancellationToken)
     {
-        var keys = texts.Select(t => Key(fingerprint, purpose, t)).ToList();
+        var prefix = KeyPrefix(fingerprint, purpose);
+        var keys = texts.Select(t => prefix + Sha256(t)).ToList();
         var found = await cache.GetManyAsync(keys, cancellationToken);
         return found.Select(bytes => Decode(bytes, fingerprint.Dimensions)).ToArray();
     }
@@ -65,7 +68,8 @@ public sealed class EmbeddingCache(IRagCache cache, IOptions<CacheOptions> optio
             return;
         }
 
-        var entries = vectors.Select(v => new KeyValuePair<string, byte[]>(Key(fingerprint, purpose, v.Key), Encode(v.Value))).ToList();
+        var prefix = KeyPrefix(fingerprint, purpose);
+        var entries = vectors.Select(v => new KeyValuePair<string, byte[]>(prefix + Sha256(v.Key), Encode(v.Value))).ToList();
         await cache.SetManyAsync(entries, timeToLive, cancellationToken);
     }
 

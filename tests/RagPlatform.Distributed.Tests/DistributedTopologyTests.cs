@@ -214,6 +214,37 @@ public sealed class DistributedTopologyTests(DistributedStack stack)
     ];
 
     /// <summary>Distinct one-chunk Korean documents: n documents are exactly n chunks, none sharing text.</summary>
+    [Fact]
+    public async Task A_reindex_runs_through_the_workers_while_the_query_api_keeps_answering_then_switches()
+    {
+        const int count = 300;
+        var ingest = await stack.WaitForJobAsync((await stack.PostDocumentsAsync("dist-reindex", Documents("reindex", count))).JobId);
+        Assert.Equal("completed", ingest.State);
+
+        using var response = await stack.Ingestion.PostAsJsonAsync("/v1/collections/dist-reindex/reindex",
+            new { embedding = new { provider = "hashing", settings = new { Dimensions = "256" } } }, DistributedStack.Json);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        var accepted = (await response.Content.ReadFromJsonAsync<ReindexAccepted>(DistributedStack.Json))!;
+
+        // Every search answers, with results, until the collection shows the switch (bounded by count, not time).
+        CollectionStats stats;
+        var searches = 0;
+        do
+        {
+            Assert.NotEmpty((await stack.SearchAsync("dist-reindex", $"문서 {searches % count}번 항목", searches % 2 == 0 ? "hybrid" : "dense")).Results);
+            stats = await stack.GetCollectionAsync("dist-reindex");
+            Assert.True(++searches < 20_000, $"re-index still {stats.Reindex}");
+        }
+        while (stats.Reindex is { State: "running" });
+
+        Assert.Null(stats.Reindex);
+        Assert.Equal((2, "dist-reindex__v2"), (stats.ActiveVersion, stats.VectorCollection));
+        Assert.Contains("dim=256;", stats.ModelFingerprint, StringComparison.Ordinal);
+        Assert.Equal("completed", (await stack.GetJobAsync(accepted.JobId)).State);
+        Assert.Equal(stats.Chunks, await stack.CountVectorsAsync("dist-reindex__v2"));
+        Assert.Equal("reindex-00042", (await stack.SearchAsync("dist-reindex", "식별자 reindex-00042", "lexical")).Results[0].DocumentId);
+    }
+
     private static List<DocumentInput> Documents(string prefix, int count) =>
         Enumerable.Range(0, count).Select(i => new DocumentInput(
             $"{prefix}-{i:D5}", $"문서 {i}",

@@ -59,6 +59,9 @@ public sealed class HashingEmbeddingProvider : IEmbeddingProvider
 
     public int MaxBatchSize { get; }
 
+    /// <summary>Hashing a text is cheaper than hashing it for a cache key and looking that up.</summary>
+    public bool CacheVectors => false;
+
     public int CountTokens(string text) => KoreanTokenEstimator.CountTokens(text);
 
     /// <remarks>

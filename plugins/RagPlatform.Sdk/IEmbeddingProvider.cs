@@ -22,6 +22,13 @@ public interface IEmbeddingProvider : IAsyncDisposable
     /// <summary>The most inputs one <see cref="EmbedAsync"/> call should carry; the host splits larger batches.</summary>
     int MaxBatchSize { get; }
 
+    /// <summary>
+    /// Whether the host should keep this provider's document vectors in its embedding cache (in process and in
+    /// Redis). True for anything that costs money or model time; a provider that computes a vector faster than a
+    /// cache lookup and a hash (the model-free hashing embedder) says false, so bulk ingestion does not pay for it.
+    /// </summary>
+    bool CacheVectors => true;
+
     /// <summary>Counts the model's tokens in a text (an upper estimate is acceptable), so the host can chunk to fit.</summary>
     int CountTokens(string text);
 

@@ -276,7 +276,7 @@ public sealed class DocumentEmbedder(
             }
         }
 
-        var cached = await FromCacheAsync(collection.Provider.Fingerprint, toEmbed, cancellationToken);
+        var cached = await FromCacheAsync(collection.Provider, toEmbed, cancellationToken);
         var embedded = await EmbedAsync(collection, toEmbed, gathered.Errors, cancellationToken);
         var firstUse = new HashSet<string>(StringComparer.Ordinal);
         foreach (var chunk in needed)
@@ -307,16 +307,16 @@ public sealed class DocumentEmbedder(
     /// Takes what the embedding cache holds for these texts out of <paramref name="texts"/> (hash → text) and
     /// returns it by hash; only the rest goes to the provider.
     /// </summary>
-    private async Task<Dictionary<string, float[]>> FromCacheAsync(ModelFingerprint fingerprint, Dictionary<string, string> texts, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, float[]>> FromCacheAsync(IEmbeddingProvider provider, Dictionary<string, string> texts, CancellationToken cancellationToken)
     {
         var found = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        if (embeddingCache.DocumentSeconds <= 0 || texts.Count == 0)
+        if (!UsesCache(provider) || texts.Count == 0)
         {
             return found;
         }
 
         var items = texts.ToList();
-        var vectors = await embeddingCache.GetAsync(fingerprint, EmbeddingPurpose.Document, items.Select(i => i.Value).ToList(), cancellationToken);
+        var vectors = await embeddingCache.GetAsync(provider.Fingerprint, EmbeddingPurpose.Document, items.Select(i => i.Value).ToList(), cancellationToken);
         for (var i = 0; i < items.Count; i++)
         {
             if (vectors[i] is { } vector)
@@ -387,7 +387,7 @@ public sealed class DocumentEmbedder(
 
             // Written back batch by batch, so a provider failure later in the message (the bus retries it)
             // does not pay again for what was embedded before it.
-            if (embeddingCache.DocumentSeconds > 0)
+            if (UsesCache(provider))
             {
                 await embeddingCache.SetAsync(provider.Fingerprint, EmbeddingPurpose.Document,
                     batch.Where(i => vectors.ContainsKey(i.Key)).Select(i => new KeyValuePair<string, float[]>(i.Value, vectors[i.Key])).ToList(),
@@ -398,4 +398,6 @@ public sealed class DocumentEmbedder(
         _embedDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         return vectors;
     }
+
+    private bool UsesCache(IEmbeddingProvider provider) => embeddingCache.DocumentSeconds > 0 && provider.CacheVectors;
 }

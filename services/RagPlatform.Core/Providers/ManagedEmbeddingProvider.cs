@@ -45,6 +45,9 @@ public sealed class ManagedEmbeddingProvider : IEmbeddingProvider
 
     public int MaxBatchSize { get; }
 
+    /// <summary>Cached when any member is worth caching: a fallback to a costly member must not pay twice.</summary>
+    public bool CacheVectors => Members.Any(m => m.CacheVectors);
+
     /// <summary>The largest count of any member, so a chunk fits whichever member embeds it.</summary>
     public int CountTokens(string text) => Members.Max(p => p.CountTokens(text));
 

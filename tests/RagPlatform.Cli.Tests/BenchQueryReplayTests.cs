@@ -25,10 +25,8 @@ public sealed class BenchQueryReplayTests : IDisposable
             """{"query": "건강검진 금식"}""",
             """{"query": "축구 경기 결과"}"""));
 
-        var (exit, output) = await RunAsync("bench", "query", "--log", Path.Combine(_directory.Path, "searches.jsonl"), "--chunks", "40", "--json");
+        var summary = await ConsoleCapture.RunJsonAsync(Bench, "bench", "query", "--log", Path.Combine(_directory.Path, "searches.jsonl"), "--chunks", "40", "--json");
 
-        Assert.True(exit == 0, output);
-        var summary = JsonDocument.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]).RootElement;
         Assert.Equal("log", summary.GetProperty("source").GetString());
         Assert.Equal(6, summary.GetProperty("searches").GetInt32());
         Assert.Equal(3, summary.GetProperty("distinctQueries").GetInt32());
@@ -42,10 +40,10 @@ public sealed class BenchQueryReplayTests : IDisposable
     {
         _directory.Write("bad.jsonl", "{\"query\": \"금리\"}\n{\"q\": \"금리\"}\n");
 
-        var (exit, output) = await RunAsync("bench", "query", "--log", Path.Combine(_directory.Path, "bad.jsonl"), "--chunks", "10", "--json");
+        var (exit, output, error) = await ConsoleCapture.RunAsync(Bench, "bench", "query", "--log", Path.Combine(_directory.Path, "bad.jsonl"), "--chunks", "10", "--json");
 
         Assert.NotEqual(0, exit);
-        Assert.Contains("line 2", output, StringComparison.Ordinal);
+        Assert.Contains("line 2", output + error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -61,22 +59,5 @@ public sealed class BenchQueryReplayTests : IDisposable
         Assert.True(counts[0] > 10 * counts[^1]);
     }
 
-    private static async Task<(int Exit, string Output)> RunAsync(params string[] args)
-    {
-        var root = new RootCommand { new Command("bench") { BenchQueryCommand.Create([]) } };
-        var output = new StringWriter();
-        var (originalOut, originalError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(output);
-        try
-        {
-            var exit = await root.Parse(args).InvokeAsync();
-            return (exit, output.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
-    }
+    private static Command Bench => new("bench") { BenchQueryCommand.Create([]) };
 }

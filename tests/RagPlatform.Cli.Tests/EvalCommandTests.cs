@@ -1,11 +1,7 @@
-using System.CommandLine;
 using System.Text.Json;
 using RagPlatform.Cli.Commands;
 
 namespace RagPlatform.Cli.Tests;
-
-[CollectionDefinition(nameof(ConsoleCapture), DisableParallelization = true)]
-public sealed class ConsoleCapture;
 
 /// <summary><c>rag eval</c> end to end on a tiny BEIR set, in-process: the last line is the JSON summary.</summary>
 [Collection(nameof(ConsoleCapture))]
@@ -57,25 +53,6 @@ public sealed class EvalCommandTests : IDisposable
         Assert.Equal("lexical", summary.GetProperty("mode").GetString());
     }
 
-    private async Task<JsonElement> EvalAsync(params string[] extra)
-    {
-        var root = new RootCommand { EvalCommand.Create([]) };
-        string[] args = ["eval", "--beir", Path.Combine(_directory.Path, "beir"), "--data-dir", Path.Combine(_directory.Path, "data"), "--json", .. extra];
-        var output = new StringWriter();
-        var original = Console.Out;
-        Console.SetOut(output);
-        int exit;
-        try
-        {
-            exit = await root.Parse(args).InvokeAsync();
-        }
-        finally
-        {
-            Console.SetOut(original);
-        }
-
-        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(exit == 0, $"exit {exit}: {output}");
-        return JsonDocument.Parse(lines[^1]).RootElement;
-    }
+    private Task<JsonElement> EvalAsync(params string[] extra) => ConsoleCapture.RunJsonAsync(EvalCommand.Create([]),
+        ["eval", "--beir", Path.Combine(_directory.Path, "beir"), "--data-dir", Path.Combine(_directory.Path, "data"), "--json", .. extra]);
 }

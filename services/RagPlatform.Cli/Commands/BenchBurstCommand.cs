@@ -24,17 +24,9 @@ namespace RagPlatform.Cli.Commands;
 public static class BenchBurstCommand
 {
     private const string Collection = "bench-burst";
-    private const int DocumentsPerRequest = 1000;
-    private const int TokensPerDocument = 2100;
     private const int Seed = 20_261_121;
     private const int WarmUpSearches = 20;
     private const int AllowanceConcurrency = 8;
-
-    private static readonly string[] NoCaches =
-    [
-        "--RagPlatform:Query:ResultCacheSeconds=0",
-        "--RagPlatform:Query:QueryEmbeddingCacheSeconds=0",
-    ];
 
     public static Command Create(IReadOnlyList<string> settings)
     {
@@ -83,7 +75,7 @@ public static class BenchBurstCommand
                     $"--{SecurityOptions.SectionName}:RateLimits:RequestsPerWindow={run.Limit.ToString(CultureInfo.InvariantCulture)}",
                     $"--{SecurityOptions.SectionName}:RateLimits:WindowSeconds=86400",
                 ];
-                await using var session = await PlatformSession.StartInProcessAsync(directory, [.. NoCaches, .. security, .. settings], cancellationToken);
+                await using var session = await PlatformSession.StartInProcessAsync(directory, [.. BenchCorpus.NoCaches, .. security, .. settings], cancellationToken);
                 log.WriteLine($"in-process platform at {session.Server}, {Environment.ProcessorCount} CPUs; caches off; " +
                     $"limit {run.Limit} requests per client per window");
                 return await MeasureAsync(session.Server, keys, run, log, cancellationToken);
@@ -136,7 +128,11 @@ public static class BenchBurstCommand
         using var noisy = Client(server, keys.Noisy.Key);
         using var calm = Client(server, keys.Calm.Key);
         var generator = new KoreanTextGenerator(Seed);
-        await IngestAsync(new RagClient(admin), generator, run.Documents, log, cancellationToken);
+        if ((await BenchCorpus.IngestAsync(new RagClient(admin), Collection, generator, run.Documents, log, cancellationToken)).Failed)
+        {
+            throw new CliException("ingesting the benchmark corpus failed; see the job's item errors.");
+        }
+
         var queries = Enumerable.Range(0, 256).Select(_ => generator.Title()).ToArray();
         var failures = new List<string>();
 
@@ -207,31 +203,6 @@ public static class BenchBurstCommand
             ["failures"] = new JsonArray([.. failures.Select(f => (JsonNode)f)]),
         }.ToJsonString(CliJson.Options));
         return failures.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
-    }
-
-    private static async Task IngestAsync(RagClient client, KoreanTextGenerator generator, int documents, TextWriter log, CancellationToken cancellationToken)
-    {
-        var jobs = new List<Guid>();
-        for (var start = 0; start < documents; start += DocumentsPerRequest)
-        {
-            var batch = new List<DocumentInput>();
-            for (var i = start; i < Math.Min(documents, start + DocumentsPerRequest); i++)
-            {
-                batch.Add(new DocumentInput(string.Create(CultureInfo.InvariantCulture, $"doc-{i:D7}"), generator.Title(),
-                    generator.Document(TokensPerDocument), ["bench"], null));
-            }
-
-            jobs.Add((await client.PostDocumentsAsync(Collection, batch, cancellationToken)).JobId);
-        }
-
-        var statuses = await JobWaiter.WaitAsync(client, jobs, TimeSpan.FromMilliseconds(200), null, cancellationToken);
-        if (statuses.Sum(s => s.Failed) > 0)
-        {
-            throw new CliException("ingesting the benchmark corpus failed; see the job's item errors.");
-        }
-
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ingested {Terminal.Count(documents)} documents, {Terminal.Count(statuses.Sum(s => s.ChunksEmbedded + s.ChunksReused))} chunks"));
     }
 
     private static async Task FloodAsync(HttpClient http, string[] queries, int count, int concurrency, StatusTally tally, CancellationToken cancellationToken)

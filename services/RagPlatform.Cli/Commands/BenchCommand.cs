@@ -21,11 +21,7 @@ public static class BenchCommand
     public const double GoalChunksPerSecond = 5000;
     private const string Collection = "bench";
     private const string ProbeCollection = "bench-probe";
-    private const int DocumentsPerRequest = 1000;
     private const int ProbeDocuments = 40;
-
-    /// <summary>About ten 256-token chunks (with 32 tokens of overlap) per document; the probe measures the real figure.</summary>
-    private const int TokensPerDocument = 2100;
 
     private const int Seed = 20_251_121;
 
@@ -137,7 +133,7 @@ public static class BenchCommand
 
         // Calibrate: how many chunks does a generated document make at this server's chunking? (Also warms the
         // server up, so the measurement is of steady work rather than of JIT compilation.)
-        var probe = Generate(new KoreanTextGenerator(Seed + 1), "probe", ProbeDocuments);
+        var probe = BenchCorpus.Generate(new KoreanTextGenerator(Seed + 1), "probe", ProbeDocuments);
         var probeJob = await client.PostDocumentsAsync(ProbeCollection, probe, cancellationToken);
         var probeStatus = (await JobWaiter.WaitAsync(client, [probeJob.JobId], TimeSpan.FromMilliseconds(50), null, cancellationToken))[0];
         await client.DeleteCollectionAsync(ProbeCollection, cancellationToken);
@@ -153,9 +149,9 @@ public static class BenchCommand
         var generating = Stopwatch.StartNew();
         // Bodies are built before the clock starts: the benchmark measures the platform, not this client.
         var bodies = new List<byte[]>();
-        for (var start = 0; start < documentCount; start += DocumentsPerRequest)
+        for (var start = 0; start < documentCount; start += BenchCorpus.DocumentsPerRequest)
         {
-            var batch = Generate(generator, "doc", Math.Min(DocumentsPerRequest, documentCount - start), start);
+            var batch = BenchCorpus.Generate(generator, "doc", Math.Min(BenchCorpus.DocumentsPerRequest, documentCount - start), start);
             bodies.Add(JsonSerializer.SerializeToUtf8Bytes(batch, CliJson.Options));
         }
 
@@ -263,19 +259,6 @@ public static class BenchCommand
         {
             return null;
         }
-    }
-
-    private static List<DocumentInput> Generate(KoreanTextGenerator generator, string prefix, int count, int first = 0)
-    {
-        var documents = new List<DocumentInput>(count);
-        for (var i = first; i < first + count; i++)
-        {
-            var metadata = new Dictionary<string, JsonElement> { ["seq"] = JsonSerializer.SerializeToElement(i) };
-            documents.Add(new DocumentInput(
-                string.Create(CultureInfo.InvariantCulture, $"{prefix}-{i:D7}"), generator.Title(), generator.Document(TokensPerDocument), ["bench"], metadata));
-        }
-
-        return documents;
     }
 
     private static async Task DeleteIfPresentAsync(RagClient client, string collection, CancellationToken cancellationToken)

@@ -25,16 +25,8 @@ public static class BenchQueryCommand
     /// <summary>Seed 002's target for the result cache on a real query mix.</summary>
     public const double GoalHitRate = 0.60;
     private const string Collection = "bench-query";
-    private const int DocumentsPerRequest = 1000;
-    private const int TokensPerDocument = 2100;
     private const int Seed = 20_251_122;
     private const int WarmUpQueries = 30;
-
-    private static readonly string[] NoCaches =
-    [
-        "--RagPlatform:Query:ResultCacheSeconds=0",
-        "--RagPlatform:Query:QueryEmbeddingCacheSeconds=0",
-    ];
 
     public static Command Create(IReadOnlyList<string> settings)
     {
@@ -101,7 +93,7 @@ public static class BenchQueryCommand
                         result.GetValue(distinct), searches, result.GetValue(topK), log, cancellationToken);
                 }
 
-                await using var session = await PlatformSession.StartInProcessAsync(directory, [.. NoCaches, .. settings], cancellationToken);
+                await using var session = await PlatformSession.StartInProcessAsync(directory, [.. BenchCorpus.NoCaches, .. settings], cancellationToken);
                 log.WriteLine($"in-process platform at {session.Server}, {Environment.ProcessorCount} CPUs; result and query-embedding caches off");
                 return await MeasureAsync(session.Client, result.GetValue(chunks), result.GetValue(queries), result.GetValue(clients),
                     result.GetValue(topK), log, cancellationToken);
@@ -278,32 +270,10 @@ public static class BenchQueryCommand
         return new Split(Percentile(sorted, 0.50), Percentile(sorted, 0.99));
     }
 
-    /// <summary>The bench corpus: synthetic Korean documents of about ten chunks each, from <paramref name="generator"/>.</summary>
-    private static async Task<(long Chunks, bool Failed)> IngestAsync(
-        RagClient client, KoreanTextGenerator generator, int targetChunks, TextWriter log, CancellationToken cancellationToken)
-    {
-        var documents = Math.Max(1, (int)Math.Ceiling(targetChunks / 10.0));
-        var clock = Stopwatch.StartNew();
-        var jobs = new List<Guid>();
-        for (var start = 0; start < documents; start += DocumentsPerRequest)
-        {
-            var batch = new List<DocumentInput>();
-            for (var i = start; i < Math.Min(documents, start + DocumentsPerRequest); i++)
-            {
-                var metadata = new Dictionary<string, JsonElement> { ["seq"] = JsonSerializer.SerializeToElement(i) };
-                batch.Add(new DocumentInput(string.Create(CultureInfo.InvariantCulture, $"doc-{i:D7}"), generator.Title(),
-                    generator.Document(TokensPerDocument), ["bench"], metadata));
-            }
-
-            jobs.Add((await client.PostDocumentsAsync(Collection, batch, cancellationToken)).JobId);
-        }
-
-        var statuses = await JobWaiter.WaitAsync(client, jobs, TimeSpan.FromMilliseconds(200), null, cancellationToken);
-        var chunks = statuses.Sum(s => s.ChunksEmbedded + s.ChunksReused);
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ingested {Terminal.Count(documents)} documents, {Terminal.Count(chunks)} chunks in {clock.Elapsed.TotalSeconds:0.0} s"));
-        return (chunks, statuses.Sum(s => s.Failed) > 0);
-    }
+    /// <summary>The bench corpus, sized to land near <paramref name="targetChunks"/> (about ten chunks a document).</summary>
+    private static Task<(long Chunks, bool Failed)> IngestAsync(
+        RagClient client, KoreanTextGenerator generator, int targetChunks, TextWriter log, CancellationToken cancellationToken) =>
+        BenchCorpus.IngestAsync(client, Collection, generator, Math.Max(1, (int)Math.Ceiling(targetChunks / 10.0)), log, cancellationToken);
 
     private static async Task<int> MeasureAsync(
         RagClient client, int targetChunks, int queryCount, int clientCount, int topK, TextWriter log, CancellationToken cancellationToken)

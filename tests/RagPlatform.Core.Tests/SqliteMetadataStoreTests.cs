@@ -49,6 +49,23 @@ public sealed class SqliteMetadataStoreTests : MetadataStoreContractTests
         Assert.Equal(0, counts.Pending);
     }
 
+    [Fact]
+    public async Task Batched_lookups_find_ids_with_quotes_backslashes_and_hangul()
+    {
+        string[] ids = ["문서 \"하나\"", "back\\slash", "plain"];
+        var job = Guid.NewGuid();
+        var tickets = await Store.SubmitAsync(Collection, job, ids.Select(id => new DocumentRequest(id, "h")).ToList(), default);
+        await Store.CompleteItemsAsync(Collection, job, tickets.Select(t => Success(t.DocumentId, t.Revision!.Value, "h", chunks: 2)).ToList(), default);
+
+        var states = await Store.GetDocumentStatesAsync(Collection, [.. ids, "absent"], default);
+        var chunks = await Store.GetChunksAsync(Collection, [ids[2], ids[0]], default);
+        var byHash = await Store.FindPointsByContentHashAsync(Collection, [$"{ids[1]}-content-1", "absent"], default);
+
+        Assert.Equal(ids.Order(StringComparer.Ordinal), states.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([$"{ids[2]}-point-0", $"{ids[2]}-point-1", $"{ids[0]}-point-0", $"{ids[0]}-point-1"], chunks.Select(c => c.PointId));
+        Assert.Equal(new Dictionary<string, string> { [$"{ids[1]}-content-1"] = $"{ids[1]}-point-1" }, byHash);
+    }
+
     protected override async Task DisposeStoreAsync(IMetadataStore store)
     {
         await ((SqliteMetadataStore)store).DisposeAsync();

@@ -265,22 +265,22 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
             return tickets;
         }, cancellationToken);
 
+    // The worker's lookups take a whole message's ids in one statement (a JSON array walked by json_each, each
+    // element an index lookup) instead of one statement per id.
     public Task<IReadOnlyDictionary<string, DocumentState>> GetDocumentStatesAsync(
         string collection, IReadOnlyCollection<string> documentIds, CancellationToken cancellationToken) =>
         WithReadConnection<IReadOnlyDictionary<string, DocumentState>>(async connection =>
         {
             var states = new Dictionary<string, DocumentState>(StringComparer.Ordinal);
             await using var command = Command(connection, null, """
-                SELECT requested_revision, committed_revision, deleted FROM documents WHERE collection = $c AND id = $id
-                """, ("$c", collection), ("$id", ""));
-            foreach (var id in documentIds)
+                SELECT d.id, d.requested_revision, d.committed_revision, d.deleted
+                FROM json_each($ids) AS j CROSS JOIN documents AS d ON d.collection = $c AND d.id = j.value
+                """, ("$c", collection), ("$ids", JsonSerializer.Serialize(documentIds, Json)));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                command.Parameters["$id"].Value = id;
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                if (await reader.ReadAsync(cancellationToken))
-                {
-                    states[id] = new DocumentState(id, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2) != 0);
-                }
+                var id = reader.GetString(0);
+                states[id] = new DocumentState(id, reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3) != 0);
             }
 
             return states;
@@ -292,17 +292,14 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         {
             var chunks = new List<StoredChunk>();
             await using var command = Command(connection, null, """
-                SELECT point_id, document_id, ordinal, content_hash, payload_hash FROM chunks
-                WHERE collection = $c AND document_id = $id ORDER BY ordinal
-                """, ("$c", collection), ("$id", ""));
-            foreach (var id in documentIds)
+                SELECT c.point_id, c.document_id, c.ordinal, c.content_hash, c.payload_hash
+                FROM json_each($ids) AS j CROSS JOIN chunks AS c ON c.collection = $c AND c.document_id = j.value
+                ORDER BY j.key, c.ordinal
+                """, ("$c", collection), ("$ids", JsonSerializer.Serialize(documentIds, Json)));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                command.Parameters["$id"].Value = id;
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    chunks.Add(new StoredChunk(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4)));
-                }
+                chunks.Add(new StoredChunk(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4)));
             }
 
             return chunks;
@@ -313,15 +310,21 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         WithReadConnection<IReadOnlyDictionary<string, string>>(async connection =>
         {
             var found = new Dictionary<string, string>(StringComparer.Ordinal);
-            await using var command = Command(connection, null,
-                "SELECT point_id FROM chunks WHERE collection = $c AND content_hash = $h LIMIT 1",
-                ("$c", collection), ("$h", ""));
-            foreach (var hash in contentHashes)
+            if (contentHashes.Count == 0)
             {
-                command.Parameters["$h"].Value = hash;
-                if (await command.ExecuteScalarAsync(cancellationToken) is string pointId)
+                return found;
+            }
+
+            await using var command = Command(connection, null, """
+                SELECT j.value, (SELECT c.point_id FROM chunks AS c WHERE c.collection = $c AND c.content_hash = j.value LIMIT 1)
+                FROM json_each($hashes) AS j
+                """, ("$c", collection), ("$hashes", JsonSerializer.Serialize(contentHashes, Json)));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (!reader.IsDBNull(1))
                 {
-                    found[hash] = pointId;
+                    found[reader.GetString(0)] = reader.GetString(1);
                 }
             }
 

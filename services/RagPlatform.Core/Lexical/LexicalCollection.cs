@@ -96,6 +96,8 @@ internal sealed class LexicalCollection : IDisposable
     /// <summary>False when the collection was dropped meanwhile (the caller opens it afresh).</summary>
     public bool Upsert(IReadOnlyList<LexicalEntry> entries)
     {
+        // The record is built before the lock: only the append and the in-memory apply are serialised.
+        var record = Record(UpsertOperation, JsonSerializer.SerializeToUtf8Bytes(entries.Select(StoredChunk.From).ToList(), FileJson));
         _lock.EnterWriteLock();
         try
         {
@@ -104,7 +106,8 @@ internal sealed class LexicalCollection : IDisposable
                 return false;
             }
 
-            Append(_log, UpsertOperation, JsonSerializer.SerializeToUtf8Bytes(entries.Select(StoredChunk.From).ToList(), FileJson));
+            // One write call per record: a crash leaves a prefix of it at worst, which the checksum rejects.
+            _log.Write(record);
             Flush();
             foreach (var entry in entries)
             {
@@ -484,16 +487,22 @@ internal sealed class LexicalCollection : IDisposable
         }
     }
 
-    private static void Append(Stream stream, byte operation, byte[] json)
+    private static void Append(Stream stream, byte operation, byte[] json) =>
+        // One write call per record: a crash leaves a prefix of it at worst, which the checksum rejects.
+        stream.Write(Record(operation, json));
+
+    /// <summary>A whole record: length, checksum, operation byte and JSON body.</summary>
+    private static byte[] Record(byte operation, byte[] json)
     {
         var record = new byte[HeaderBytes + 1 + json.Length];
         record[HeaderBytes] = operation;
         json.CopyTo(record, HeaderBytes + 1);
         var body = record.AsSpan(HeaderBytes);
         BinaryPrimitives.WriteInt32LittleEndian(record, body.Length);
-        SHA256.HashData(body)[..8].CopyTo(record, 4);
-        // One write call per record: a crash leaves a prefix of it at worst, which the checksum rejects.
-        stream.Write(record);
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(body, digest);
+        digest[..8].CopyTo(record.AsSpan(4));
+        return record;
     }
 
     private void Flush() => _log.Flush(_options.FlushToDisk);

@@ -6,9 +6,12 @@ using RagPlatform.Contracts.Http;
 namespace RagPlatform.Core.Storage;
 
 /// <summary>
-/// The embedded metadata store: one SQLite file in WAL mode. A single connection behind a gate keeps
+/// The embedded metadata store: one SQLite file in WAL mode. A single writing connection behind a gate keeps
 /// every multi-statement change a real transaction without SQLITE_BUSY juggling; the embedded mode has
-/// one process, and the distributed mode uses Postgres instead.
+/// one process, and the distributed mode uses Postgres instead. The embedding worker's lookups (document
+/// states, chunk rows, content hashes) and job polls read through a second connection, which WAL lets read
+/// committed data while the writer works, so they do not queue behind writes. Concurrent workers' results
+/// (<see cref="CompleteItemsAsync"/>) are group-committed: one transaction for all that arrive together.
 /// </summary>
 public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
 {
@@ -17,13 +20,19 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
     private static readonly (string Column, string Definition)[] VersionColumns =
         [("active_version", "INTEGER NOT NULL DEFAULT 1"), ("reindex", "TEXT NULL"), ("retired", "TEXT NULL")];
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _readGate = new(1, 1);
     private readonly string _path;
+    private readonly WriteCombiner<CompletedItems> _completions;
     private SqliteConnection? _connection;
+    private SqliteConnection? _readConnection;
 
     public SqliteMetadataStore(string path)
     {
         _path = Path.GetFullPath(path);
+        _completions = new WriteCombiner<CompletedItems>(CompleteBatchAsync);
     }
+
+    private sealed record CompletedItems(string Collection, Guid JobId, IReadOnlyList<JobItemResult> Results);
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -104,7 +113,15 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                 }
             }
 
+            var reader = new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = _path,
+                Mode = SqliteOpenMode.ReadOnly,
+                Pooling = false,
+            }.ToString());
+            await reader.OpenAsync(cancellationToken);
             _connection = connection;
+            _readConnection = reader;
         }
         finally
         {
@@ -261,22 +278,22 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
             return tickets;
         }, cancellationToken);
 
+    // The worker's lookups take a whole message's ids in one statement (a JSON array walked by json_each, each
+    // element an index lookup) instead of one statement per id.
     public Task<IReadOnlyDictionary<string, DocumentState>> GetDocumentStatesAsync(
         string collection, IReadOnlyCollection<string> documentIds, CancellationToken cancellationToken) =>
-        WithConnection<IReadOnlyDictionary<string, DocumentState>>(async connection =>
+        WithReadConnection<IReadOnlyDictionary<string, DocumentState>>(async connection =>
         {
             var states = new Dictionary<string, DocumentState>(StringComparer.Ordinal);
             await using var command = Command(connection, null, """
-                SELECT requested_revision, committed_revision, deleted FROM documents WHERE collection = $c AND id = $id
-                """, ("$c", collection), ("$id", ""));
-            foreach (var id in documentIds)
+                SELECT d.id, d.requested_revision, d.committed_revision, d.deleted
+                FROM json_each($ids) AS j CROSS JOIN documents AS d ON d.collection = $c AND d.id = j.value
+                """, ("$c", collection), ("$ids", JsonSerializer.Serialize(documentIds, Json)));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                command.Parameters["$id"].Value = id;
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                if (await reader.ReadAsync(cancellationToken))
-                {
-                    states[id] = new DocumentState(id, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2) != 0);
-                }
+                var id = reader.GetString(0);
+                states[id] = new DocumentState(id, reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3) != 0);
             }
 
             return states;
@@ -284,21 +301,18 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
 
     public Task<IReadOnlyList<StoredChunk>> GetChunksAsync(
         string collection, IReadOnlyCollection<string> documentIds, CancellationToken cancellationToken) =>
-        WithConnection<IReadOnlyList<StoredChunk>>(async connection =>
+        WithReadConnection<IReadOnlyList<StoredChunk>>(async connection =>
         {
             var chunks = new List<StoredChunk>();
             await using var command = Command(connection, null, """
-                SELECT point_id, document_id, ordinal, content_hash, payload_hash FROM chunks
-                WHERE collection = $c AND document_id = $id ORDER BY ordinal
-                """, ("$c", collection), ("$id", ""));
-            foreach (var id in documentIds)
+                SELECT c.point_id, c.document_id, c.ordinal, c.content_hash, c.payload_hash
+                FROM json_each($ids) AS j CROSS JOIN chunks AS c ON c.collection = $c AND c.document_id = j.value
+                ORDER BY j.key, c.ordinal
+                """, ("$c", collection), ("$ids", JsonSerializer.Serialize(documentIds, Json)));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                command.Parameters["$id"].Value = id;
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    chunks.Add(new StoredChunk(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4)));
-                }
+                chunks.Add(new StoredChunk(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4)));
             }
 
             return chunks;
@@ -306,18 +320,24 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
 
     public Task<IReadOnlyDictionary<string, string>> FindPointsByContentHashAsync(
         string collection, IReadOnlyCollection<string> contentHashes, CancellationToken cancellationToken) =>
-        WithConnection<IReadOnlyDictionary<string, string>>(async connection =>
+        WithReadConnection<IReadOnlyDictionary<string, string>>(async connection =>
         {
             var found = new Dictionary<string, string>(StringComparer.Ordinal);
-            await using var command = Command(connection, null,
-                "SELECT point_id FROM chunks WHERE collection = $c AND content_hash = $h LIMIT 1",
-                ("$c", collection), ("$h", ""));
-            foreach (var hash in contentHashes)
+            if (contentHashes.Count == 0)
             {
-                command.Parameters["$h"].Value = hash;
-                if (await command.ExecuteScalarAsync(cancellationToken) is string pointId)
+                return found;
+            }
+
+            await using var command = Command(connection, null, """
+                SELECT j.value, (SELECT c.point_id FROM chunks AS c WHERE c.collection = $c AND c.content_hash = j.value LIMIT 1)
+                FROM json_each($hashes) AS j
+                """, ("$c", collection), ("$hashes", JsonSerializer.Serialize(contentHashes, Json)));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (!reader.IsDBNull(1))
                 {
-                    found[hash] = pointId;
+                    found[reader.GetString(0)] = reader.GetString(1);
                 }
             }
 
@@ -325,6 +345,10 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         }, cancellationToken);
 
     public Task CompleteItemsAsync(string collection, Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken) =>
+        _completions.WriteAsync(new CompletedItems(collection, jobId, results), cancellationToken);
+
+    /// <summary>Several callers' results in one transaction (see <see cref="WriteCombiner{TRequest}"/>).</summary>
+    private Task CompleteBatchAsync(IReadOnlyList<CompletedItems> batch, CancellationToken cancellationToken) =>
         WithConnection(async connection =>
         {
             await using var transaction = connection.BeginTransaction();
@@ -332,71 +356,86 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
             await using var item = Command(connection, transaction, """
                 INSERT OR IGNORE INTO job_items (job_id, document_id, outcome, error, chunks_embedded, chunks_reused, chunks_unchanged, chunks_deleted)
                 VALUES ($job, $id, $outcome, $error, $embedded, $reused, $unchanged, $deleted)
-                """, ("$job", JobKey(jobId)), ("$id", ""), ("$outcome", 0), ("$error", null), ("$embedded", 0L), ("$reused", 0L), ("$unchanged", 0L), ("$deleted", 0L));
+                """, ("$job", ""), ("$id", ""), ("$outcome", 0), ("$error", null), ("$embedded", 0L), ("$reused", 0L), ("$unchanged", 0L), ("$deleted", 0L));
             await using var deleteChunks = Command(connection, transaction,
-                "DELETE FROM chunks WHERE collection = $c AND document_id = $id", ("$c", collection), ("$id", ""));
+                "DELETE FROM chunks WHERE collection = $c AND document_id = $id", ("$c", ""), ("$id", ""));
             await using var insertChunk = Command(connection, transaction, """
                 INSERT OR REPLACE INTO chunks (collection, point_id, document_id, ordinal, content_hash, payload_hash)
                 VALUES ($c, $point, $id, $ordinal, $content, $payload)
-                """, ("$c", collection), ("$point", ""), ("$id", ""), ("$ordinal", 0), ("$content", ""), ("$payload", ""));
+                """, ("$c", ""), ("$point", ""), ("$id", ""), ("$ordinal", 0), ("$content", ""), ("$payload", ""));
             await using var commitDocument = Command(connection, transaction, """
                 UPDATE documents SET committed_revision = $rev, committed_hash = $hash, updated_at = $now
                 WHERE collection = $c AND id = $id AND committed_revision < $rev
-                """, ("$c", collection), ("$id", ""), ("$rev", 0L), ("$hash", ""), ("$now", now));
+                """, ("$c", ""), ("$id", ""), ("$rev", 0L), ("$hash", ""), ("$now", now));
             await using var abandonRequest = Command(connection, transaction, """
                 UPDATE documents SET requested_hash = committed_hash, updated_at = $now
                 WHERE collection = $c AND id = $id AND requested_revision = $rev
-                """, ("$c", collection), ("$id", ""), ("$rev", 0L), ("$now", now));
+                """, ("$c", ""), ("$id", ""), ("$rev", 0L), ("$now", now));
 
-            var changed = false;
-            foreach (var result in results)
+            var changed = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (collection, jobId, results) in batch)
             {
-                item.Parameters["$id"].Value = result.DocumentId;
-                item.Parameters["$outcome"].Value = (int)result.Outcome;
-                item.Parameters["$error"].Value = (object?)result.Error ?? DBNull.Value;
-                item.Parameters["$embedded"].Value = result.ChunksEmbedded;
-                item.Parameters["$reused"].Value = result.ChunksReused;
-                item.Parameters["$unchanged"].Value = result.ChunksUnchanged;
-                item.Parameters["$deleted"].Value = result.ChunksDeleted;
-                await item.ExecuteNonQueryAsync(cancellationToken);
-
-                if (result.Outcome == JobItemOutcome.Succeeded)
+                item.Parameters["$job"].Value = JobKey(jobId);
+                deleteChunks.Parameters["$c"].Value = collection;
+                insertChunk.Parameters["$c"].Value = collection;
+                commitDocument.Parameters["$c"].Value = collection;
+                abandonRequest.Parameters["$c"].Value = collection;
+                foreach (var result in results)
                 {
-                    // The chunk rows always mirror what the backend now holds for the document, even when a
-                    // newer revision was requested meanwhile: that revision will diff against these rows.
-                    deleteChunks.Parameters["$id"].Value = result.DocumentId;
-                    await deleteChunks.ExecuteNonQueryAsync(cancellationToken);
-                    foreach (var chunk in result.Chunks ?? [])
+                    item.Parameters["$id"].Value = result.DocumentId;
+                    item.Parameters["$outcome"].Value = (int)result.Outcome;
+                    item.Parameters["$error"].Value = (object?)result.Error ?? DBNull.Value;
+                    item.Parameters["$embedded"].Value = result.ChunksEmbedded;
+                    item.Parameters["$reused"].Value = result.ChunksReused;
+                    item.Parameters["$unchanged"].Value = result.ChunksUnchanged;
+                    item.Parameters["$deleted"].Value = result.ChunksDeleted;
+                    await item.ExecuteNonQueryAsync(cancellationToken);
+
+                    if (result.Outcome == JobItemOutcome.Succeeded)
                     {
-                        insertChunk.Parameters["$point"].Value = chunk.PointId;
-                        insertChunk.Parameters["$id"].Value = chunk.DocumentId;
-                        insertChunk.Parameters["$ordinal"].Value = chunk.Ordinal;
-                        insertChunk.Parameters["$content"].Value = chunk.ContentHash;
-                        insertChunk.Parameters["$payload"].Value = chunk.PayloadHash;
-                        await insertChunk.ExecuteNonQueryAsync(cancellationToken);
-                    }
+                        // The chunk rows always mirror what the backend now holds for the document, even when a
+                        // newer revision was requested meanwhile: that revision will diff against these rows.
+                        deleteChunks.Parameters["$id"].Value = result.DocumentId;
+                        await deleteChunks.ExecuteNonQueryAsync(cancellationToken);
+                        foreach (var chunk in result.Chunks ?? [])
+                        {
+                            insertChunk.Parameters["$point"].Value = chunk.PointId;
+                            insertChunk.Parameters["$id"].Value = chunk.DocumentId;
+                            insertChunk.Parameters["$ordinal"].Value = chunk.Ordinal;
+                            insertChunk.Parameters["$content"].Value = chunk.ContentHash;
+                            insertChunk.Parameters["$payload"].Value = chunk.PayloadHash;
+                            await insertChunk.ExecuteNonQueryAsync(cancellationToken);
+                        }
 
-                    commitDocument.Parameters["$id"].Value = result.DocumentId;
-                    commitDocument.Parameters["$rev"].Value = result.Revision;
-                    commitDocument.Parameters["$hash"].Value = result.DocumentHash ?? string.Empty;
-                    await commitDocument.ExecuteNonQueryAsync(cancellationToken);
-                    changed |= result.ChunksEmbedded + result.ChunksReused + result.ChunksDeleted > 0 || result.Chunks is { Count: > 0 };
-                }
-                else if (result.Outcome == JobItemOutcome.Failed)
-                {
-                    // Let a later re-post of the same content try again instead of counting as unchanged.
-                    abandonRequest.Parameters["$id"].Value = result.DocumentId;
-                    abandonRequest.Parameters["$rev"].Value = result.Revision;
-                    await abandonRequest.ExecuteNonQueryAsync(cancellationToken);
+                        commitDocument.Parameters["$id"].Value = result.DocumentId;
+                        commitDocument.Parameters["$rev"].Value = result.Revision;
+                        commitDocument.Parameters["$hash"].Value = result.DocumentHash ?? string.Empty;
+                        await commitDocument.ExecuteNonQueryAsync(cancellationToken);
+                        if (result.ChunksEmbedded + result.ChunksReused + result.ChunksDeleted > 0 || result.Chunks is { Count: > 0 })
+                        {
+                            changed.Add(collection);
+                        }
+                    }
+                    else if (result.Outcome == JobItemOutcome.Failed)
+                    {
+                        // Let a later re-post of the same content try again instead of counting as unchanged.
+                        abandonRequest.Parameters["$id"].Value = result.DocumentId;
+                        abandonRequest.Parameters["$rev"].Value = result.Revision;
+                        await abandonRequest.ExecuteNonQueryAsync(cancellationToken);
+                    }
                 }
             }
 
-            if (changed)
+            foreach (var collection in changed)
             {
                 await BumpVersionAsync(connection, transaction, collection, cancellationToken);
             }
 
-            await MarkJobCompletedIfDoneAsync(connection, transaction, jobId, cancellationToken);
+            foreach (var jobId in batch.Select(b => b.JobId).Distinct())
+            {
+                await MarkJobCompletedIfDoneAsync(connection, transaction, jobId, cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
             return true;
         }, cancellationToken);
@@ -429,7 +468,7 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         }, cancellationToken);
 
     public Task<JobStatus?> GetJobAsync(Guid jobId, CancellationToken cancellationToken) =>
-        WithConnection(async connection =>
+        WithReadConnection(async connection =>
         {
             await using var command = Command(connection, null, """
                 SELECT j.collection, j.total, j.created_at, j.completed_at,
@@ -596,6 +635,21 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         await _gate.WaitAsync();
         try
         {
+            await _readGate.WaitAsync();
+            try
+            {
+                if (_readConnection is not null)
+                {
+                    await _readConnection.DisposeAsync();
+                    _readConnection = null;
+                }
+            }
+            finally
+            {
+                _readGate.Release();
+                _readGate.Dispose();
+            }
+
             if (_connection is not null)
             {
                 await _connection.DisposeAsync();
@@ -606,6 +660,20 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         {
             _gate.Release();
             _gate.Dispose();
+        }
+    }
+
+    /// <summary>A read-only query on the reading connection: it sees what was committed when it starts.</summary>
+    private async Task<T> WithReadConnection<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await _readGate.WaitAsync(cancellationToken);
+        try
+        {
+            return await work(_readConnection ?? throw new InvalidOperationException("The metadata store is not initialised."));
+        }
+        finally
+        {
+            _readGate.Release();
         }
     }
 

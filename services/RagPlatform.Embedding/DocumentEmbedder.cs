@@ -333,68 +333,21 @@ public sealed class DocumentEmbedder(
     private async Task<Dictionary<string, float[]>> EmbedAsync(
         ResolvedCollection collection, Dictionary<string, string> texts, Dictionary<string, string> errors, CancellationToken cancellationToken)
     {
-        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
         if (texts.Count == 0)
         {
-            return vectors;
+            return new Dictionary<string, float[]>(StringComparer.Ordinal);
         }
 
         var provider = collection.Provider;
-        var dimensions = provider.Fingerprint.Dimensions;
-        var items = texts.ToList();
-        var batchSize = Math.Max(1, provider.MaxBatchSize);
         var started = Stopwatch.GetTimestamp();
-        for (var offset = 0; offset < items.Count; offset += batchSize)
-        {
-            var batch = items.GetRange(offset, Math.Min(batchSize, items.Count - offset));
-            IReadOnlyList<EmbeddingResult> results;
-            try
-            {
-                results = await provider.EmbedAsync(batch.Select(i => i.Value).ToList(), EmbeddingPurpose.Document, cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // The whole call failed (provider down): let the bus retry the message.
-                throw new UpstreamPluginException($"Embedding provider {provider.Fingerprint.Provider} failed: {ex.Message}", ex);
-            }
-
-            if (results.Count != batch.Count)
-            {
-                throw new UpstreamPluginException(
-                    $"Embedding provider {provider.Fingerprint.Provider} returned {results.Count} results for {batch.Count} inputs.");
-            }
-
-            for (var i = 0; i < batch.Count; i++)
-            {
-                var hash = batch[i].Key;
-                var result = results[i];
-                if (!result.Succeeded)
-                {
-                    errors[hash] = result.Error ?? "embedding failed";
-                    continue;
-                }
-
-                try
-                {
-                    VectorMath.Validate(result.Vector, dimensions, hash);
-                    vectors[hash] = result.Vector!;
-                }
-                catch (InvalidVectorException ex)
-                {
-                    errors[hash] = $"The embedding provider returned an invalid vector: {ex.Message}";
-                }
-            }
-
-            // Written back batch by batch, so a provider failure later in the message (the bus retries it)
-            // does not pay again for what was embedded before it.
-            if (UsesCache(provider))
-            {
-                await embeddingCache.SetAsync(provider.Fingerprint, EmbeddingPurpose.Document,
-                    batch.Where(i => vectors.ContainsKey(i.Key)).Select(i => new KeyValuePair<string, float[]>(i.Value, vectors[i.Key])).ToList(),
-                    TimeSpan.FromSeconds(embeddingCache.DocumentSeconds), cancellationToken);
-            }
-        }
-
+        // Written back batch by batch, so a provider failure later in the message (the bus retries it) does not
+        // pay again for what was embedded before it.
+        var vectors = await ProviderCalls.EmbedDocumentsAsync(provider, texts, errors,
+            UsesCache(provider)
+                ? embedded => embeddingCache.SetAsync(provider.Fingerprint, EmbeddingPurpose.Document, embedded,
+                    TimeSpan.FromSeconds(embeddingCache.DocumentSeconds), cancellationToken)
+                : null,
+            cancellationToken);
         _embedDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         return vectors;
     }

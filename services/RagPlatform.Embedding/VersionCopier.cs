@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using RagPlatform.Core.Collections;
-using RagPlatform.Core.Errors;
 using RagPlatform.Core.Storage;
 using RagPlatform.Sdk;
 
@@ -42,7 +41,7 @@ public sealed class VersionCopier(IMetadataStore store, IMeterFactory meterFacto
         }
 
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
-        var vectors = await EmbedAsync(target.Provider, texts, errors, cancellationToken);
+        var vectors = await ProviderCalls.EmbedDocumentsAsync(target.Provider, texts, errors, afterBatch: null, cancellationToken);
 
         var results = new List<JobItemResult>(documentIds.Count);
         var points = new List<VectorPoint>();
@@ -82,54 +81,5 @@ public sealed class VersionCopier(IMetadataStore store, IMeterFactory meterFacto
 
         _chunks.Add(points.Count);
         return results;
-    }
-
-    private static async Task<Dictionary<string, float[]>> EmbedAsync(
-        IEmbeddingProvider provider, Dictionary<string, string> texts, Dictionary<string, string> errors, CancellationToken cancellationToken)
-    {
-        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        var items = texts.ToList();
-        var batchSize = Math.Max(1, provider.MaxBatchSize);
-        for (var offset = 0; offset < items.Count; offset += batchSize)
-        {
-            var batch = items.GetRange(offset, Math.Min(batchSize, items.Count - offset));
-            IReadOnlyList<EmbeddingResult> results;
-            try
-            {
-                results = await provider.EmbedAsync(batch.Select(i => i.Value).ToList(), EmbeddingPurpose.Document, cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                throw new UpstreamPluginException($"Embedding provider {provider.Fingerprint.Provider} failed: {ex.Message}", ex);
-            }
-
-            if (results.Count != batch.Count)
-            {
-                throw new UpstreamPluginException(
-                    $"Embedding provider {provider.Fingerprint.Provider} returned {results.Count} results for {batch.Count} inputs.");
-            }
-
-            for (var i = 0; i < batch.Count; i++)
-            {
-                var (hash, _) = batch[i];
-                if (!results[i].Succeeded)
-                {
-                    errors[hash] = results[i].Error ?? "embedding failed";
-                    continue;
-                }
-
-                try
-                {
-                    VectorMath.Validate(results[i].Vector, provider.Fingerprint.Dimensions, hash);
-                    vectors[hash] = results[i].Vector!;
-                }
-                catch (InvalidVectorException ex)
-                {
-                    errors[hash] = $"The embedding provider returned an invalid vector: {ex.Message}";
-                }
-            }
-        }
-
-        return vectors;
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using RagPlatform.Contracts.Http;
+using RagPlatform.Core.Caching;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Lexical;
 using RagPlatform.Core.Storage;
@@ -43,7 +44,8 @@ public sealed class HostOnPostgresTests(PostgresServer server) : IAsyncLifetime
         var builder = StandaloneHost.CreateBuilder(["--RagPlatform:DataDirectory=" + _dataDirectory]);
         await using var app = StandaloneHost.Build(builder);
 
-        Assert.IsType<SqliteMetadataStore>(app.Services.GetRequiredService<IMetadataStore>());
+        // The single-process host fronts its own store with the collection-record cache (every write passes through it).
+        Assert.IsType<SqliteMetadataStore>(Assert.IsType<CollectionRecordCache>(app.Services.GetRequiredService<IMetadataStore>()).Inner);
         Assert.IsType<DocumentLocks>(app.Services.GetRequiredService<IDocumentLocks>());
         Assert.IsType<EmbeddedLexicalIndex>(app.Services.GetRequiredService<ILexicalIndex>());
     }

@@ -21,6 +21,9 @@ public sealed class CollectionRecordCache(IMetadataStore inner, CacheOptions opt
     private readonly Dictionary<string, long> _generations = new(StringComparer.Ordinal);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
+    /// <summary>The store this cache fronts.</summary>
+    public IMetadataStore Inner => inner;
+
     public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
 
     /// <summary>The container disposes this, not the store inside it.</summary>

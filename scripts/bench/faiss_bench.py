@@ -1,6 +1,10 @@
 """Half of scripts/bench-faiss.sh: the vectors, the exact answers and Debian's python3-faiss figures.
 
-  /usr/bin/python3 faiss_bench.py generate DIR N DIM QUERIES SEED   -> DIR/{base,queries}.f32, DIR/truth.i64
+  /usr/bin/python3 faiss_bench.py generate DIR N DIM QUERIES SEED [uniform|lowrank]   -> DIR/{base,queries}.f32, DIR/truth.i64
+
+uniform: isotropic random unit vectors, the worst case for a graph index (every point is about equally far
+from every other). lowrank: unit vectors near a random 32-dimensional subspace (plus 10% noise), closer to how
+text-embedding vectors are spread (their intrinsic dimension is far below 384).
   /usr/bin/python3 faiss_bench.py search DIR INDEX_FILE EF_SEARCH     -> one JSON line of figures
 """
 import json
@@ -15,10 +19,17 @@ def unit(rows):
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
-def generate(directory, n, dim, queries, seed):
+def generate(directory, n, dim, queries, seed, kind="uniform"):
     rng = np.random.default_rng(seed)
-    base = unit(rng.uniform(-1, 1, (n, dim)).astype(np.float32)).astype(np.float32)
-    query = unit(rng.uniform(-1, 1, (queries, dim)).astype(np.float32)).astype(np.float32)
+    if kind == "lowrank":
+        basis = rng.standard_normal((32, dim))
+        def draw(count):
+            return rng.standard_normal((count, 32)) @ basis + 0.1 * np.sqrt(32) * rng.standard_normal((count, dim))
+    else:
+        def draw(count):
+            return rng.uniform(-1, 1, (count, dim))
+    base = unit(draw(n).astype(np.float32)).astype(np.float32)
+    query = unit(draw(queries).astype(np.float32)).astype(np.float32)
     exact = faiss.IndexFlatIP(dim)
     exact.add(base)
     _, truth = exact.search(query, 10)
@@ -57,6 +68,6 @@ def search(directory, index_path, ef_search):
 
 if __name__ == "__main__":
     if sys.argv[1] == "generate":
-        generate(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))
+        generate(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), *sys.argv[7:8])
     else:
         search(sys.argv[2], sys.argv[3], int(sys.argv[4]))

@@ -52,17 +52,15 @@ public static class BenchBurstCommand
         {
             documents, burst, concurrency, limit, samples, json,
         };
-        command.Validators.Add(r =>
-        {
-            // The calm key must stay inside its own allowance for the whole run, or its refusals would be measured.
-            if (r.GetValue(limit) < WarmUpSearches + (2 * r.GetValue(samples)))
-            {
-                r.AddError($"--limit must be at least {WarmUpSearches} + 2 × --samples, so the calm key stays under its own limit.");
-            }
-        });
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
             var run = new BurstRun(result.GetValue(documents), result.GetValue(burst), result.GetValue(concurrency), result.GetValue(limit), result.GetValue(samples));
+            // The calm key must stay inside its own allowance for the whole run, or its refusals would be measured.
+            if (run.Limit < WarmUpSearches + (2 * run.Samples))
+            {
+                throw new UsageException($"--limit must be at least {WarmUpSearches} + 2 × --samples, so the calm key stays under its own limit.");
+            }
+
             var log = result.GetValue(json) ? TextWriter.Null : Console.Out;
             var directory = Path.Combine(Path.GetTempPath(), "rag-bench-burst-" + Guid.NewGuid().ToString("N")[..12]);
             var keys = new BenchKeys();

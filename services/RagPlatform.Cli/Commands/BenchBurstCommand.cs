@@ -36,16 +36,7 @@ public static class BenchBurstCommand
         var limit = new Option<int>("--limit") { Description = "Requests per client per window (RateLimits:RequestsPerWindow)", HelpName = "N", DefaultValueFactory = _ => 1_000 };
         var samples = new Option<int>("--samples") { Description = "Calm-key searches measured before the burst", HelpName = "N", DefaultValueFactory = _ => 200 };
         var json = new Option<bool>("--json") { Description = "Print only the JSON result" };
-        foreach (var option in new[] { documents, burst, concurrency, limit, samples })
-        {
-            option.Validators.Add(r =>
-            {
-                if (r.GetValueOrDefault<int>() < 1)
-                {
-                    r.AddError($"{r.Option.Name} must be at least 1.");
-                }
-            });
-        }
+        VectorCommandOptions.AtLeastOne(documents, burst, concurrency, limit, samples);
 
         var command = new Command("burst", "Per-key rate limits under a burst: a noisy key floods over its limit while a calm key " +
             "searches; prints the 429s and the calm key's p50/p99 during the burst against before it. Platform settings pass through as --Section:Key=value.")

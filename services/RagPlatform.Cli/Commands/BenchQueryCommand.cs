@@ -53,16 +53,7 @@ public static class BenchQueryCommand
                 r.AddError("--zipf is an exponent above 0 (1.0 is the classic Zipf law), at most 10.");
             }
         });
-        foreach (var option in new[] { chunks, queries, clients, topK, distinct })
-        {
-            option.Validators.Add(r =>
-            {
-                if (r.GetValueOrDefault<int>() < 1)
-                {
-                    r.AddError($"{r.Option.Name} must be at least 1.");
-                }
-            });
-        }
+        VectorCommandOptions.AtLeastOne(chunks, queries, clients, topK, distinct);
 
         var command = new Command("query", "Search latency (p50/p99) per mode on synthetic Korean chunks, one client and many, " +
             "always on a fresh in-process platform. Platform settings pass through as --Section:Key=value.")

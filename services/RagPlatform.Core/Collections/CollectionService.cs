@@ -107,15 +107,7 @@ public sealed class CollectionService(
         var current = existing?.Settings ?? Defaults;
         var settings = Merge(current, input);
         var provider = CreateProvider(settings.Embedding, "embedding.provider");
-        IVectorBackend backend;
-        try
-        {
-            backend = plugins.GetVectorBackend(settings.VectorBackend);
-        }
-        catch (PluginNotFoundException ex)
-        {
-            throw new RequestValidationException("vectorBackend", ex.Message);
-        }
+        var backend = GetBackend(settings.VectorBackend);
 
         if (settings.Chunking.MaxTokens > provider.MaxInputTokens)
         {
@@ -229,15 +221,7 @@ public sealed class CollectionService(
 
         var settings = Merge(record.Settings, new CollectionSettingsInput(request?.Embedding, request?.VectorBackend, null));
         var provider = CreateProvider(settings.Embedding, "embedding.provider");
-        IVectorBackend backend;
-        try
-        {
-            backend = plugins.GetVectorBackend(settings.VectorBackend);
-        }
-        catch (PluginNotFoundException ex)
-        {
-            throw new RequestValidationException("vectorBackend", ex.Message);
-        }
+        var backend = GetBackend(settings.VectorBackend);
 
         if (settings.Chunking.MaxTokens > provider.MaxInputTokens)
         {
@@ -364,6 +348,18 @@ public sealed class CollectionService(
         catch (PluginConfigurationException ex)
         {
             throw new RequestValidationException("embedding.settings", ex.Message);
+        }
+    }
+
+    private IVectorBackend GetBackend(string name)
+    {
+        try
+        {
+            return plugins.GetVectorBackend(name);
+        }
+        catch (PluginNotFoundException ex)
+        {
+            throw new RequestValidationException("vectorBackend", ex.Message);
         }
     }
 

@@ -39,9 +39,13 @@ public sealed class LatencySample
 
             var sorted = _milliseconds.ToArray();
             Array.Sort(sorted);
-            return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+            return NearestRank(sorted, p);
         }
     }
+
+    /// <summary>Nearest-rank percentile (p in 0..1) of values already sorted ascending; the rule every bench reports by.</summary>
+    public static double NearestRank(double[] sorted, double p) =>
+        sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     public JsonObject Json() => new()
     {

@@ -258,7 +258,7 @@ public static class BenchQueryCommand
 
         var sorted = latencies.ToArray();
         Array.Sort(sorted);
-        return new Split(Percentile(sorted, 0.50), Percentile(sorted, 0.99));
+        return new Split(LatencySample.NearestRank(sorted, 0.50), LatencySample.NearestRank(sorted, 0.99));
     }
 
     /// <summary>The bench corpus, sized to land near <paramref name="targetChunks"/> (about ten chunks a document).</summary>
@@ -329,10 +329,6 @@ public static class BenchQueryCommand
         }, cancellationToken)));
         var seconds = clock.Elapsed.TotalSeconds;
         Array.Sort(latencies);
-        return new Latencies(Percentile(latencies, 0.50), Percentile(latencies, 0.99), texts.Count / seconds);
+        return new Latencies(LatencySample.NearestRank(latencies, 0.50), LatencySample.NearestRank(latencies, 0.99), texts.Count / seconds);
     }
-
-    /// <summary>Nearest-rank percentile of sorted values.</summary>
-    private static double Percentile(double[] sorted, double p) =>
-        sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 }

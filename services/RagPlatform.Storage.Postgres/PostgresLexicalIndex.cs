@@ -16,12 +16,17 @@ namespace RagPlatform.Storage.Postgres;
 /// <item><c>lexical_postings</c>: (collection, term, chunk) → tf, with the chunk's length beside it so
 /// scoring never visits the chunk rows of non-winners.</item>
 /// </list>
-/// Every write locks its collection's row first, so writers to one collection take turns and the totals
-/// stay exact; searches read a consistent snapshot without locks. A search is one SQL statement that
-/// scores in the database and returns only the winners.
+/// Writers to one collection run side by side: a write changes only its own chunks' rows and postings, and
+/// adds what it removed and added to the collection's totals as its last statement, so the totals' row is
+/// locked only from that increment to the commit (holding it for the whole write made every worker wait for
+/// every other's COPY). The totals stay exact because each transaction adds exactly its own difference. Two
+/// writes of the same chunk id at once meet at its unique key: the later one rolls back and runs again from the
+/// start (as after a deadlock). Searches read a consistent snapshot without locks; a
+/// search is one SQL statement that scores in the database and returns only the winners.
 /// </summary>
 public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSchemaMigrator migrator, LexicalOptions options) : ILexicalIndex
 {
+    private const int MaxWriteAttempts = 8;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly KoreanLexicalTokenizer _tokenizer = new(options.ParticleStems);
 
@@ -38,59 +43,58 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
             .GroupBy(e => e.Id, StringComparer.Ordinal)
             .Select(g => g.Last())
             .ToList();
-        await migrator.EnsureAsync(cancellationToken);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var collectionId = await LockCollectionAsync(connection, transaction, collection, create: true, cancellationToken);
-        var (removedChunks, removedLength) = await RemoveAsync(connection, transaction, collectionId!.Value,
-            "id = ANY($2)", entries.Select(e => e.Id).ToArray(), cancellationToken);
-
-        var keys = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using (var insert = new NpgsqlCommand("""
-            INSERT INTO lexical_chunks (collection_id, id, document_id, length, tags, metadata, payload)
-            SELECT $1, c.id, c.document_id, c.length, ARRAY(SELECT jsonb_array_elements_text(c.tags::jsonb)), c.metadata::jsonb, c.payload
-            FROM unnest($2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::text[]) AS c(id, document_id, length, tags, metadata, payload)
-            RETURNING id, key
-            """, connection, transaction))
+        await WriteAsync(async (connection, transaction) =>
         {
-            insert.Parameters.AddWithValue(collectionId.Value);
-            insert.Parameters.AddWithValue(entries.Select(e => e.Id).ToArray());
-            insert.Parameters.AddWithValue(entries.Select(e => e.Payload.DocumentId).ToArray());
-            insert.Parameters.AddWithValue(entries.Select(e => e.Length).ToArray());
-            insert.Parameters.AddWithValue(entries.Select(e => JsonSerializer.Serialize(e.Payload.Tags, Json)).ToArray());
-            insert.Parameters.AddWithValue(entries.Select(e => JsonSerializer.Serialize(e.Payload.Metadata, Json)).ToArray());
-            insert.Parameters.AddWithValue(entries.Select(e => JsonSerializer.Serialize(StoredPayload.From(e.Payload), Json)).ToArray());
-            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                keys[reader.GetString(0)] = reader.GetInt64(1);
-            }
-        }
+            var collectionId = await GetOrCreateCollectionAsync(connection, transaction, collection, cancellationToken);
+            var (removedChunks, removedLength) = await RemoveAsync(connection, transaction, collectionId,
+                "id = ANY($2)", entries.Select(e => e.Id).ToArray(), cancellationToken);
 
-        // Postings are the bulk of the data (one row per distinct term of each chunk): binary COPY.
-        await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY lexical_postings (collection_id, term, chunk_key, tf, length) FROM STDIN (FORMAT BINARY)", cancellationToken))
-        {
-            foreach (var entry in entries)
+            var keys = new Dictionary<string, long>(StringComparer.Ordinal);
+            await using (var insert = new NpgsqlCommand("""
+                INSERT INTO lexical_chunks (collection_id, id, document_id, length, tags, metadata, payload)
+                SELECT $1, c.id, c.document_id, c.length, ARRAY(SELECT jsonb_array_elements_text(c.tags::jsonb)), c.metadata::jsonb, c.payload
+                FROM unnest($2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::text[]) AS c(id, document_id, length, tags, metadata, payload)
+                RETURNING id, key
+                """, connection, transaction))
             {
-                var key = keys[entry.Id];
-                for (var i = 0; i < entry.Terms.Length; i++)
+                insert.Parameters.AddWithValue(collectionId);
+                insert.Parameters.AddWithValue(entries.Select(e => e.Id).ToArray());
+                insert.Parameters.AddWithValue(entries.Select(e => e.Payload.DocumentId).ToArray());
+                insert.Parameters.AddWithValue(entries.Select(e => e.Length).ToArray());
+                insert.Parameters.AddWithValue(entries.Select(e => JsonSerializer.Serialize(e.Payload.Tags, Json)).ToArray());
+                insert.Parameters.AddWithValue(entries.Select(e => JsonSerializer.Serialize(e.Payload.Metadata, Json)).ToArray());
+                insert.Parameters.AddWithValue(entries.Select(e => JsonSerializer.Serialize(StoredPayload.From(e.Payload), Json)).ToArray());
+                await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
                 {
-                    await copy.StartRowAsync(cancellationToken);
-                    await copy.WriteAsync(collectionId.Value, NpgsqlDbType.Integer, cancellationToken);
-                    await copy.WriteAsync(entry.Terms[i], NpgsqlDbType.Text, cancellationToken);
-                    await copy.WriteAsync(key, NpgsqlDbType.Bigint, cancellationToken);
-                    await copy.WriteAsync(entry.Frequencies[i], NpgsqlDbType.Integer, cancellationToken);
-                    await copy.WriteAsync(entry.Length, NpgsqlDbType.Integer, cancellationToken);
+                    keys[reader.GetString(0)] = reader.GetInt64(1);
                 }
             }
 
-            await copy.CompleteAsync(cancellationToken);
-        }
+            // Postings are the bulk of the data (one row per distinct term of each chunk): binary COPY.
+            await using (var copy = await connection.BeginBinaryImportAsync(
+                "COPY lexical_postings (collection_id, term, chunk_key, tf, length) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            {
+                foreach (var entry in entries)
+                {
+                    var key = keys[entry.Id];
+                    for (var i = 0; i < entry.Terms.Length; i++)
+                    {
+                        await copy.StartRowAsync(cancellationToken);
+                        await copy.WriteAsync(collectionId, NpgsqlDbType.Integer, cancellationToken);
+                        await copy.WriteAsync(entry.Terms[i], NpgsqlDbType.Text, cancellationToken);
+                        await copy.WriteAsync(key, NpgsqlDbType.Bigint, cancellationToken);
+                        await copy.WriteAsync(entry.Frequencies[i], NpgsqlDbType.Integer, cancellationToken);
+                        await copy.WriteAsync(entry.Length, NpgsqlDbType.Integer, cancellationToken);
+                    }
+                }
 
-        await AdjustTotalsAsync(connection, transaction, collectionId.Value,
-            entries.Count - removedChunks, entries.Sum(e => (long)e.Length) - removedLength, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+                await copy.CompleteAsync(cancellationToken);
+            }
+
+            await AdjustTotalsAsync(connection, transaction, collectionId,
+                entries.Count - removedChunks, entries.Sum(e => (long)e.Length) - removedLength, cancellationToken);
+        }, cancellationToken);
     }
 
     public Task DeleteAsync(string collection, IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
@@ -104,7 +108,7 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
         await migrator.EnsureAsync(cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await LockCollectionAsync(connection, transaction, collection, create: false, cancellationToken) is { } id)
+        if (await FindCollectionAsync(connection, transaction, collection, forUpdate: true, cancellationToken) is { } id)
         {
             // Postings carry no foreign key (it would cost every COPY a lookup): they go explicitly; chunks by cascade.
             await using var postings = new NpgsqlCommand("DELETE FROM lexical_postings WHERE collection_id = $1", connection, transaction);
@@ -249,27 +253,68 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
         return new LexicalIndexState(chunks, totalLength, postings);
     }
 
-    private async Task DeleteWhereAsync(string collection, string condition, object argument, CancellationToken cancellationToken)
+    private Task DeleteWhereAsync(string collection, string condition, object argument, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            if (await FindCollectionAsync(connection, transaction, collection, forUpdate: false, cancellationToken) is { } id)
+            {
+                var (removedChunks, removedLength) = await RemoveAsync(connection, transaction, id, condition, argument, cancellationToken);
+                await AdjustTotalsAsync(connection, transaction, id, -removedChunks, -removedLength, cancellationToken);
+            }
+        }, cancellationToken);
+
+    /// <summary>
+    /// Runs one write in its own transaction, again from the start when it lost a race with a concurrent write
+    /// of the same chunks (their unique key, or a deadlock between two deletes of overlapping ids): the
+    /// transaction rolled back whole, so repeating it is exact.
+    /// </summary>
+    private async Task WriteAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> write, CancellationToken cancellationToken)
     {
         await migrator.EnsureAsync(cancellationToken);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await LockCollectionAsync(connection, transaction, collection, create: false, cancellationToken) is { } id)
+        for (var attempt = 1; ; attempt++)
         {
-            var (removedChunks, removedLength) = await RemoveAsync(connection, transaction, id, condition, argument, cancellationToken);
-            await AdjustTotalsAsync(connection, transaction, id, -removedChunks, -removedLength, cancellationToken);
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                await write(connection, transaction);
+                await transaction.CommitAsync(cancellationToken);
+                return;
+            }
+            catch (PostgresException e) when (attempt < MaxWriteAttempts && e.SqlState is
+                PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken);
+            }
         }
-
-        await transaction.CommitAsync(cancellationToken);
     }
 
-    /// <summary>Locks the collection's row for the rest of the transaction (writers take turns); null when it does not exist and is not to be made.</summary>
-    private static async Task<int?> LockCollectionAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string collection, bool create, CancellationToken cancellationToken)
+    /// <summary>The collection's id, made when missing, without locking its row (see the class remarks).</summary>
+    private static async Task<int> GetOrCreateCollectionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string collection, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(create
-            ? "INSERT INTO lexical_collections (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id"
-            : "SELECT id FROM lexical_collections WHERE name = $1 FOR UPDATE", connection, transaction);
+        // A plain read first: an INSERT … ON CONFLICT would wait for any writer holding the row's lock for its
+        // totals increment. DO NOTHING returns no row when a concurrent writer made it first; the read after
+        // it is a statement of its own, so its snapshot includes that writer's committed row.
+        if (await FindCollectionAsync(connection, transaction, collection, forUpdate: false, cancellationToken) is { } existing)
+        {
+            return existing;
+        }
+
+        await using var insert = new NpgsqlCommand(
+            "INSERT INTO lexical_collections (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id", connection, transaction);
+        insert.Parameters.AddWithValue(collection);
+        return await insert.ExecuteScalarAsync(cancellationToken) as int?
+            ?? await FindCollectionAsync(connection, transaction, collection, forUpdate: false, cancellationToken)
+            ?? throw new InvalidOperationException($"The lexical collection '{collection}' was deleted while being written.");
+    }
+
+    /// <summary>The collection's id, or null. <paramref name="forUpdate"/> locks its row for the rest of the transaction: dropping the whole collection waits for the writes in flight.</summary>
+    private static async Task<int?> FindCollectionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string collection, bool forUpdate, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT id FROM lexical_collections WHERE name = $1" + (forUpdate ? " FOR UPDATE" : string.Empty), connection, transaction);
         command.Parameters.AddWithValue(collection);
         return await command.ExecuteScalarAsync(cancellationToken) as int?;
     }

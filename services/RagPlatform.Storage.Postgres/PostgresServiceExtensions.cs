@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RagPlatform.Core.Collections;
+using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Lexical;
 using RagPlatform.Core.Storage;
 
@@ -16,17 +17,21 @@ public static class PostgresServiceExtensions
     public const string ConnectionName = "ragdb";
 
     /// <summary>
-    /// Distributed mode's shared state: when <c>ConnectionStrings:ragdb</c> is set, the metadata store, the
-    /// document locks and the lexical index live in PostgreSQL instead of the embedded SQLite file,
-    /// in-process locks and index files. Call after <c>AddRagPlatformCore</c>; without the connection string
-    /// it changes nothing.
+    /// Distributed mode's shared state: when <c>ConnectionStrings:ragdb</c> is set, the metadata store and the
+    /// document locks live in PostgreSQL instead of the embedded SQLite file and in-process locks, and so does
+    /// the lexical index unless an index owner holds it (<see cref="LexicalStore"/>). Call after
+    /// <c>AddRagPlatformCore</c>; without the connection string it changes nothing.
     /// </summary>
     public static IHostApplicationBuilder AddRagPostgres(this IHostApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString(ConnectionName);
+        var lexicalStore = builder.Configuration.GetSection(LexicalOptions.SectionName).GetValue<LexicalStore?>(nameof(LexicalOptions.Store)) ?? LexicalStore.Auto;
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            return builder;
+            return lexicalStore == LexicalStore.Postgres
+                ? throw new InvalidOperationException(
+                    $"{LexicalOptions.SectionName}:{nameof(LexicalOptions.Store)} is Postgres but ConnectionStrings:{ConnectionName} is not set.")
+                : builder;
         }
 
         var services = builder.Services;
@@ -46,11 +51,31 @@ public static class PostgresServiceExtensions
         services.AddSingleton<IMetadataStore, PostgresMetadataStore>();
         services.RemoveAll<IDocumentLocks>();
         services.AddSingleton<IDocumentLocks, PostgresDocumentLocks>();
-        services.RemoveAll<ILexicalIndex>();
-        services.AddSingleton<ILexicalIndex>(sp => new PostgresLexicalIndex(
-            sp.GetRequiredService<NpgsqlDataSource>(),
-            sp.GetRequiredService<PostgresSchemaMigrator>(),
-            sp.GetRequiredService<IOptions<LexicalOptions>>().Value));
+        if (UsesPostgresLexicalIndex(builder.Configuration, lexicalStore))
+        {
+            services.RemoveAll<ILexicalIndex>();
+            services.AddSingleton<ILexicalIndex>(sp => new PostgresLexicalIndex(
+                sp.GetRequiredService<NpgsqlDataSource>(),
+                sp.GetRequiredService<PostgresSchemaMigrator>(),
+                sp.GetRequiredService<IOptions<LexicalOptions>>().Value));
+        }
+
         return builder;
+    }
+
+    /// <summary>
+    /// <see cref="LexicalStore.Auto"/> keeps the lexical index beside the vectors: an index owner (this process
+    /// serving, or another one named) holds the embedded index, which writes a chunk for a fraction of what its
+    /// posting rows cost in PostgreSQL; without one the database is the only index every process shares.
+    /// </summary>
+    private static bool UsesPostgresLexicalIndex(IConfiguration configuration, LexicalStore store)
+    {
+        if (store != LexicalStore.Auto)
+        {
+            return store == LexicalStore.Postgres;
+        }
+
+        var owner = configuration.GetSection($"{RagPlatformOptions.SectionName}:IndexOwner");
+        return !owner.GetValue<bool>(nameof(IndexOwnerOptions.Serve)) && string.IsNullOrWhiteSpace(owner[nameof(IndexOwnerOptions.Endpoint)]);
     }
 }

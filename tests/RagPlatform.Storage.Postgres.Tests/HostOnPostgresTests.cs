@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Caching;
 using RagPlatform.Core.Collections;
+using RagPlatform.Core.IndexOwner;
 using RagPlatform.Core.Lexical;
 using RagPlatform.Core.Storage;
 using RagPlatform.Hosting;
@@ -48,6 +49,31 @@ public sealed class HostOnPostgresTests(PostgresServer server) : IAsyncLifetime
         Assert.IsType<SqliteMetadataStore>(Assert.IsType<CollectionRecordCache>(app.Services.GetRequiredService<IMetadataStore>()).Inner);
         Assert.IsType<DocumentLocks>(app.Services.GetRequiredService<IDocumentLocks>());
         Assert.IsType<EmbeddedLexicalIndex>(app.Services.GetRequiredService<ILexicalIndex>());
+    }
+
+    [Theory]
+    [InlineData(new string[0], typeof(PostgresLexicalIndex))]
+    [InlineData(new[] { "--RagPlatform:IndexOwner:Serve=true" }, typeof(EmbeddedLexicalIndex))]
+    [InlineData(new[] { "--RagPlatform:IndexOwner:Endpoint=http://127.0.0.1:9" }, typeof(RemoteLexicalIndex))]
+    [InlineData(new[] { "--RagPlatform:IndexOwner:Endpoint=http://127.0.0.1:9", "--RagPlatform:Lexical:Store=Postgres" }, typeof(PostgresLexicalIndex))]
+    [InlineData(new[] { "--RagPlatform:Lexical:Store=Embedded" }, typeof(EmbeddedLexicalIndex))]
+    public async Task With_ragdb_the_lexical_index_stays_beside_the_vectors_unless_a_store_is_named(string[] settings, Type expected)
+    {
+        var builder = StandaloneHost.CreateBuilder(
+            [.. settings, "--ConnectionStrings:ragdb=" + server.ConnectionString, "--RagPlatform:DataDirectory=" + _dataDirectory]);
+        await using var app = StandaloneHost.Build(builder);
+
+        Assert.IsType(expected, app.Services.GetRequiredService<ILexicalIndex>());
+        Assert.IsType<PostgresMetadataStore>(app.Services.GetRequiredService<IMetadataStore>());
+    }
+
+    [Fact]
+    public void A_Postgres_lexical_store_without_ragdb_is_refused_at_start_up()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            StandaloneHost.CreateBuilder(["--RagPlatform:Lexical:Store=Postgres", "--RagPlatform:DataDirectory=" + _dataDirectory]));
+        Assert.Contains("RagPlatform:Lexical:Store", error.Message);
+        Assert.Contains("ConnectionStrings:ragdb", error.Message);
     }
 
     [Fact]

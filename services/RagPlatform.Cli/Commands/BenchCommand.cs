@@ -21,7 +21,6 @@ public static class BenchCommand
     public const double GoalChunksPerSecond = 5000;
     private const string Collection = "bench";
     private const string ProbeCollection = "bench-probe";
-    private const int ProbeDocuments = 40;
 
     private const int Seed = 20_251_121;
 
@@ -131,13 +130,15 @@ public static class BenchCommand
         await DeleteIfPresentAsync(client, Collection, cancellationToken);
         await DeleteIfPresentAsync(client, ProbeCollection, cancellationToken);
 
-        // Calibrate: how many chunks does a generated document make at this server's chunking? (Also warms the
-        // server up, so the measurement is of steady work rather than of JIT compilation.)
-        var probe = BenchCorpus.Generate(new KoreanTextGenerator(Seed + 1), "probe", ProbeDocuments);
+        // Calibrate: how many chunks does a generated document make at this server's chunking? The probe also
+        // warms the platform up (about a tenth of the run, enough messages to reach every worker), so the
+        // measurement is of steady work rather than of JIT compilation in freshly started services.
+        var probeDocuments = Math.Clamp(targetChunks / 100, 40, 1_000);
+        var probe = BenchCorpus.Generate(new KoreanTextGenerator(Seed + 1), "probe", probeDocuments);
         var probeJob = await client.PostDocumentsAsync(ProbeCollection, probe, cancellationToken);
         var probeStatus = (await JobWaiter.WaitAsync(client, [probeJob.JobId], TimeSpan.FromMilliseconds(50), null, cancellationToken))[0];
         await client.DeleteCollectionAsync(ProbeCollection, cancellationToken);
-        var chunksPerDocument = (double)(probeStatus.ChunksEmbedded + probeStatus.ChunksReused) / ProbeDocuments;
+        var chunksPerDocument = (double)(probeStatus.ChunksEmbedded + probeStatus.ChunksReused) / probeDocuments;
         if (probeStatus.State != JobStates.Completed || chunksPerDocument <= 0)
         {
             throw new CliException($"the calibration job ended {probeStatus.State} with {chunksPerDocument} chunks per document: " +

@@ -2,10 +2,13 @@ using System.ComponentModel.DataAnnotations;
 
 namespace RagPlatform.Core.Lexical;
 
-/// <summary><c>RagPlatform:Lexical</c>: BM25 parameters and the embedded index's files.</summary>
+/// <summary><c>RagPlatform:Lexical</c>: where the BM25 index lives, its parameters and the embedded index's files.</summary>
 public sealed class LexicalOptions
 {
     public const string SectionName = "RagPlatform:Lexical";
+
+    /// <summary>Where the BM25 index lives (see <see cref="LexicalStore"/>).</summary>
+    public LexicalStore Store { get; set; } = LexicalStore.Auto;
 
     /// <summary>BM25 term-frequency saturation.</summary>
     [Range(0.0, 10.0)]
@@ -27,4 +30,24 @@ public sealed class LexicalOptions
     /// <summary>A collection's log is folded into a fresh snapshot once it grows past this many bytes.</summary>
     [Range(4096, long.MaxValue)]
     public long CompactAfterLogBytes { get; set; } = 64L * 1024 * 1024;
+}
+
+/// <summary>Where the lexical (BM25) index lives.</summary>
+public enum LexicalStore
+{
+    /// <summary>
+    /// Beside the vectors: with an index owner (<c>RagPlatform:IndexOwner:Serve</c> or <c>:Endpoint</c>) the
+    /// owner's embedded index; otherwise PostgreSQL when <c>ConnectionStrings:ragdb</c> is set; otherwise
+    /// embedded files in the data directory.
+    /// </summary>
+    Auto,
+
+    /// <summary>Embedded files in the data directory of the process that owns the indexes (reached through
+    /// <c>RagPlatform:IndexOwner:Endpoint</c> when that is another process). In memory: the fastest to write and search.</summary>
+    Embedded,
+
+    /// <summary>In the <c>ragdb</c> PostgreSQL database, shared by every process (any number of query replicas
+    /// can search it). Each chunk writes one posting row per distinct term, which costs far more than the
+    /// embedded index per chunk ingested.</summary>
+    Postgres,
 }

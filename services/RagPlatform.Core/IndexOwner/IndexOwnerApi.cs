@@ -46,9 +46,9 @@ public static class IndexOwnerApi
             await plugins.GetVectorBackend(backend).DeleteCollectionAsync(collection, ct);
             return Results.NoContent();
         });
-        vectors.MapPost("/upsert", async (string backend, string collection, List<VectorPoint> points, PluginHost plugins, CancellationToken ct) =>
+        vectors.MapPost("/upsert", async (string backend, string collection, List<OwnerPoint> points, PluginHost plugins, CancellationToken ct) =>
         {
-            await plugins.GetVectorBackend(backend).UpsertAsync(collection, points, ct);
+            await plugins.GetVectorBackend(backend).UpsertAsync(collection, points.ConvertAll(p => p.ToPoint()), ct);
             return Results.NoContent();
         });
         vectors.MapPost("/delete", async (string backend, string collection, List<string> ids, PluginHost plugins, CancellationToken ct) =>
@@ -56,17 +56,17 @@ public static class IndexOwnerApi
         vectors.MapPost("/delete-document", async (string backend, string collection, DocumentReference document, PluginHost plugins, CancellationToken ct) =>
             Results.Json(new CountResponse(await plugins.GetVectorBackend(backend).DeleteByDocumentAsync(collection, document.DocumentId, ct)), IndexOwnerClient.Json));
         vectors.MapPost("/retrieve", async (string backend, string collection, List<string> ids, PluginHost plugins, CancellationToken ct) =>
-            Results.Json(await plugins.GetVectorBackend(backend).RetrieveAsync(collection, ids, ct), IndexOwnerClient.Json));
+            Results.Json(OwnerPoint.From(await plugins.GetVectorBackend(backend).RetrieveAsync(collection, ids, ct)), IndexOwnerClient.Json));
         vectors.MapPost("/search", async (string backend, string collection, VectorQuery query, PluginHost plugins, CancellationToken ct) =>
             Results.Json(await plugins.GetVectorBackend(backend).SearchAsync(collection, query, ct), IndexOwnerClient.Json));
         vectors.MapPost("/count", async (string backend, string collection, CountRequest request, PluginHost plugins, CancellationToken ct) =>
             Results.Json(new CountResponse(await plugins.GetVectorBackend(backend).CountAsync(collection, request.Filter, ct)), IndexOwnerClient.Json));
         vectors.MapPost("/export", async (string backend, string collection, PluginHost plugins, CancellationToken ct) =>
         {
-            var points = new List<VectorPoint>();
+            var points = new List<OwnerPoint>();
             await foreach (var point in plugins.GetVectorBackend(backend).ExportAsync(collection, ct))
             {
-                points.Add(point);
+                points.Add(OwnerPoint.From(point));
             }
 
             return Results.Json(points, IndexOwnerClient.Json);

@@ -27,7 +27,7 @@ public sealed class RemoteVectorBackend(string backend, IndexOwnerClient client)
         client.SendAsync(HttpMethod.Delete, Path(collection), null, cancellationToken);
 
     public Task UpsertAsync(string collection, IReadOnlyList<VectorPoint> points, CancellationToken cancellationToken) =>
-        client.SendAsync(HttpMethod.Post, Path(collection) + "/upsert", points, cancellationToken);
+        client.SendAsync(HttpMethod.Post, Path(collection) + "/upsert", OwnerPoint.From(points), cancellationToken);
 
     public async Task<long> DeleteAsync(string collection, IReadOnlyList<string> pointIds, CancellationToken cancellationToken) =>
         (await client.SendAsync<CountResponse>(HttpMethod.Post, Path(collection) + "/delete", pointIds, cancellationToken))!.Count;
@@ -36,7 +36,8 @@ public sealed class RemoteVectorBackend(string backend, IndexOwnerClient client)
         (await client.SendAsync<CountResponse>(HttpMethod.Post, Path(collection) + "/delete-document", new DocumentReference(documentId), cancellationToken))!.Count;
 
     public async Task<IReadOnlyList<VectorPoint>> RetrieveAsync(string collection, IReadOnlyList<string> pointIds, CancellationToken cancellationToken) =>
-        (await client.SendAsync<List<VectorPoint>>(HttpMethod.Post, Path(collection) + "/retrieve", pointIds, cancellationToken))!;
+        (await client.SendAsync<List<OwnerPoint>>(HttpMethod.Post, Path(collection) + "/retrieve", pointIds, cancellationToken))!
+            .Select(p => p.ToPoint()).ToList();
 
     public async Task<IReadOnlyList<VectorSearchHit>> SearchAsync(string collection, VectorQuery query, CancellationToken cancellationToken) =>
         (await client.SendAsync<List<VectorSearchHit>>(HttpMethod.Post, Path(collection) + "/search", query, cancellationToken))!;
@@ -47,10 +48,10 @@ public sealed class RemoteVectorBackend(string backend, IndexOwnerClient client)
     /// <summary>The owner answers the whole collection in one response: fine for the dev topology this serves.</summary>
     public async IAsyncEnumerable<VectorPoint> ExportAsync(string collection, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var points = await client.SendAsync<List<VectorPoint>>(HttpMethod.Post, Path(collection) + "/export", null, cancellationToken);
+        var points = await client.SendAsync<List<OwnerPoint>>(HttpMethod.Post, Path(collection) + "/export", null, cancellationToken);
         foreach (var point in points!)
         {
-            yield return point;
+            yield return point.ToPoint();
         }
     }
 

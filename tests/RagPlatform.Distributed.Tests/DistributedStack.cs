@@ -189,6 +189,10 @@ public sealed class DistributedStack : IAsyncLifetime
         start.Environment["RAG_NO_BUILD"] = "1";
         start.Environment["RAG_CONFIGURATION"] = Metadata("BuildConfiguration");
         start.Environment["RAG_WORKERS"] = "2";
+        // The services inherit this environment (dev-service.sh adds their env file to it). Embedding messages of
+        // 64 chunks make a 5,000-chunk job progress message by message, so the fault tests strike mid-ingestion;
+        // at the default 512 it is ten messages that both workers run at once and finish within one poll.
+        start.Environment["RagPlatform__Ingestion__MaxChunksPerMessage"] = "64";
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

@@ -38,7 +38,7 @@ public static class BenchQueryCommand
         var chunks = new Option<int>("--chunks") { Description = "Chunks in the searched collection (approximately)", HelpName = "N", DefaultValueFactory = _ => 100_000 };
         var queries = new Option<int>("--queries")
         {
-            Description = $"Searches per mode and client count (default {DefaultQueries}; replaying --log/--zipf: {DefaultReplayQueries}; with --backend: " +
+            Description = $"Searches per mode and client count (replaying --log/--zipf: default {DefaultReplayQueries}; with --backend: " +
                 $"queries of the vector benchmark, default {DefaultBackendQueries})",
             HelpName = "N",
             DefaultValueFactory = _ => DefaultQueries,

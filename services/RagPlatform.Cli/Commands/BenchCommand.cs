@@ -249,7 +249,7 @@ public static class BenchCommand
     }
 
     /// <summary>The 1-minute load average where the OS publishes it (Linux), else null.</summary>
-    private static double? LoadAverage()
+    internal static double? LoadAverage()
     {
         try
         {

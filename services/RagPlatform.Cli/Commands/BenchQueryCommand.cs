@@ -16,7 +16,9 @@ namespace RagPlatform.Cli.Commands;
 /// <c>rag bench query</c>: search latency on a fresh in-process platform holding synthetic Korean chunks — p50 and
 /// p99 per mode, for one client and for many concurrent ones, hybrid beside dense-only. The result and
 /// query-embedding caches are off, so every search does its full work. With <c>--log</c> or <c>--zipf</c> it
-/// replays a search log instead (caches on): the cache hit rate and p50/p99 for hits and misses apart.
+/// replays a search log instead (caches on): the cache hit rate and p50/p99 for hits and misses apart. With
+/// <c>--backend embedded|faiss</c> it measures one vector backend plugin alone against Debian's python3-faiss on
+/// generated vectors (<see cref="VectorBackendBench"/>).
 /// </summary>
 public static class BenchQueryCommand
 {
@@ -27,12 +29,26 @@ public static class BenchQueryCommand
     private const string Collection = "bench-query";
     private const int Seed = 20_251_122;
     private const int WarmUpQueries = 30;
+    private const int DefaultQueries = 500;
+    private const int DefaultReplayQueries = 5000;
+    private const int DefaultBackendQueries = 1000;
 
     public static Command Create(IReadOnlyList<string> settings)
     {
         var chunks = new Option<int>("--chunks") { Description = "Chunks in the searched collection (approximately)", HelpName = "N", DefaultValueFactory = _ => 100_000 };
-        var queries = new Option<int>("--queries") { Description = "Searches per mode and client count", HelpName = "N", DefaultValueFactory = _ => 500 };
-        var clients = new Option<int>("--clients") { Description = "Concurrent clients of the loaded run", HelpName = "N", DefaultValueFactory = _ => 64 };
+        var queries = new Option<int>("--queries")
+        {
+            Description = $"Searches per mode and client count (replaying --log/--zipf: default {DefaultReplayQueries}; with --backend: " +
+                $"queries of the vector benchmark, default {DefaultBackendQueries})",
+            HelpName = "N",
+            DefaultValueFactory = _ => DefaultQueries,
+        };
+        var clients = new Option<int>("--clients")
+        {
+            Description = "Concurrent clients of the loaded run (with --backend embedded: concurrent callers of the backend)",
+            HelpName = "N",
+            DefaultValueFactory = _ => 64,
+        };
         var topK = new Option<int>("--top-k") { Description = "Results per search", HelpName = "K", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "Print only the JSON result" };
         var searchLog = new Option<FileInfo>("--log")
@@ -53,12 +69,64 @@ public static class BenchQueryCommand
                 r.AddError("--zipf is an exponent above 0 (1.0 is the classic Zipf law), at most 10.");
             }
         });
-        VectorCommandOptions.AtLeastOne(chunks, queries, clients, topK, distinct);
+        var backend = new Option<string?>("--backend")
+        {
+            Description = "Measure this vector backend plugin alone against Debian's python3-faiss on generated unit vectors, in one run: " +
+                "single-query QPS and recall@10 of both (embedded: also --clients concurrent callers against IndexFlatIP's batch QPS; " +
+                "faiss: python3-faiss searches the index file the plugin built)",
+            HelpName = "embedded|faiss",
+        };
+        backend.AcceptOnlyFromAmong(VectorBackendBench.Embedded, VectorBackendBench.Faiss);
+        var vectors = new Option<int>("--vectors") { Description = "With --backend: points in the collection", HelpName = "N", DefaultValueFactory = _ => 100_000 };
+        vectors.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < BenchVectorSet.K)
+            {
+                r.AddError($"--vectors must be at least {BenchVectorSet.K} (recall@{BenchVectorSet.K} needs that many neighbours).");
+            }
+        });
+        var dimensions = new Option<int>("--dimensions") { Description = "With --backend: dimensions of the vectors", HelpName = "D", DefaultValueFactory = _ => 384 };
+        var data = new Option<string>("--data")
+        {
+            Description = "With --backend: lowrank = unit vectors near a random 32-dimensional subspace plus noise (spread like text embeddings); " +
+                "uniform = isotropic, a graph index's worst case",
+            HelpName = "lowrank|uniform",
+            DefaultValueFactory = _ => "lowrank",
+        };
+        data.AcceptOnlyFromAmong("lowrank", "uniform");
+        var index = new Option<string>("--index")
+        {
+            Description = "With --backend faiss: FAISS index factory string (the plugin's IndexFactory setting)",
+            HelpName = "FACTORY",
+            DefaultValueFactory = _ => "HNSW32,Flat",
+        };
+        index.Validators.Add(r =>
+        {
+            if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>()))
+            {
+                r.AddError("--index must be a FAISS index factory string such as \"HNSW32,Flat\".");
+            }
+        });
+        var efConstruction = new Option<int>("--ef-construction")
+        {
+            Description = "With --backend faiss: HNSW build breadth (the plugin's HnswEfConstruction)",
+            HelpName = "N",
+            DefaultValueFactory = _ => 40,
+        };
+        var efSearch = new Option<int>("--ef-search")
+        {
+            Description = "With --backend faiss: HNSW search breadth, the same on both sides (the plugin's HnswEfSearch)",
+            HelpName = "N",
+            DefaultValueFactory = _ => 128,
+        };
+        var seed = new Option<int>("--seed") { Description = "With --backend: seed of the generated vectors", HelpName = "N", DefaultValueFactory = _ => 42 };
+        VectorCommandOptions.AtLeastOne(chunks, queries, clients, topK, distinct, dimensions, efConstruction, efSearch);
 
         var command = new Command("query", "Search latency (p50/p99) per mode on synthetic Korean chunks, one client and many, " +
-            "always on a fresh in-process platform. Platform settings pass through as --Section:Key=value.")
+            "always on a fresh in-process platform; or, with --backend, one vector backend against python3-faiss. " +
+            "Platform settings pass through as --Section:Key=value.")
         {
-            chunks, queries, clients, topK, json, searchLog, zipf, distinct,
+            chunks, queries, clients, topK, json, searchLog, zipf, distinct, backend, vectors, dimensions, data, index, efConstruction, efSearch, seed,
         };
         command.Validators.Add(r =>
         {
@@ -66,9 +134,61 @@ public static class BenchQueryCommand
             {
                 r.AddError("--log replays a recorded mix and --zipf generates one: give one of them.");
             }
+
+            bool Given(Option option) => r.GetResult(option) is { Implicit: false };
+            // The raw token: an unknown name is already an error of --backend itself (GetValue would throw).
+            var chosen = r.GetResult(backend)?.Tokens is { Count: > 0 } tokens ? tokens[^1].Value : null;
+            if (chosen is null)
+            {
+                foreach (var option in new Option[] { vectors, dimensions, data, index, efConstruction, efSearch, seed }.Where(Given))
+                {
+                    r.AddError($"{option.Name} applies only with --backend embedded|faiss.");
+                }
+
+                return;
+            }
+
+            foreach (var option in new Option[] { chunks, topK, searchLog, zipf, distinct }.Where(Given))
+            {
+                r.AddError($"{option.Name} applies to the query-path benchmark, not to --backend (which measures one vector backend on generated vectors).");
+            }
+
+            if (chosen == VectorBackendBench.Embedded)
+            {
+                foreach (var option in new Option[] { index, efConstruction, efSearch }.Where(Given))
+                {
+                    r.AddError($"{option.Name} applies only to --backend faiss.");
+                }
+            }
+            else if (Given(clients))
+            {
+                r.AddError("--clients applies only to --backend embedded (the faiss plugin is measured one query per call, as is python3-faiss's HNSW).");
+            }
         });
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
+            if (result.GetValue(backend) is { } backendName)
+            {
+                if ((long)result.GetValue(vectors) * result.GetValue(dimensions) > Array.MaxLength)
+                {
+                    throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                        $"--vectors × --dimensions must be at most {Array.MaxLength:N0} floats (the points are held in one array)."));
+                }
+
+                var run = new VectorBackendBenchRun(
+                    backendName,
+                    result.GetValue(vectors),
+                    result.GetValue(dimensions),
+                    result.GetResult(queries) is { Implicit: false } ? result.GetValue(queries) : DefaultBackendQueries,
+                    result.GetValue(clients),
+                    result.GetValue(data) == "uniform" ? BenchVectorData.Uniform : BenchVectorData.LowRank,
+                    result.GetValue(index)!.Trim(),
+                    result.GetValue(efConstruction),
+                    result.GetValue(efSearch),
+                    result.GetValue(seed));
+                return await VectorBackendBench.RunAsync(run, settings, result.GetValue(json) ? TextWriter.Null : Console.Out, cancellationToken);
+            }
+
             var directory = Path.Combine(Path.GetTempPath(), "rag-bench-query-" + Guid.NewGuid().ToString("N")[..12]);
             var log = result.GetValue(json) ? TextWriter.Null : Console.Out;
             try
@@ -79,7 +199,7 @@ public static class BenchQueryCommand
                     var replayed = ReadSearchLog(result.GetValue(searchLog));
                     await using var replaySession = await PlatformSession.StartInProcessAsync(directory, settings, cancellationToken);
                     log.WriteLine($"in-process platform at {replaySession.Server}, {Environment.ProcessorCount} CPUs; result and query-embedding caches on");
-                    var searches = result.GetResult(queries) is { Implicit: false } ? result.GetValue(queries) : 5000;
+                    var searches = result.GetResult(queries) is { Implicit: false } ? result.GetValue(queries) : DefaultReplayQueries;
                     return await ReplayAsync(replaySession.Client, result.GetValue(chunks), replayed, result.GetValue(zipf) ?? 1.0,
                         result.GetValue(distinct), searches, result.GetValue(topK), log, cancellationToken);
                 }

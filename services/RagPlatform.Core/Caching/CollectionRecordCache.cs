@@ -19,6 +19,7 @@ public sealed class CollectionRecordCache(IMetadataStore inner, CacheOptions opt
     private readonly object _gate = new();
     private readonly Dictionary<string, (CollectionRecord Record, long ExpiresTicks)> _records = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _generations = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _writesInFlight = new(StringComparer.Ordinal);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>The store this cache fronts.</summary>
@@ -46,6 +47,7 @@ public sealed class CollectionRecordCache(IMetadataStore inner, CacheOptions opt
         long generation;
         lock (_gate)
         {
+            // No record is held while its collection is being written (BeginWrite dropped it).
             if (_records.TryGetValue(name, out var held) && held.ExpiresTicks > _time.GetUtcNow().UtcTicks)
             {
                 metrics.Record(key, CacheMetrics.MemoryTier, hit: true);
@@ -61,8 +63,9 @@ public sealed class CollectionRecordCache(IMetadataStore inner, CacheOptions opt
         {
             lock (_gate)
             {
-                // A write that finished while this read ran moved the generation on: what was read may predate it.
-                if (_generations.GetValueOrDefault(name) == generation)
+                // A write that finished while this read ran moved the generation on, and one still running may
+                // commit at any moment: either way what was read may be old.
+                if (_generations.GetValueOrDefault(name) == generation && !_writesInFlight.ContainsKey(name))
                 {
                     _records[name] = (record, _time.GetUtcNow().AddSeconds(options.MetadataSeconds).UtcTicks);
                 }
@@ -75,19 +78,19 @@ public sealed class CollectionRecordCache(IMetadataStore inner, CacheOptions opt
     public Task<IReadOnlyList<CollectionRecord>> ListCollectionsAsync(CancellationToken cancellationToken) => inner.ListCollectionsAsync(cancellationToken);
 
     public Task<bool> TryCreateCollectionAsync(CollectionRecord collection, CancellationToken cancellationToken) =>
-        AfterWrite(collection.Name, inner.TryCreateCollectionAsync(collection, cancellationToken));
+        Write(collection.Name, () => inner.TryCreateCollectionAsync(collection, cancellationToken));
 
     public Task UpdateCollectionAsync(string name, CollectionSettings settings, string? fingerprint, CancellationToken cancellationToken) =>
-        AfterWrite(name, inner.UpdateCollectionAsync(name, settings, fingerprint, cancellationToken));
+        Write(name, () => inner.UpdateCollectionAsync(name, settings, fingerprint, cancellationToken));
 
     public Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken) =>
-        AfterWrite(name, inner.DeleteCollectionAsync(name, cancellationToken));
+        Write(name, () => inner.DeleteCollectionAsync(name, cancellationToken));
 
     public Task<CollectionCounts> GetCountsAsync(string collection, CancellationToken cancellationToken) => inner.GetCountsAsync(collection, cancellationToken);
 
     public Task<IReadOnlyList<DocumentTicket>> SubmitAsync(
         string collection, Guid jobId, IReadOnlyList<DocumentRequest> documents, CancellationToken cancellationToken) =>
-        AfterWrite(collection, inner.SubmitAsync(collection, jobId, documents, cancellationToken));
+        Write(collection, () => inner.SubmitAsync(collection, jobId, documents, cancellationToken));
 
     public Task<IReadOnlyDictionary<string, DocumentState>> GetDocumentStatesAsync(
         string collection, IReadOnlyCollection<string> documentIds, CancellationToken cancellationToken) =>
@@ -101,61 +104,80 @@ public sealed class CollectionRecordCache(IMetadataStore inner, CacheOptions opt
         inner.FindPointsByContentHashAsync(collection, contentHashes, cancellationToken);
 
     public Task CompleteItemsAsync(string collection, Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken) =>
-        AfterWrite(collection, inner.CompleteItemsAsync(collection, jobId, results, cancellationToken));
+        Write(collection, () => inner.CompleteItemsAsync(collection, jobId, results, cancellationToken));
 
     public Task<bool> DeleteDocumentAsync(string collection, string documentId, CancellationToken cancellationToken) =>
-        AfterWrite(collection, inner.DeleteDocumentAsync(collection, documentId, cancellationToken));
+        Write(collection, () => inner.DeleteDocumentAsync(collection, documentId, cancellationToken));
 
     public Task<JobStatus?> GetJobAsync(Guid jobId, CancellationToken cancellationToken) => inner.GetJobAsync(jobId, cancellationToken);
 
     // A re-index changes the collection record at each step (pending version, failure, switch, retired version).
     public Task<IReadOnlyList<string>?> BeginReindexAsync(string collection, CollectionReindex reindex, CancellationToken cancellationToken) =>
-        AfterWrite(collection, inner.BeginReindexAsync(collection, reindex, cancellationToken));
+        Write(collection, () => inner.BeginReindexAsync(collection, reindex, cancellationToken));
 
     public Task RecordJobItemsAsync(Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken) =>
         inner.RecordJobItemsAsync(jobId, results, cancellationToken);
 
     public Task<bool> FailReindexAsync(string collection, Guid jobId, string error, CancellationToken cancellationToken) =>
-        AfterWrite(collection, inner.FailReindexAsync(collection, jobId, error, cancellationToken));
+        Write(collection, () => inner.FailReindexAsync(collection, jobId, error, cancellationToken));
 
     public Task<bool> SwitchVersionAsync(string collection, Guid jobId, RetiredVersion retired, CancellationToken cancellationToken) =>
-        AfterWrite(collection, inner.SwitchVersionAsync(collection, jobId, retired, cancellationToken));
+        Write(collection, () => inner.SwitchVersionAsync(collection, jobId, retired, cancellationToken));
 
     public Task<bool> ClearRetiredAsync(string collection, int version, CancellationToken cancellationToken) =>
-        AfterWrite(collection, inner.ClearRetiredAsync(collection, version, cancellationToken));
+        Write(collection, () => inner.ClearRetiredAsync(collection, version, cancellationToken));
 
     /// <summary>
-    /// Drops the record once the write is over (committed or failed: either way the store may have changed),
-    /// and moves the generation on so a read that overlapped the write does not put an old record back.
+    /// Runs a write with its collection marked as being written: until it is over (committed or failed, either
+    /// way the store may have changed) reads of that record go to the store and are not kept, because the commit
+    /// becomes visible to other readers (a job reported complete) a moment before this call returns. Then the
+    /// record is dropped and the generation moves on, so a read that overlapped the write does not put an old
+    /// record back.
     /// </summary>
-    private async Task AfterWrite(string name, Task write)
+    private async Task Write(string name, Func<Task> write)
     {
+        BeginWrite(name);
         try
         {
-            await write;
+            await write();
         }
         finally
         {
-            Invalidate(name);
+            EndWrite(name);
         }
     }
 
-    private async Task<T> AfterWrite<T>(string name, Task<T> write)
+    private async Task<T> Write<T>(string name, Func<Task<T>> write)
     {
+        BeginWrite(name);
         try
         {
-            return await write;
+            return await write();
         }
         finally
         {
-            Invalidate(name);
+            EndWrite(name);
         }
     }
 
-    private void Invalidate(string name)
+    private void BeginWrite(string name)
     {
         lock (_gate)
         {
+            _records.Remove(name);
+            _writesInFlight[name] = _writesInFlight.GetValueOrDefault(name) + 1;
+        }
+    }
+
+    private void EndWrite(string name)
+    {
+        lock (_gate)
+        {
+            if (--_writesInFlight[name] == 0)
+            {
+                _writesInFlight.Remove(name);
+            }
+
             _records.Remove(name);
             _generations[name] = _generations.GetValueOrDefault(name) + 1;
         }

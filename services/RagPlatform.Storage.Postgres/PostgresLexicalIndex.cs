@@ -103,24 +103,20 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
     public Task DeleteByDocumentAsync(string collection, string documentId, CancellationToken cancellationToken) =>
         DeleteWhereAsync(collection, "document_id = $2", documentId, cancellationToken);
 
-    public async Task DeleteCollectionAsync(string collection, CancellationToken cancellationToken)
-    {
-        await migrator.EnsureAsync(cancellationToken);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await FindCollectionAsync(connection, transaction, collection, forUpdate: true, cancellationToken) is { } id)
+    public Task DeleteCollectionAsync(string collection, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
         {
-            // Postings carry no foreign key (it would cost every COPY a lookup): they go explicitly; chunks by cascade.
-            await using var postings = new NpgsqlCommand("DELETE FROM lexical_postings WHERE collection_id = $1", connection, transaction);
-            postings.Parameters.AddWithValue(id);
-            await postings.ExecuteNonQueryAsync(cancellationToken);
-            await using var drop = new NpgsqlCommand("DELETE FROM lexical_collections WHERE id = $1", connection, transaction);
-            drop.Parameters.AddWithValue(id);
-            await drop.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-    }
+            if (await FindCollectionAsync(connection, transaction, collection, forUpdate: true, cancellationToken) is { } id)
+            {
+                // Postings carry no foreign key (it would cost every COPY a lookup): they go explicitly; chunks by cascade.
+                await using var postings = new NpgsqlCommand("DELETE FROM lexical_postings WHERE collection_id = $1", connection, transaction);
+                postings.Parameters.AddWithValue(id);
+                await postings.ExecuteNonQueryAsync(cancellationToken);
+                await using var drop = new NpgsqlCommand("DELETE FROM lexical_collections WHERE id = $1", connection, transaction);
+                drop.Parameters.AddWithValue(id);
+                await drop.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }, cancellationToken);
 
     public async Task<IReadOnlyList<VectorSearchHit>> SearchAsync(
         string collection, string query, int topK, VectorFilter? filter, CancellationToken cancellationToken)
@@ -265,8 +261,8 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
 
     /// <summary>
     /// Runs one write in its own transaction, again from the start when it lost a race with a concurrent write
-    /// of the same chunks (their unique key, or a deadlock between two deletes of overlapping ids): the
-    /// transaction rolled back whole, so repeating it is exact.
+    /// of the same chunks (their unique key, or a deadlock between two deletes of overlapping ids, or between
+    /// dropping the collection and a write to it): the transaction rolled back whole, so repeating it is exact.
     /// </summary>
     private async Task WriteAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> write, CancellationToken cancellationToken)
     {

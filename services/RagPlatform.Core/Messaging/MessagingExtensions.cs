@@ -25,6 +25,9 @@ public static class MessagingExtensions
         var transport = string.IsNullOrWhiteSpace(connectionString) ? options.Messaging.Transport.ToUpperInvariant() : "RABBITMQ";
         builder.Services.AddMassTransit(bus =>
         {
+            // MassTransit 8.4 reports usage telemetry to its vendor over the internet by default. A self-hosted
+            // platform makes no calls its operators did not configure (and tests may reach loopback only).
+            bus.DisableUsageTelemetry();
             bus.SetKebabCaseEndpointNameFormatter();
             foreach (var configure in consumers)
             {

@@ -29,13 +29,6 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
     private const int MaxWriteAttempts = 8;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly KoreanLexicalTokenizer _tokenizer = new(options.ParticleStems);
-    private long _rareTermsFirstSearches;
-
-    /// <summary>
-    /// Below this many postings of the query's common terms the full statement is as fast as skipping them, and a
-    /// collection with fewer chunks never tries (tests lower it to exercise the path on a small corpus).
-    /// </summary>
-    internal int MinSkippedPostings { get; init; } = 20_000;
 
     public async Task UpsertAsync(string collection, IReadOnlyList<LexicalChunk> chunks, CancellationToken cancellationToken)
     {
@@ -153,11 +146,6 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
 
         await migrator.EnsureAsync(cancellationToken);
         var filtered = filter is { IsEmpty: false };
-        if (!filtered && await SearchRareTermsFirstAsync(collection, distinct, counts, topK, cancellationToken) is { } pruned)
-        {
-            return pruned;
-        }
-
         // BM25 exactly as LexicalCollection.Search computes it, operation by operation: idf from the
         // collection's chunk count and the term's document frequency, length normalised by the average.
         // Without a filter only the k best leave the database (ties by id, byte order = ordinal); with
@@ -212,141 +200,6 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
             }
         }
 
-        return hits;
-    }
-
-    /// <summary>Searches that <see cref="SearchRareTermsFirstAsync"/> answered (for tests).</summary>
-    internal long RareTermsFirstSearches => Interlocked.Read(ref _rareTermsFirstSearches);
-
-    /// <summary>
-    /// The same top k as the full statement, found without reading the posting lists of the query's common
-    /// terms when it can be proven (MaxScore): a term in most chunks has an idf near zero, and a chunk's BM25
-    /// contribution from a term is always below qcount × idf × (k1 + 1). Candidates are the chunks holding a rare
-    /// (essential) term; each is scored in full, its common terms looked up by key. Any other chunk holds only
-    /// common terms, so it scores below U, the sum of their bounds; if the k-th candidate scores at least U, no
-    /// other chunk can enter (or tie into) the top k. Otherwise, or when every term is common, null: the caller
-    /// runs the full statement. One repeatable-read snapshot for both statements.
-    /// </summary>
-    private async Task<IReadOnlyList<VectorSearchHit>?> SearchRareTermsFirstAsync(
-        string collection, List<string> terms, List<int> counts, int topK, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-        await using (var noJit = new NpgsqlCommand("SET LOCAL jit = off", connection, transaction))
-        {
-            // The planner's estimate for the key-by-key scoring crosses jit_above_cost, and compiling it took
-            // longer (~400 ms) than running it (~190 ms on 100,000 chunks).
-            await noJit.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        int collectionId;
-        double chunks;
-        var frequencies = new double[terms.Count];
-        await using (var statistics = new NpgsqlCommand("""
-            SELECT l.id, l.chunks::float8, q.ord,
-                   (SELECT count(*)::float8 FROM lexical_postings p WHERE p.collection_id = l.id AND p.term = q.term COLLATE "C")
-            FROM lexical_collections l CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS q(term, ord)
-            WHERE l.name = $1 AND l.chunks > 0 AND l.chunks >= $3
-            """, connection, transaction))
-        {
-            statistics.Parameters.AddWithValue(collection);
-            statistics.Parameters.AddWithValue(terms.ToArray());
-            statistics.Parameters.AddWithValue((long)MinSkippedPostings);
-            await using var reader = await statistics.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return null;
-            }
-
-            collectionId = reader.GetInt32(0);
-            chunks = reader.GetDouble(1);
-            do
-            {
-                frequencies[reader.GetInt64(2) - 1] = reader.GetDouble(3);
-            }
-            while (await reader.ReadAsync(cancellationToken));
-        }
-
-        // Common: idf below 1, i.e. in more than about 37% of the chunks (the longest posting lists, and the ones
-        // that can add least to a score). Their bounds add up to U.
-        var essential = new List<string>();
-        var common = 0;
-        double commonBound = 0, commonPostings = 0, essentialPostings = 0;
-        for (var i = 0; i < terms.Count; i++)
-        {
-            var idf = Math.Log(1 + ((chunks - frequencies[i] + 0.5) / (frequencies[i] + 0.5)));
-            if (frequencies[i] > 0 && idf < 1)
-            {
-                common++;
-                commonPostings += frequencies[i];
-                commonBound += counts[i] * idf * (options.K1 + 1);
-            }
-            else if (frequencies[i] > 0)
-            {
-                essential.Add(terms[i]);
-                essentialPostings += frequencies[i];
-            }
-        }
-
-        if (essential.Count == 0 || common == 0 || essentialPostings < topK || commonPostings < MinSkippedPostings)
-        {
-            // Nothing rare to start from, too few candidates to fill k, or too little to skip: the full
-            // statement does the same work in one go.
-            return null;
-        }
-
-        // LIMIT 1 in the lookup (the key is unique anyway) keeps the planner from flattening it into a hash join
-        // over the common terms' whole posting lists, which is the work this path exists to avoid.
-        await using var score = new NpgsqlCommand("""
-            WITH col AS (
-                SELECT chunks::float8 AS n, total_length::float8 / chunks AS average_length FROM lexical_collections WHERE id = $1),
-            q AS (
-                SELECT q.term, q.qcount, q.df FROM unnest($2::text[], $3::integer[], $4::float8[]) AS q(term, qcount, df) WHERE q.df > 0),
-            candidates AS (
-                SELECT DISTINCT p.chunk_key FROM unnest($5::text[]) AS e(term)
-                JOIN lexical_postings p ON p.collection_id = $1 AND p.term = e.term COLLATE "C"),
-            scored AS (
-                SELECT c.chunk_key,
-                       sum((((q.qcount * ln(1 + ((col.n - q.df + 0.5) / (q.df + 0.5)))) * p.tf) * ($6 + 1))
-                           / (p.tf + ($6 * ((1 - $7) + (($7 * p.length) / col.average_length))))) AS score
-                FROM candidates c CROSS JOIN q CROSS JOIN col
-                JOIN LATERAL (SELECT p.tf, p.length FROM lexical_postings p
-                              WHERE p.collection_id = $1 AND p.term = q.term COLLATE "C" AND p.chunk_key = c.chunk_key
-                              LIMIT 1) p ON true
-                GROUP BY c.chunk_key)
-            SELECT c.id, c.payload, s.score
-            FROM scored s JOIN lexical_chunks c ON c.key = s.chunk_key
-            ORDER BY s.score DESC, c.id COLLATE "C"
-            LIMIT $8
-            """, connection, transaction);
-        score.Parameters.AddWithValue(collectionId);
-        score.Parameters.AddWithValue(terms.ToArray());
-        score.Parameters.AddWithValue(counts.ToArray());
-        score.Parameters.AddWithValue(frequencies);
-        score.Parameters.AddWithValue(essential.ToArray());
-        score.Parameters.AddWithValue(options.K1);
-        score.Parameters.AddWithValue(options.B);
-        score.Parameters.AddWithValue(topK);
-        var hits = new List<VectorSearchHit>(topK);
-        double last = double.NegativeInfinity;
-        await using (var reader = await score.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                last = reader.GetDouble(2);
-                var payload = JsonSerializer.Deserialize<StoredPayload>(reader.GetString(1), Json)!.ToPayload();
-                hits.Add(new VectorSearchHit(reader.GetString(0), (float)last, payload));
-            }
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        // The bound is computed here in double, the scores in SQL: a relative margin far above rounding keeps the proof sound.
-        if (hits.Count < topK || last < (commonBound * (1 + 1e-9)) + 1e-12)
-        {
-            return null;
-        }
-
-        Interlocked.Increment(ref _rareTermsFirstSearches);
         return hits;
     }
 

@@ -77,38 +77,6 @@ public sealed class PostgresLexicalIndexTests(PostgresServer server) : IAsyncLif
     }
 
     [Fact]
-    public async Task Queries_with_near_universal_terms_skip_their_postings_and_rank_as_the_embedded_index_does()
-    {
-        var collection = NewCollection();
-        var index = new PostgresLexicalIndex(_sourceA, new PostgresSchemaMigrator(_sourceA), new LexicalOptions()) { MinSkippedPostings = 0 };
-        // Every chunk ends with the same sign-off, so its terms are in all chunks (idf near zero), as the commonest
-        // Korean endings are in real collections.
-        var corpus = KoreanCorpus()
-            .Select(c => c with { Payload = c.Payload with { Text = c.Payload.Text + " 감사합니다 안내드립니다" } })
-            .ToList();
-        await _embedded.UpsertAsync(collection, corpus, default);
-        foreach (var batch in corpus.Chunk(50))
-        {
-            await index.UpsertAsync(collection, batch, default);
-        }
-
-        var before = index.RareTermsFirstSearches;
-        foreach (var query in new[] { "정기예금 금리 안내드립니다", "감사합니다 건강검진 금식", "대출 이자가 오르는 이유 감사합니다", "안내드립니다", "은행 금리" })
-        {
-            foreach (var topK in new[] { 1, 3, 10, 200 })
-            {
-                AssertSameHits(
-                    await _embedded.SearchAsync(collection, query, topK, null, default),
-                    await index.SearchAsync(collection, query, topK, null, default));
-            }
-        }
-
-        // The rare-terms-first path answered some of them (the others, e.g. only common terms or k beyond the
-        // candidates, fell back to the full statement, which the assertions above cover as well).
-        Assert.True(index.RareTermsFirstSearches > before);
-    }
-
-    [Fact]
     public async Task Filters_select_what_the_embedded_index_selects()
     {
         var collection = NewCollection();

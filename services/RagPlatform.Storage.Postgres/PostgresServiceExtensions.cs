@@ -25,7 +25,7 @@ public static class PostgresServiceExtensions
     public static IHostApplicationBuilder AddRagPostgres(this IHostApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString(ConnectionName);
-        var lexicalStore = builder.Configuration.GetSection(LexicalOptions.SectionName).GetValue<LexicalStore?>(nameof(LexicalOptions.Store)) ?? LexicalStore.Auto;
+        var lexicalStore = builder.Configuration.GetSection(LexicalOptions.SectionName).Get<LexicalOptions>()?.Store ?? LexicalStore.Auto;
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             return lexicalStore == LexicalStore.Postgres
@@ -75,7 +75,8 @@ public static class PostgresServiceExtensions
             return store == LexicalStore.Postgres;
         }
 
-        var owner = configuration.GetSection($"{RagPlatformOptions.SectionName}:IndexOwner");
-        return !owner.GetValue<bool>(nameof(IndexOwnerOptions.Serve)) && string.IsNullOrWhiteSpace(owner[nameof(IndexOwnerOptions.Endpoint)]);
+        // Bound as AddRagPlatformCore binds it when it chooses between this process's index and the owner's.
+        var owner = configuration.GetSection(RagPlatformOptions.SectionName).Get<RagPlatformOptions>()?.IndexOwner ?? new IndexOwnerOptions();
+        return !owner.Serve && string.IsNullOrWhiteSpace(owner.Endpoint);
     }
 }

@@ -21,8 +21,10 @@ public sealed partial class ModelResolver : IDisposable
     private readonly bool ownsHttp;
     private readonly ILogger logger;
 
-    /// <param name="httpClient">Optional; its Timeout is not relied on (each request has its own).</param>
-    public ModelResolver(ModelHubOptions options, HttpClient? httpClient = null, ILogger<ModelResolver>? logger = null)
+    /// <param name="httpClient">Optional (the host's, from <c>PluginContext.CreateHttpClient</c>); its Timeout is not relied
+    /// on (each request has its own).</param>
+    /// <param name="ownsHttpClient">Dispose <paramref name="httpClient"/> with the resolver.</param>
+    public ModelResolver(ModelHubOptions options, HttpClient? httpClient = null, ILogger<ModelResolver>? logger = null, bool ownsHttpClient = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.MaxAttempts < 1)
@@ -31,11 +33,12 @@ public sealed partial class ModelResolver : IDisposable
         }
 
         this.options = options;
-        ownsHttp = httpClient is null;
-        http = httpClient ?? new HttpClient(new SocketsHttpHandler { ConnectTimeout = options.RequestTimeout })
+        ownsHttp = httpClient is null || ownsHttpClient;
+        http = httpClient ?? new HttpClient(new SocketsHttpHandler { ConnectTimeout = options.RequestTimeout });
+        if (ownsHttp)
         {
-            Timeout = System.Threading.Timeout.InfiniteTimeSpan,
-        };
+            http.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
+        }
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 

@@ -37,7 +37,7 @@ public sealed class OnnxEmbedderPlugin : IEmbeddingProviderPlugin
 
         var hub = ModelHubOptions.FromConfiguration(context.Settings.GetSection("ModelHub"));
         hub.CacheDirectory ??= Path.Combine(context.DataDirectory, "models");
-        using var resolver = new ModelResolver(hub, logger: context.LoggerFactory.CreateLogger<ModelResolver>());
+        using var resolver = new ModelResolver(hub, context.CreateHttpClient(), context.LoggerFactory.CreateLogger<ModelResolver>(), ownsHttpClient: true);
         // Plugin creation is synchronous and happens once per process, before the provider serves anything.
         return resolver.ResolveAsync(options.ModelId!, options.HubRevision, CancellationToken.None).GetAwaiter().GetResult();
     }

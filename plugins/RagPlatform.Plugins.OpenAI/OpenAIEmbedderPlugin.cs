@@ -14,6 +14,7 @@ public sealed class OpenAIEmbedderPlugin : IEmbeddingProviderPlugin
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = context.BindOptions<OpenAIEmbedderOptions>(o => o.Validate());
-        return new OpenAIEmbeddingProvider(options, context.LoggerFactory.CreateLogger(typeof(OpenAIEmbeddingProvider).FullName!));
+        return new OpenAIEmbeddingProvider(
+            options, context.LoggerFactory.CreateLogger(typeof(OpenAIEmbeddingProvider).FullName!), httpClient: context.CreateHttpClient(), ownsHttpClient: true);
     }
 }

@@ -45,7 +45,11 @@ public sealed class OpenAIEmbeddingProvider : IEmbeddingProvider, IEmbeddingProv
     private long _throttled;
     private long _retries;
 
-    public OpenAIEmbeddingProvider(OpenAIEmbedderOptions options, ILogger? logger = null, TimeProvider? time = null, HttpClient? httpClient = null)
+    /// <param name="httpClient">The client to call the service with (the host's, from <see cref="PluginContext.CreateHttpClient"/>);
+    /// null: a plain one of the provider's own.</param>
+    /// <param name="ownsHttpClient">Dispose <paramref name="httpClient"/> with the provider.</param>
+    public OpenAIEmbeddingProvider(
+        OpenAIEmbedderOptions options, ILogger? logger = null, TimeProvider? time = null, HttpClient? httpClient = null, bool ownsHttpClient = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = options.Validate().ToList();
@@ -57,12 +61,13 @@ public sealed class OpenAIEmbeddingProvider : IEmbeddingProvider, IEmbeddingProv
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
-        _ownsHttp = httpClient is null;
-        _http = httpClient ?? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        _ownsHttp = httpClient is null || ownsHttpClient;
+        _http = httpClient ?? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        if (_ownsHttp)
         {
             // Each attempt has its own limit (RequestTimeoutSeconds); the client must not cut in first.
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+            _http.Timeout = Timeout.InfiniteTimeSpan;
+        }
 
         var known = KnownModels.Find(options.Model);
         var dimensions = options.Dimensions ?? known!.NativeDimensions;

@@ -34,8 +34,10 @@ public sealed class PineconeVectorBackend : IVectorBackend
     private readonly ConcurrentDictionary<string, IndexInfo> _indexes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CollectionInfo> _collections = new(StringComparer.Ordinal);
 
-    public PineconeVectorBackend(PineconeOptions options, ServiceConnectionString connection, ILogger<PineconeVectorBackend> logger)
-        : this(options, connection, logger, handler: null, delay: null)
+    /// <param name="http">The client to call Pinecone with (the host's, from <see cref="PluginContext.CreateHttpClient"/>);
+    /// owned and disposed by the backend. Null: a plain client.</param>
+    public PineconeVectorBackend(PineconeOptions options, ServiceConnectionString connection, ILogger<PineconeVectorBackend> logger, HttpClient? http = null)
+        : this(options, connection, logger, http, delay: null)
     {
     }
 
@@ -43,17 +45,15 @@ public sealed class PineconeVectorBackend : IVectorBackend
         PineconeOptions options,
         ServiceConnectionString connection,
         ILogger logger,
-        HttpMessageHandler? handler,
+        HttpClient? http,
         Func<TimeSpan, CancellationToken, Task>? delay)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(connection);
         _options = options;
         _controlPlane = new Uri(connection.Endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/");
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-        {
-            Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds),
-        };
+        _http = http ?? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        _http.Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);
         _http.DefaultRequestHeaders.TryAddWithoutValidation("Api-Key", connection.Key);
         _http.DefaultRequestHeaders.TryAddWithoutValidation("X-Pinecone-API-Version", options.ApiVersion);
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));

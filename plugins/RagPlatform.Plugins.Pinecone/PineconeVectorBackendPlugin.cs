@@ -33,6 +33,6 @@ public sealed class PineconeVectorBackendPlugin : IVectorBackendPlugin
                 [$"ConnectionStrings:{options.ConnectionName} must be 'Endpoint=https://api.pinecone.io;Key=<API key>' (the key is required)."]);
         }
 
-        return new PineconeVectorBackend(options, connection, context.LoggerFactory.CreateLogger<PineconeVectorBackend>());
+        return new PineconeVectorBackend(options, connection, context.LoggerFactory.CreateLogger<PineconeVectorBackend>(), context.CreateHttpClient());
     }
 }

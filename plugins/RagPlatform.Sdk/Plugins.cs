@@ -38,7 +38,10 @@ public interface IVectorBackendPlugin
 /// <summary>What the host hands a plugin when it creates one.</summary>
 /// <param name="connectionStrings">The host's <c>ConnectionStrings</c> section, so a plugin can name a
 /// connection (as Aspire injects them) instead of repeating a secret in its own settings.</param>
-public sealed class PluginContext(IConfiguration settings, ILoggerFactory loggerFactory, string dataDirectory, IConfiguration? connectionStrings = null)
+/// <param name="httpClients">Makes the host's HttpClients for plugins (see <see cref="CreateHttpClient"/>).</param>
+public sealed class PluginContext(
+    IConfiguration settings, ILoggerFactory loggerFactory, string dataDirectory, IConfiguration? connectionStrings = null,
+    Func<HttpClient>? httpClients = null)
 {
     /// <summary>The plugin's own configuration section (e.g. <c>RagPlatform:VectorStore:embedded</c>).</summary>
     public IConfiguration Settings { get; } = settings;
@@ -47,6 +50,16 @@ public sealed class PluginContext(IConfiguration settings, ILoggerFactory logger
 
     /// <summary>A directory the plugin may use for its files (already created).</summary>
     public string DataDirectory { get; } = dataDirectory;
+
+    /// <summary>
+    /// An HttpClient for the plugin's outbound calls. In a host it comes from the host's <c>IHttpClientFactory</c>:
+    /// pooled connections that follow DNS changes, service discovery (an endpoint such as <c>http://embedder</c>
+    /// resolves to what the AppHost injected) and HttpClient telemetry; it does not retry, the plugin's own policy
+    /// does. Outside a host (the CLI offline, tests) it is a plain client over a pooled handler. The plugin owns
+    /// the instance: set its timeout before the first call, dispose it with the plugin.
+    /// </summary>
+    public HttpClient CreateHttpClient() =>
+        httpClients?.Invoke() ?? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
 
     /// <summary>The host's connection string <c>ConnectionStrings:{name}</c>, or null when it has none.</summary>
     public string? GetConnectionString(string name)

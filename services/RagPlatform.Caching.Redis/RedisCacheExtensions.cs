@@ -1,10 +1,12 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RagPlatform.Core.Caching;
+using StackExchange.Redis;
 
 namespace RagPlatform.Caching.Redis;
 
@@ -13,30 +15,44 @@ public static class RedisCacheExtensions
     /// <summary>The Aspire connection name: <c>ConnectionStrings__cache=host:port,password=…[,ssl=true]</c>.</summary>
     public const string ConnectionName = "cache";
 
+    /// <summary>The health check Aspire's Redis client integration registers.</summary>
+    public const string HealthCheckName = "StackExchange.Redis";
+
     /// <summary>
     /// The cache (embeddings, query embeddings, search results) is Redis behind the in-process tier when
-    /// <c>ConnectionStrings:cache</c> is set, shared by every process that names the same Redis;
-    /// otherwise the embedded in-process cache registered by AddRagPlatformCore stays.
+    /// <c>ConnectionStrings:cache</c> is set, shared by every process that names the same Redis; otherwise the embedded
+    /// in-process cache registered by AddRagPlatformCore stays. The connection is Aspire's client integration
+    /// (<c>AddRedisClient</c>: one multiplexer per process, its tracing and health check); the health check reports
+    /// Degraded, never Unhealthy, when Redis does not answer: without a cache the service still answers everything.
     /// </summary>
     public static IHostApplicationBuilder AddRedisRagCache(this IHostApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionName);
-        if (string.IsNullOrWhiteSpace(connectionString))
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ConnectionName)))
         {
             return builder;
         }
 
+        var options = builder.Configuration.GetSection(RedisCacheOptions.SectionName).Get<RedisCacheOptions>() ?? new RedisCacheOptions();
         builder.Services.AddOptions<RedisCacheOptions>()
             .Bind(builder.Configuration.GetSection(RedisCacheOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.AddRedisClient(ConnectionName, configureOptions: configuration => RedisRagCache.Configure(configuration, options));
+        builder.Services.Configure<HealthCheckServiceOptions>(health =>
+        {
+            foreach (var registration in health.Registrations.Where(r => r.Name == HealthCheckName))
+            {
+                registration.FailureStatus = HealthStatus.Degraded;
+            }
+        });
+
         builder.Services.RemoveAll<IRagCache>();
         builder.Services.AddSingleton<IRagCache>(sp =>
         {
-            var options = sp.GetRequiredService<IOptions<RedisCacheOptions>>().Value;
+            var redis = sp.GetRequiredService<IOptions<RedisCacheOptions>>().Value;
             var metrics = sp.GetRequiredService<CacheMetrics>();
-            var memory = options.MemoryTierSeconds > 0 ? new MemoryRagCache(sp.GetRequiredService<IOptions<CacheOptions>>().Value, metrics) : null;
-            return new RedisRagCache(connectionString, options, memory, sp.GetRequiredService<ILogger<RedisRagCache>>(), metrics: metrics);
+            var memory = redis.MemoryTierSeconds > 0 ? new MemoryRagCache(sp.GetRequiredService<IOptions<CacheOptions>>().Value, metrics) : null;
+            return new RedisRagCache(sp.GetRequiredService<IConnectionMultiplexer>(), redis, memory, sp.GetRequiredService<ILogger<RedisRagCache>>(), metrics: metrics);
         });
         return builder;
     }

@@ -16,68 +16,51 @@ namespace RagPlatform.Caching.Redis;
 /// embedding keys the model fingerprint and text, so a value is valid for as long as its key is used; L1 only
 /// bounds how long a replica keeps it (never longer than the TTL the caller asked for, nor than Redis holds it).
 /// </remarks>
-public sealed class RedisRagCache : IRagCache, IAsyncDisposable
+public sealed class RedisRagCache : IRagCache, IDisposable
 {
-    private readonly ConfigurationOptions _configuration;
+    private readonly IConnectionMultiplexer _connection;
     private readonly RedisCacheOptions _options;
     private readonly MemoryRagCache? _memory;
     private readonly ILogger<RedisRagCache> _logger;
     private readonly TimeProvider _time;
     private readonly CacheMetrics? _metrics;
     private readonly TimeSpan _operationTimeout;
-    private readonly object _connectGate = new();
-    private Task<ConnectionMultiplexer>? _connecting;
     private long _skipUntilTicks;
     private int _failureLogged;
 
+    /// <param name="connection">The process's Redis connection (Aspire's <c>AddRedisClient</c> registers it; it
+    /// reconnects by itself). Not owned: the container disposes it.</param>
     public RedisRagCache(
-        string connectionString, RedisCacheOptions options, MemoryRagCache? memory, ILogger<RedisRagCache> logger,
+        IConnectionMultiplexer connection, RedisCacheOptions options, MemoryRagCache? memory, ILogger<RedisRagCache> logger,
         TimeProvider? time = null, CacheMetrics? metrics = null)
     {
+        _connection = connection;
         _metrics = metrics;
-        _configuration = ParseConnectionString(connectionString, options);
         _options = options;
         _memory = memory;
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _operationTimeout = TimeSpan.FromMilliseconds(options.OperationTimeoutMilliseconds);
-        Endpoints = string.Join(", ", _configuration.EndPoints.Select(Describe));
-        EnsureConnecting();
+        Endpoints = string.Join(", ", connection.GetEndPoints().Select(Describe));
     }
 
     /// <summary>Where the cache lives, without credentials (safe to log and show).</summary>
     public string Endpoints { get; }
 
-    /// <summary>True when the last Redis round trip worked and Redis is not being skipped.</summary>
+    /// <summary>True when Redis is connected and not being skipped after a failure.</summary>
     public bool IsAvailable => TryGetDatabase(out _);
 
     /// <summary>
-    /// Aspire's format (<c>host:port,password=…[,ssl=true]</c>) is StackExchange.Redis's own. A cache must not
-    /// hold a request up: the connection is made in the background (abortConnect=false) and timeouts are short.
+    /// What a cache needs of the connection, applied over Aspire's (which keeps abortConnect=false: the service starts
+    /// and the multiplexer connects in the background while Redis is down): a request is never held up for long.
     /// </summary>
-    public static ConfigurationOptions ParseConnectionString(string connectionString, RedisCacheOptions options)
+    public static void Configure(ConfigurationOptions configuration, RedisCacheOptions options)
     {
-        ConfigurationOptions configuration;
-        try
-        {
-            configuration = ConfigurationOptions.Parse(connectionString);
-        }
-        catch (ArgumentException)
-        {
-            // The message would quote the string, password included.
-            throw new InvalidOperationException("ConnectionStrings:cache is not a valid Redis configuration string such as host:6379,password=…,ssl=true (value not shown).");
-        }
-
-        if (configuration.EndPoints.Count == 0)
-        {
-            throw new InvalidOperationException("ConnectionStrings:cache names no Redis endpoint (expected host:port[,password=…][,ssl=true]).");
-        }
-
         configuration.AbortOnConnectFail = false;
         configuration.ConnectTimeout = options.ConnectTimeoutMilliseconds;
         configuration.SyncTimeout = options.OperationTimeoutMilliseconds;
+        configuration.AsyncTimeout = options.OperationTimeoutMilliseconds;
         configuration.ConnectRetry = 1;
-        return configuration;
     }
 
     public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
@@ -235,16 +218,7 @@ public sealed class RedisRagCache : IRagCache, IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _memory?.Dispose();
-        var connecting = _connecting;
-        if (connecting is { IsCompletedSuccessfully: true })
-        {
-            await connecting.Result.CloseAsync(allowCommandsToComplete: false);
-            connecting.Result.Dispose();
-        }
-    }
+    public void Dispose() => _memory?.Dispose();
 
     /// <summary>host:port (a DnsEndPoint's own ToString prefixes the address family).</summary>
     public static string Describe(System.Net.EndPoint endpoint) => endpoint switch
@@ -277,39 +251,14 @@ public sealed class RedisRagCache : IRagCache, IAsyncDisposable
     private bool TryGetDatabase(out IDatabase database)
     {
         database = null!;
-        if (_time.GetUtcNow().UtcTicks < Interlocked.Read(ref _skipUntilTicks))
+        if (_time.GetUtcNow().UtcTicks < Interlocked.Read(ref _skipUntilTicks) || !_connection.IsConnected)
         {
+            // After a failure, or while the multiplexer reconnects after Redis went away: skip without waiting.
             return false;
         }
 
-        var connecting = EnsureConnecting();
-        if (!connecting.IsCompletedSuccessfully || !connecting.Result.IsConnected)
-        {
-            // Still connecting, or reconnecting after Redis went away: skip without waiting.
-            return false;
-        }
-
-        database = connecting.Result.GetDatabase();
+        database = _connection.GetDatabase();
         return true;
-    }
-
-    private Task<ConnectionMultiplexer> EnsureConnecting()
-    {
-        lock (_connectGate)
-        {
-            if (_connecting is null || _connecting.IsFaulted || _connecting.IsCanceled)
-            {
-                if (_connecting is not null)
-                {
-                    Failed(_connecting.Exception?.GetBaseException() ?? new TaskCanceledException());
-                }
-
-                // With abortConnect=false the multiplexer exists even while Redis is down and reconnects on its own.
-                _connecting = ConnectionMultiplexer.ConnectAsync(_configuration);
-            }
-
-            return _connecting;
-        }
     }
 
     private void Succeeded()

@@ -35,16 +35,15 @@ public static class PostgresServiceExtensions
         }
 
         var services = builder.Services;
-        services.AddSingleton(_ =>
+        // Aspire's client integration: one NpgsqlDataSource per process, its health check (/health means the database
+        // answers), tracing and metrics.
+        builder.AddNpgsqlDataSource(ConnectionName, configureDataSourceBuilder: dataSource =>
         {
-            var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = ConnectionName };
             if (dataSource.ConnectionStringBuilder.MaxAutoPrepare == 0)
             {
                 // The same few statements run all day (the lexical search plans in ~20 ms): prepare them once per connection.
                 dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
             }
-
-            return dataSource.Build();
         });
         services.AddSingleton<PostgresSchemaMigrator>();
         services.RemoveAll<IMetadataStore>();

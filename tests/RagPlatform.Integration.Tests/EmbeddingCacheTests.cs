@@ -13,6 +13,8 @@ using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Caching;
 using RagPlatform.Core.Plugins;
 using RagPlatform.Sdk;
+using RagPlatform.Tests.Shared;
+using StackExchange.Redis;
 
 namespace RagPlatform.Integration.Tests;
 
@@ -23,16 +25,11 @@ namespace RagPlatform.Integration.Tests;
 public sealed class EmbeddingCacheTests : IAsyncLifetime
 {
     private static readonly ModelFingerprint Fingerprint = new("test", "model", "1", 4, "none", "l2");
-    private readonly string _state = Path.Combine(Path.GetTempPath(), "rag-embcache-" + Guid.NewGuid().ToString("N")[..12]);
-    private string _redis = "";
+    private TestRedis _redis = null!;
 
-    public async Task InitializeAsync() => _redis = (await RedisScriptAsync("start")).Split('=', 2)[1].Trim();
+    public async Task InitializeAsync() => _redis = await TestRedis.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await RedisScriptAsync("stop");
-        Directory.Delete(_state, recursive: true);
-    }
+    public async Task DisposeAsync() => await _redis.DisposeAsync();
 
     [Fact]
     public async Task A_second_worker_embeds_nothing_the_first_embedded_even_for_another_collection()
@@ -44,13 +41,13 @@ public sealed class EmbeddingCacheTests : IAsyncLifetime
             text = $"서울 {i}번 지점의 예금 금리는 연 {i}.5%입니다. 대출 상담은 평일 오전 9시부터 가능합니다. 문서 번호 {i * 7919}.",
         }).ToArray();
 
-        using var first = new RedisPlatform(_redis);
+        using var first = new RedisPlatform(_redis.ConnectionString);
         using var firstClient = await first.StartAsync();
         await PutCountingCollectionAsync(firstClient, "first");
         var firstJob = await firstClient.IngestAsync("first", documents);
         var firstTexts = first.TextsEmbedded();
 
-        using var second = new RedisPlatform(_redis);
+        using var second = new RedisPlatform(_redis.ConnectionString);
         using var secondClient = await second.StartAsync();
         await PutCountingCollectionAsync(secondClient, "second");
         var secondJob = await secondClient.IngestAsync("second", documents);
@@ -137,7 +134,7 @@ public sealed class EmbeddingCacheTests : IAsyncLifetime
     [InlineData(20)]
     public async Task Cached_bytes_of_the_wrong_length_are_a_miss(int length)
     {
-        await using var cache = await ConnectedAsync(new CacheMetrics());
+        using var cache = await ConnectedAsync(new CacheMetrics());
         var embeddings = new EmbeddingCache(cache, Options.Create(new CacheOptions()));
         await cache.SetAsync(EmbeddingCache.Key(Fingerprint, EmbeddingPurpose.Document, "text"), new byte[length], TimeSpan.FromMinutes(1), CancellationToken.None);
 
@@ -147,8 +144,8 @@ public sealed class EmbeddingCacheTests : IAsyncLifetime
     [Fact]
     public async Task Cached_bytes_holding_nan_are_a_miss_and_a_good_vector_round_trips_through_redis()
     {
-        await using var writer = await ConnectedAsync(new CacheMetrics());
-        await using var reader = await ConnectedAsync(new CacheMetrics());
+        using var writer = await ConnectedAsync(new CacheMetrics());
+        using var reader = await ConnectedAsync(new CacheMetrics());
         var embeddings = new EmbeddingCache(reader, Options.Create(new CacheOptions()));
         await writer.SetAsync(EmbeddingCache.Key(Fingerprint, EmbeddingPurpose.Document, "nan"),
             EmbeddingCache.Encode([0.5f, float.NaN, 0.5f, 0.5f]), TimeSpan.FromMinutes(1), CancellationToken.None);
@@ -169,8 +166,8 @@ public sealed class EmbeddingCacheTests : IAsyncLifetime
     {
         var writerMetrics = new CacheMetrics();
         var readerMetrics = new CacheMetrics();
-        await using var writer = await ConnectedAsync(writerMetrics);
-        await using var reader = await ConnectedAsync(readerMetrics);
+        using var writer = await ConnectedAsync(writerMetrics);
+        using var reader = await ConnectedAsync(readerMetrics);
         var key = EmbeddingCache.Key(Fingerprint, EmbeddingPurpose.Document, "counted");
 
         Assert.Null(await reader.GetAsync(key, CancellationToken.None));
@@ -202,7 +199,8 @@ public sealed class EmbeddingCacheTests : IAsyncLifetime
 
     private async Task<RedisRagCache> ConnectedAsync(CacheMetrics metrics)
     {
-        var cache = new RedisRagCache(_redis, new RedisCacheOptions { BreakSeconds = 1 },
+        var options = new RedisCacheOptions { BreakSeconds = 1 };
+        var cache = new RedisRagCache(_redis.Connect(options), options,
             new MemoryRagCache(new CacheOptions(), metrics), NullLogger<RedisRagCache>.Instance, metrics: metrics);
         await WaitForAsync(cache);
         return cache;
@@ -218,26 +216,12 @@ public sealed class EmbeddingCacheTests : IAsyncLifetime
         }
     }
 
-    private async Task<string> RedisScriptAsync(string command)
-    {
-        var root = typeof(EmbeddingCacheTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
-        var start = new ProcessStartInfo(Path.Combine(root, "scripts/servers/redis.sh"))
-        {
-            ArgumentList = { command, _state },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"redis.sh {command}: {error}");
-        return output;
-    }
-
     /// <summary>One standalone platform (a worker among others) whose cache is L1 + the shared Redis.</summary>
     private sealed class RedisPlatform(string redis, bool waitForRedis = true) : PlatformFactory
     {
+        private static readonly RedisCacheOptions RedisOptions = new() { BreakSeconds = 1, OperationTimeoutMilliseconds = 2_000 };
+        private readonly ConnectionMultiplexer _connection = TestRedis.ConnectTo(redis, RedisOptions);
+
         public async Task<HttpClient> StartAsync()
         {
             var client = CreateClient();
@@ -263,10 +247,19 @@ public sealed class EmbeddingCacheTests : IAsyncLifetime
                 services.AddSingleton<IRagCache>(sp =>
                 {
                     var metrics = sp.GetRequiredService<CacheMetrics>();
-                    return new RedisRagCache(redis, new RedisCacheOptions { BreakSeconds = 1, OperationTimeoutMilliseconds = 2_000 },
+                    return new RedisRagCache(_connection, RedisOptions,
                         new MemoryRagCache(new CacheOptions(), metrics), NullLogger<RedisRagCache>.Instance, metrics: metrics);
                 });
             });
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            base.Dispose(disposing);
+            if (disposing)
+            {
+                _connection.Dispose();
+            }
         }
     }
 }

@@ -40,7 +40,7 @@ internal sealed class PineconeContractServer : IAsyncDisposable
             options ?? Options(),
             ServiceConnectionString.Parse(ConnectionString),
             logger ?? NullLogger.Instance,
-            handler: null,
+            http: null,
             delay: (wait, _) =>
             {
                 lock (Delays)

@@ -59,11 +59,12 @@ public static class CoreServiceExtensions
             .Bind(builder.Configuration.GetSection(LexicalOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddPluginHttpClient();
         var indexOwner = builder.Configuration.GetSection(RagPlatformOptions.SectionName).Get<RagPlatformOptions>()?.IndexOwner;
         if (!string.IsNullOrWhiteSpace(indexOwner?.Endpoint))
         {
             // Another process owns the file-based indexes: vectors and lexical entries go through it.
-            services.AddSingleton(new IndexOwnerClient(new Uri(indexOwner.Endpoint), TimeSpan.FromSeconds(indexOwner.TimeoutSeconds), indexOwner.ApiKey));
+            services.AddIndexOwnerClient(indexOwner);
             services.AddSingleton<ILexicalIndex>(sp => new RemoteLexicalIndex(sp.GetRequiredService<IndexOwnerClient>()));
         }
         else

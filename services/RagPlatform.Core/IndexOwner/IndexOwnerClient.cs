@@ -10,30 +10,23 @@ namespace RagPlatform.Core.IndexOwner;
 /// <summary>
 /// Calls the index owner's internal API (<see cref="IndexOwnerApi"/>) and turns its answers back into the
 /// exceptions the local interfaces throw, so callers cannot tell a remote index from a local one.
-/// A transport failure propagates: the bus retries the message, the HTTP caller gets a 5xx.
+/// Every call goes through the host's <see cref="IHttpClientFactory"/> client <see cref="HttpClientName"/>, so the
+/// standard resilience handler retries transient failures (every owner write is an idempotent upsert by id) and
+/// service discovery resolves an endpoint such as <c>http://query</c>. A failure that outlasts the retries
+/// propagates: the bus retries the message, the HTTP caller gets a 5xx.
 /// </summary>
-public sealed class IndexOwnerClient : IDisposable
+public sealed class IndexOwnerClient(IHttpClientFactory httpClients)
 {
+    /// <summary>The named HttpClient (base address, credentials, timeouts) registered by AddRagPlatformCore.</summary>
+    public const string HttpClientName = "RagPlatform.IndexOwner";
+
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    private readonly HttpClient _http;
-
-    public IndexOwnerClient(Uri endpoint, TimeSpan timeout, string? apiKey = null)
-    {
-        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-        {
-            BaseAddress = new Uri(endpoint.ToString().TrimEnd('/') + "/internal/index/"),
-            Timeout = timeout,
-        };
-        if (!string.IsNullOrWhiteSpace(apiKey))
-        {
-            // The owner's internal endpoints declare no scope, so they need an admin key when keys are on.
-            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey.Trim());
-        }
-    }
+    /// <summary>The base address of every call: the owner's endpoint and the internal API's path.</summary>
+    public static Uri BaseAddress(string endpoint) => new(endpoint.Trim().TrimEnd('/') + "/internal/index/");
 
     public async Task<T?> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
@@ -43,7 +36,8 @@ public sealed class IndexOwnerClient : IDisposable
             request.Content = JsonContent.Create(body, body.GetType(), options: Json);
         }
 
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var http = httpClients.CreateClient(HttpClientName);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (response.IsSuccessStatusCode)
         {
             return response.StatusCode == HttpStatusCode.NoContent
@@ -73,8 +67,6 @@ public sealed class IndexOwnerClient : IDisposable
 
     public Task SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken) =>
         SendAsync<JsonElement?>(method, path, body, cancellationToken);
-
-    public void Dispose() => _http.Dispose();
 
     internal static string Segment(string value) => Uri.EscapeDataString(value);
 }

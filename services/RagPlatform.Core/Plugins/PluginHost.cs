@@ -28,13 +28,18 @@ public sealed class PluginHost : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Lazy<IReranker>> _rerankers = new(StringComparer.OrdinalIgnoreCase);
 
     private readonly IndexOwnerClient? _indexOwner;
+    private readonly IHttpClientFactory? _httpClients;
+
+    /// <summary>The named HttpClient plugins make their outbound calls with (<see cref="PluginContext.CreateHttpClient"/>).</summary>
+    public const string HttpClientName = "RagPlatform.Plugins";
 
     public PluginHost(
         PluginCatalog catalog, IConfiguration configuration, IOptions<RagPlatformOptions> options, ILoggerFactory loggerFactory,
-        EmbeddingSpendLedger? spend = null, IndexOwnerClient? indexOwner = null)
+        EmbeddingSpendLedger? spend = null, IndexOwnerClient? indexOwner = null, IHttpClientFactory? httpClients = null)
     {
         _catalog = catalog;
         _indexOwner = indexOwner;
+        _httpClients = httpClients;
         _configuration = configuration;
         _loggerFactory = loggerFactory;
         _dataDirectory = options.Value.ResolveDataDirectory();
@@ -217,7 +222,8 @@ public sealed class PluginHost : IAsyncDisposable
         Directory.CreateDirectory(dataDirectory);
         // Connection strings (Aspire's ConnectionStrings__<name>) stay the host's; plugins ask for one by name
         // through PluginContext.GetConnectionString.
-        return new PluginContext(settings, _loggerFactory, dataDirectory, _configuration.GetSection("ConnectionStrings"));
+        return new PluginContext(settings, _loggerFactory, dataDirectory, _configuration.GetSection("ConnectionStrings"),
+            _httpClients is { } factory ? () => factory.CreateClient(HttpClientName) : null);
     }
 
     public async ValueTask DisposeAsync()

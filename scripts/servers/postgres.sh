@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
-# Debian's PostgreSQL on loopback for distributed mode and the tests, without systemd or Docker.
+# Debian's PostgreSQL on loopback for the AppHost's Local infrastructure and the tests, without systemd or Docker.
+#   postgres.sh run <statedir>     in the foreground, for the AppHost (an executable resource): PGPORT and
+#                                  POSTGRES_PASSWORD from the environment. Initialises <statedir>/data once (password
+#                                  authentication over TCP, 127.0.0.1 only), sets the postgres role's password to
+#                                  POSTGRES_PASSWORD at every start (through stdin, never the command line), then
+#                                  becomes the server (exec: its PID is the resource's; SIGTERM stops it).
 #   postgres.sh start <statedir>   initialises <statedir>/data (trust auth, fsync off), starts the server on
 #                                  127.0.0.1 on a free port with its socket in <statedir>, creates `ragdb`, and
 #                                  prints exactly one line to stdout:
@@ -8,7 +13,7 @@
 # Everything else goes to stderr or <statedir>/postgres.log. Runs as root (CI) or as any user.
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop <statedir>" >&2; exit 2; }
+usage() { echo "usage: $0 run|start|stop <statedir>" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 command=$1
 statedir=$(mkdir -p "$2" && cd "$2" && pwd)
@@ -44,6 +49,34 @@ free_port() {
 }
 
 case "$command" in
+  run)
+    : "${PGPORT:?}" "${POSTGRES_PASSWORD:?}"
+    as_server=()
+    if [ "$(id -u)" -eq 0 ]; then
+      chown postgres:postgres "$statedir"
+      chmod 700 "$statedir"
+      if ! setpriv --reuid=postgres --regid=postgres --init-groups test -w "$statedir"; then
+        echo "The postgres user cannot reach $statedir (a parent directory is private); choose a state directory it can reach." >&2
+        exit 1
+      fi
+      # setpriv executes in place (no child, unlike runuser): the server keeps this process's PID.
+      as_server=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+    fi
+    if [ ! -s "$data/PG_VERSION" ]; then
+      "${as_server[@]}" "$bindir/initdb" -D "$data" -U postgres --auth-host=scram-sha-256 --auth-local=peer -E UTF8 --locale=C.UTF-8 \
+        >"$statedir/initdb.log" 2>&1 || { cat "$statedir/initdb.log" >&2; exit 1; }
+    fi
+    # Single-user mode, before the server listens: the password the AppHost holds now is the one that works.
+    password=${POSTGRES_PASSWORD//\'/\'\'}
+    unset POSTGRES_PASSWORD
+    printf "ALTER ROLE postgres PASSWORD '%s';\n" "$password" | "${as_server[@]}" "$bindir/postgres" --single -D "$data" postgres >/dev/null \
+      || { echo "PostgreSQL in $data could not be opened to set the password" >&2; exit 1; }
+    unset password
+    # synchronous_commit=off: a commit returns before its WAL reaches the disk (a crash may lose the last few
+    # hundred milliseconds, never corrupts): the trade a development database makes for the services' many commits.
+    exec "${as_server[@]}" "$bindir/postgres" -D "$data" -p "$PGPORT" -k "$statedir" -c listen_addresses=127.0.0.1 \
+      -c synchronous_commit=off -c max_connections=200
+    ;;
   start)
     if [ "$(id -u)" -eq 0 ]; then
       chown postgres:postgres "$statedir"

@@ -1,101 +1,67 @@
 #!/usr/bin/env bash
-# Debian's RabbitMQ on 127.0.0.1 for the distributed mode (dev-up, tests), no systemd, no root service.
-#   rabbitmq.sh start <statedir>   starts a node (same node, ports and queues again if <statedir> was used
-#                                  before: durable queues and persistent messages survive a stop/start) and
-#                                  prints exactly one line: ConnectionStrings__messaging=amqp://guest:guest@127.0.0.1:<port>
-#   rabbitmq.sh stop <statedir>    rabbitmqctl shutdown, then the epmd it leaves behind, both by PID
+# Debian's RabbitMQ in the foreground on 127.0.0.1, for the AppHost's Local infrastructure (an executable resource;
+# DCP gives it its ports and stops it with SIGTERM, which the server script turns into a graceful shutdown).
+#   rabbitmq.sh run <statedir>
+# Environment (all required): RABBITMQ_NODE_PORT (AMQP), RABBITMQ_DIST_PORT (Erlang distribution),
+# ERL_EPMD_PORT (the epmd the AppHost runs as a resource of its own, so that no epmd outlives it),
+# RABBITMQ_MANAGEMENT_PORT, RABBITMQ_DEFAULT_USER, RABBITMQ_DEFAULT_PASS.
+# The node's name, cookie, queues and messages stay in <statedir> across stops and starts; when the password is
+# not the one the node was created with, the node's database is started afresh (a development broker).
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/free-port.sh"
-
-command=${1:?usage: rabbitmq.sh start|stop <statedir>}
-state=${2:?usage: rabbitmq.sh start|stop <statedir>}
-mkdir -p "$state/rabbitmq"
-state=$(cd "$state/rabbitmq" && pwd)
+command=${1:?usage: rabbitmq.sh run <statedir>}
+[ "$command" = run ] || { echo "usage: rabbitmq.sh run <statedir>" >&2; exit 2; }
+mkdir -p "${2:?usage: rabbitmq.sh run <statedir>}"
+state=$(cd "$2" && pwd)
+: "${RABBITMQ_NODE_PORT:?}" "${RABBITMQ_DIST_PORT:?}" "${ERL_EPMD_PORT:?}" "${RABBITMQ_MANAGEMENT_PORT:?}"
+: "${RABBITMQ_DEFAULT_USER:?}" "${RABBITMQ_DEFAULT_PASS:?}"
 bin=/usr/lib/rabbitmq/bin
+[ -x "$bin/rabbitmq-server" ] || { echo "RabbitMQ is not installed (apt-get install rabbitmq-server; scripts/setup/20-servers.sh)" >&2; exit 1; }
 
-if [ ! -s "$state/settings" ]; then
-  {
-    echo "node=rag$RANDOM$RANDOM@localhost"
-    echo "amqp_port=$(free_port)"
-    echo "dist_port=$(free_port)"
-    echo "epmd_port=$(free_port)"
-  } > "$state/settings"
-fi
-# shellcheck disable=SC1091
-source "$state/settings"
+umask 077
 mkdir -p "$state/home" "$state/mnesia" "$state/log"
-echo '[].' > "$state/enabled_plugins"
-: > "$state/rabbitmq.conf"
+[ -s "$state/node" ] || echo "rag$RANDOM$RANDOM@localhost" > "$state/node"
+if [ ! -s "$state/home/.erlang.cookie" ]; then
+  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$state/home/.erlang.cookie"
+  chmod 400 "$state/home/.erlang.cookie"
+fi
+
+# The default user is created with the node's database only: a new password means a new database.
+credentials=$(printf '%s\n%s' "$RABBITMQ_DEFAULT_USER" "$RABBITMQ_DEFAULT_PASS" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$state/credentials" 2>/dev/null)" != "$credentials" ]; then
+  rm -rf "$state/mnesia"
+  mkdir -p "$state/mnesia"
+  echo "$credentials" > "$state/credentials"
+fi
+
+echo '[rabbitmq_management].' > "$state/enabled_plugins"
+# The password goes to a file only the server reads (never the command line); the user may connect from
+# loopback only, which is where everything listens.
+{
+  echo "listeners.tcp.default = 127.0.0.1:$RABBITMQ_NODE_PORT"
+  echo "management.tcp.ip = 127.0.0.1"
+  echo "management.tcp.port = $RABBITMQ_MANAGEMENT_PORT"
+  echo "default_user = $RABBITMQ_DEFAULT_USER"
+  echo "default_pass = $RABBITMQ_DEFAULT_PASS"
+} > "$state/rabbitmq.conf"
 : > "$state/rabbitmq-env.conf"
 
-rabbit_env=(
-  HOME="$state/home"
-  RABBITMQ_NODENAME="$node"
-  RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
-  RABBITMQ_NODE_PORT="$amqp_port"
-  RABBITMQ_DIST_PORT="$dist_port"
-  ERL_EPMD_PORT="$epmd_port"
-  ERL_EPMD_ADDRESS=127.0.0.1
-  RABBITMQ_MNESIA_BASE="$state/mnesia"
-  RABBITMQ_LOG_BASE="$state/log"
-  RABBITMQ_ENABLED_PLUGINS_FILE="$state/enabled_plugins"
-  RABBITMQ_CONFIG_FILE="$state/rabbitmq.conf"
-  RABBITMQ_CONF_ENV_FILE="$state/rabbitmq-env.conf"
-)
-connection="ConnectionStrings__messaging=amqp://guest:guest@127.0.0.1:$amqp_port"
-
-ctl() { env "${rabbit_env[@]}" "$bin/rabbitmqctl" "$@"; }
-
-case "$command" in
-  start)
-    if ! [ -s "$state/pid" ] || ! kill -0 "$(cat "$state/pid")" 2>/dev/null; then
-      # One cookie for the node and for rabbitmqctl, written before either could race to create its own.
-      if [ ! -s "$state/home/.erlang.cookie" ]; then
-        head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$state/home/.erlang.cookie"
-        chmod 400 "$state/home/.erlang.cookie"
-      fi
-      setsid nohup env "${rabbit_env[@]}" "$bin/rabbitmq-server" > "$state/server.out" 2>&1 < /dev/null &
-      echo $! > "$state/pid"
-    fi
-    pid=$(cat "$state/pid")
-    # await_startup fails at once while the node is not yet registered with epmd: ask again until it answers.
-    deadline=$((SECONDS + 300))
-    until ctl await_startup --timeout 60 > "$state/await.out" 2>&1; do
-      if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
-        echo "rabbitmq did not start on 127.0.0.1:$amqp_port; see $state/server.out, $state/await.out and $state/log" >&2
-        exit 1
-      fi
-      sleep 1
-    done
-    # The epmd that the node started (a daemon of its own session): remembered so stop can end it by PID.
-    # It inherited this node's ERL_EPMD_PORT, which tells it apart from any other epmd on the machine.
-    for proc in /proc/[0-9]*; do
-      if [ "$(cat "$proc/comm" 2>/dev/null)" = epmd ] \
-        && tr '\0' '\n' < "$proc/environ" 2>/dev/null | grep -qx "ERL_EPMD_PORT=$epmd_port"; then
-        echo "${proc#/proc/}" > "$state/epmd.pid"
-        break
-      fi
-    done
-    echo "$connection"
-    ;;
-  stop)
-    if [ -s "$state/pid" ]; then
-      pid=$(cat "$state/pid")
-      if kill -0 "$pid" 2>/dev/null; then
-        ctl -q --timeout 30 shutdown >/dev/null 2>&1 || true
-        # The server runs in its own session (setsid): its process group id is its PID.
-        wait_gone "$pid" 30 || kill -9 -- "-$pid" 2>/dev/null || true
-      fi
-      rm -f "$state/pid"
-    fi
-    if [ -s "$state/epmd.pid" ]; then
-      kill "$(cat "$state/epmd.pid")" 2>/dev/null || true
-      rm -f "$state/epmd.pid"
-    fi
-    ;;
-  *)
-    echo "usage: rabbitmq.sh start|stop <statedir>" >&2
-    exit 2
-    ;;
-esac
+export HOME="$state/home"
+export RABBITMQ_NODENAME
+RABBITMQ_NODENAME=$(cat "$state/node")
+export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+export ERL_EPMD_ADDRESS=127.0.0.1
+export RABBITMQ_MNESIA_BASE="$state/mnesia"
+export RABBITMQ_LOG_BASE="$state/log"
+# Log to standard output, which DCP hands to the dashboard.
+export RABBITMQ_LOGS=-
+export RABBITMQ_ENABLED_PLUGINS_FILE="$state/enabled_plugins"
+export RABBITMQ_CONFIG_FILE="$state/rabbitmq.conf"
+export RABBITMQ_CONF_ENV_FILE="$state/rabbitmq-env.conf"
+# Never an epmd of the node's own: at boot, and whenever its epmd monitor finds epmd gone (as when the AppHost stops
+# everything at once), RabbitMQ would start one as a daemon that outlives the AppHost. ERL_AFLAGS reaches every erl it
+# spawns for that.
+export ERL_AFLAGS="-start_epmd false"
+# The Erlang distribution listener (for rabbitmqctl) on loopback too, not on every interface.
+export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+unset RABBITMQ_DEFAULT_USER RABBITMQ_DEFAULT_PASS
+exec "$bin/rabbitmq-server"

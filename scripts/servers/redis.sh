@@ -1,18 +1,35 @@
 #!/usr/bin/env bash
-# Redis on 127.0.0.1 for the distributed mode (dev-up, tests), no persistence, no systemd.
-#   redis.sh start <statedir>   starts it (on the same port again if <statedir> was used before) and prints
-#                               exactly one line: ConnectionStrings__cache=127.0.0.1:<port>
-#   redis.sh stop <statedir>    stops it by its PID (no-op when not running)
+# Redis on 127.0.0.1, no persistence (a cache), no systemd.
+#   redis.sh run <statedir>     in the foreground, for the AppHost's Local infrastructure (an executable resource):
+#                               REDIS_PORT and REDIS_PASSWORD from the environment; the password goes into a
+#                               config file only the server reads, never onto the command line
+#   redis.sh start <statedir>   as a daemon for the tests (on the same port again if <statedir> was used before),
+#                               no password; prints exactly one line: ConnectionStrings__cache=127.0.0.1:<port>
+#   redis.sh stop <statedir>    stops that daemon by its PID (no-op when not running)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/free-port.sh"
 
-command=${1:?usage: redis.sh start|stop <statedir>}
-state=${2:?usage: redis.sh start|stop <statedir>}
+command=${1:?usage: redis.sh run|start|stop <statedir>}
+state=${2:?usage: redis.sh run|start|stop <statedir>}
 mkdir -p "$state/redis"
 state=$(cd "$state/redis" && pwd)
 
 case "$command" in
+  run)
+    : "${REDIS_PORT:?}" "${REDIS_PASSWORD:?}"
+    umask 077
+    {
+      echo "bind 127.0.0.1"
+      echo "port $REDIS_PORT"
+      echo "save \"\""
+      echo "appendonly no"
+      echo "dir $state"
+      echo "requirepass $REDIS_PASSWORD"
+    } > "$state/redis.conf"
+    unset REDIS_PASSWORD
+    exec redis-server "$state/redis.conf"
+    ;;
   start)
     [ -s "$state/port" ] || free_port > "$state/port"
     port=$(cat "$state/port")
@@ -41,7 +58,7 @@ case "$command" in
     rm -f "$state/pid"
     ;;
   *)
-    echo "usage: redis.sh start|stop <statedir>" >&2
+    echo "usage: redis.sh run|start|stop <statedir>" >&2
     exit 2
     ;;
 esac

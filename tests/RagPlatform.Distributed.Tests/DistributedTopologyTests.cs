@@ -1,15 +1,21 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using RabbitMQ.Client;
 using RagPlatform.Contracts.Http;
+using StackExchange.Redis;
 
 namespace RagPlatform.Distributed.Tests;
 
 /// <summary>
-/// The done-when list, on real RabbitMQ and Redis and the three services as separate processes.
-/// Each test uses its own collection; they share one topology (starting RabbitMQ is the slow part).
+/// The distributed topology as the AppHost runs it (Local infrastructure: real RabbitMQ, PostgreSQL and Redis; the three
+/// services as processes, two worker replicas). Each test uses its own collection; they share one AppHost (starting it is
+/// the slow part). Faults are what an operator does from the dashboard: stop and start a resource, or a process killed.
 /// </summary>
-[Collection(DistributedStackCollection.Name)]
-public sealed class DistributedTopologyTests(DistributedStack stack)
+[Collection(DistributedAppCollection.Name)]
+public sealed class DistributedTopologyTests(DistributedApp stack)
 {
     private const int LargeBatch = 5_000;
 
@@ -33,24 +39,32 @@ public sealed class DistributedTopologyTests(DistributedStack stack)
             Assert.Equal("health-1", found.Results[0].DocumentId);
         }
 
-        // The broker's password is in every process's environment, never in what they log.
-        foreach (var service in new[] { "ingestion", "query-api", "worker-1", "worker-2" })
+        // The broker's password is in the services' environment, never in what they log.
+        var loggers = stack.App.Services.GetRequiredService<ResourceLoggerService>();
+        foreach (var instance in new[] { "ingestion", "query", "embedding-worker" }.SelectMany(stack.Instances))
         {
-            Assert.DoesNotContain("guest:guest", stack.ServiceLog(service), StringComparison.Ordinal);
+            var lines = new List<string>();
+            await foreach (var batch in loggers.GetAllAsync(instance.Id))
+            {
+                lines.AddRange(batch.Select(l => l.Content));
+            }
+
+            Assert.NotEmpty(lines);
+            Assert.DoesNotContain(lines, line => line.Contains(stack.MessagingPassword, StringComparison.Ordinal));
         }
     }
 
     [Fact]
     public async Task A_poison_message_lands_in_the_error_queue_and_the_workers_keep_consuming()
     {
-        var before = await stack.QueueDepthAsync(DistributedStack.EmbedErrorQueue);
+        var before = await QueueDepthAsync(DistributedApp.EmbedErrorQueue);
 
         // A body no worker can read: MassTransit cannot retry it into shape, so it must end in the error queue
         // (kept for inspection), not loop, not vanish, and not stop the workers.
-        await stack.PublishRawAsync(DistributedStack.EmbedQueue, "application/vnd.masstransit+json", "{\"message\": [not json"u8.ToArray());
+        await PublishRawAsync(DistributedApp.EmbedQueue, "application/vnd.masstransit+json", "{\"message\": [not json"u8.ToArray());
 
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        while (await stack.QueueDepthAsync(DistributedStack.EmbedErrorQueue) < before + 1)
+        while (await QueueDepthAsync(DistributedApp.EmbedErrorQueue) < before + 1)
         {
             Assert.True(DateTime.UtcNow < deadline, "the poison message did not reach the error queue within a minute");
             await Task.Delay(200);
@@ -61,7 +75,7 @@ public sealed class DistributedTopologyTests(DistributedStack stack)
         var done = await stack.WaitForJobAsync(job.JobId);
         Assert.Equal("completed", done.State);
         Assert.Equal(1, done.Succeeded);
-        Assert.Equal(before + 1, await stack.QueueDepthAsync(DistributedStack.EmbedErrorQueue));
+        Assert.Equal(before + 1, await QueueDepthAsync(DistributedApp.EmbedErrorQueue));
     }
 
     [Fact]
@@ -90,7 +104,7 @@ public sealed class DistributedTopologyTests(DistributedStack stack)
     }
 
     [Fact]
-    public async Task A_worker_killed_mid_ingestion_and_restarted_leaves_exactly_the_expected_chunks_and_a_completed_job()
+    public async Task A_worker_replica_killed_mid_ingestion_leaves_exactly_the_expected_chunks_and_a_completed_job()
     {
         var job = await stack.PostDocumentsAsync("dist-kill", Documents("kill", LargeBatch));
         var status = await stack.GetJobAsync(job.JobId);
@@ -102,9 +116,17 @@ public sealed class DistributedTopologyTests(DistributedStack stack)
             status = await stack.GetJobAsync(job.JobId);
         }
 
-        stack.KillService("worker-1");
+        // SIGKILL, no shutdown: what a crashed or OOM-killed worker looks like to the broker. Its unacknowledged
+        // messages go back to the queue, and the other replica takes them.
+        var victim = stack.Instances("embedding-worker")[0];
+        using (var process = victim.ServiceProcess())
+        {
+            Assert.Contains("RagPlatform.EmbeddingWorker", process.MainModule?.FileName ?? process.ProcessName, StringComparison.Ordinal);
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+
         var atKill = await stack.GetJobAsync(job.JobId);
-        await stack.StartServiceAsync("worker-1");
         var done = await stack.WaitForJobAsync(job.JobId);
 
         Assert.True(atKill.Processed < LargeBatch, "the kill came after the job had finished; it proves nothing");
@@ -116,6 +138,11 @@ public sealed class DistributedTopologyTests(DistributedStack stack)
         Assert.Equal(LargeBatch, stats.Documents);
         Assert.Equal(LargeBatch, stats.Chunks);
         Assert.Equal(0, stats.Pending);
+
+        // The replica comes back from the dashboard's Start command, as an operator would bring it back.
+        await stack.WaitForStateAsync(victim.Id, KnownResourceStates.TerminalStates);
+        await stack.StartAsync(victim.Id);
+        await stack.WaitHealthyAsync(victim.Id);
     }
 
     [Fact]
@@ -132,16 +159,16 @@ public sealed class DistributedTopologyTests(DistributedStack stack)
             if (b == batches / 4)
             {
                 // Messages of the first jobs are queued or in flight: stop the broker under them.
-                await stack.StopServerAsync("rabbitmq");
+                await stack.StopAsync("messaging");
             }
 
             var documents = Documents($"restart-{b}", perBatch);
             while (true)
             {
-                using var response = await stack.Ingestion.PostAsJsonAsync("/v1/collections/dist-restart/documents", documents, DistributedStack.Json);
+                using var response = await stack.Ingestion.PostAsJsonAsync("/v1/collections/dist-restart/documents", documents, DistributedApp.Json);
                 if (response.IsSuccessStatusCode)
                 {
-                    jobs.Add((await response.Content.ReadFromJsonAsync<JobAccepted>(DistributedStack.Json))!.JobId);
+                    jobs.Add((await response.Content.ReadFromJsonAsync<JobAccepted>(DistributedApp.Json))!.JobId);
                     break;
                 }
 
@@ -151,14 +178,14 @@ public sealed class DistributedTopologyTests(DistributedStack stack)
                 Assert.True(DateTime.UtcNow < deadline, "ingestion never recovered");
                 if (!restarted)
                 {
-                    await stack.StartServerAsync("rabbitmq");
+                    await stack.StartAsync("messaging");
                     restarted = true;
                 }
             }
 
             if (b == batches / 4 && !restarted)
             {
-                await stack.StartServerAsync("rabbitmq");
+                await stack.StartAsync("messaging");
                 restarted = true;
             }
         }
@@ -185,9 +212,9 @@ public sealed class DistributedTopologyTests(DistributedStack stack)
 
         Assert.False((await stack.SearchAsync("dist-cache", "문서 7번 설명")).Cached);
         Assert.True((await stack.SearchAsync("dist-cache", "문서 7번 설명")).Cached);
-        Assert.NotEqual("0", await stack.RedisAsync("DBSIZE"));
+        Assert.NotEqual(0, await RedisKeysAsync());
 
-        await stack.StopServerAsync("redis");
+        await stack.StopAsync("cache");
         for (var i = 0; i < 5; i++)
         {
             var answer = await stack.SearchAsync("dist-cache", $"문서 {10 + i}번 항목");
@@ -196,10 +223,11 @@ public sealed class DistributedTopologyTests(DistributedStack stack)
         }
 
         // Same port, empty (no persistence): anything in it now was written after it came back.
-        await stack.StartServerAsync("redis");
+        await stack.StartAsync("cache");
+        await stack.WaitHealthyAsync("cache");
         var deadline = DateTime.UtcNow.AddMinutes(1);
         var probe = 0;
-        while (await stack.RedisAsync("DBSIZE") == "0")
+        while (await RedisKeysAsync() == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "nothing was cached in Redis after it returned");
             await stack.SearchAsync("dist-cache", $"문서 {20 + probe++}번 다시");
@@ -207,11 +235,56 @@ public sealed class DistributedTopologyTests(DistributedStack stack)
         }
     }
 
-    private async Task<double[]> EmbeddedByWorkersAsync() =>
-    [
-        await stack.ReadCounterAsync("WORKER_1_URL", "ragplatform_chunks_total", "outcome=\"embedded\""),
-        await stack.ReadCounterAsync("WORKER_2_URL", "ragplatform_chunks_total", "outcome=\"embedded\""),
-    ];
+    /// <summary>What each worker replica reports having embedded (its own /metrics, not the load-balancing proxy's).</summary>
+    private async Task<double[]> EmbeddedByWorkersAsync()
+    {
+        var replicas = stack.Instances("embedding-worker");
+        Assert.Equal(2, replicas.Count);
+        var counts = new double[replicas.Count];
+        for (var i = 0; i < replicas.Count; i++)
+        {
+            using var client = new HttpClient { BaseAddress = replicas[i].Url };
+            var text = await client.GetStringAsync("/metrics");
+            counts[i] = text.Split('\n')
+                .Where(l => l.StartsWith("ragplatform_chunks_total{", StringComparison.Ordinal) && l.Contains("outcome=\"embedded\"", StringComparison.Ordinal))
+                .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+        }
+
+        return counts;
+    }
+
+    /// <summary>Messages ready in a queue, 0 when the queue does not exist (yet).</summary>
+    private async Task<uint> QueueDepthAsync(string queue)
+    {
+        await using var connection = await BrokerAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        try
+        {
+            return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+        }
+        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Publishes bytes as they are to a MassTransit endpoint's exchange (same name as its queue), persistent.</summary>
+    private async Task PublishRawAsync(string endpoint, string contentType, byte[] body)
+    {
+        await using var connection = await BrokerAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var properties = new BasicProperties { ContentType = contentType, Persistent = true, MessageId = Guid.NewGuid().ToString() };
+        await channel.BasicPublishAsync(endpoint, "", mandatory: true, properties, body);
+    }
+
+    private async Task<IConnection> BrokerAsync() =>
+        await new ConnectionFactory { Uri = new Uri((await stack.ConnectionStringAsync("messaging"))!) }.CreateConnectionAsync();
+
+    private async Task<long> RedisKeysAsync()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync((await stack.ConnectionStringAsync("cache"))! + ",allowAdmin=true");
+        return await redis.GetServers().Single().DatabaseSizeAsync();
+    }
 
     /// <summary>Distinct one-chunk Korean documents: n documents are exactly n chunks, none sharing text.</summary>
     [Fact]
@@ -222,9 +295,9 @@ public sealed class DistributedTopologyTests(DistributedStack stack)
         Assert.Equal("completed", ingest.State);
 
         using var response = await stack.Ingestion.PostAsJsonAsync("/v1/collections/dist-reindex/reindex",
-            new { embedding = new { provider = "hashing", settings = new { Dimensions = "256" } } }, DistributedStack.Json);
+            new { embedding = new { provider = "hashing", settings = new { Dimensions = "256" } } }, DistributedApp.Json);
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
-        var accepted = (await response.Content.ReadFromJsonAsync<ReindexAccepted>(DistributedStack.Json))!;
+        var accepted = (await response.Content.ReadFromJsonAsync<ReindexAccepted>(DistributedApp.Json))!;
 
         // Every search answers, with results, until the collection shows the switch (bounded by count, not time).
         CollectionStats stats;

@@ -1,6 +1,6 @@
 using RagPlatform.Core.Messaging;
 
-namespace RagPlatform.Distributed.Tests;
+namespace RagPlatform.Core.Tests;
 
 public sealed class RabbitMqAddressTests
 {

@@ -10,7 +10,12 @@ public static class RagAppHost
     /// <summary>The <c>RagPlatform</c> section, validated: a wrong value stops the AppHost with the key named.</summary>
     public static RagAppHostOptions ReadOptions(IDistributedApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(RagAppHostOptions.SectionName).Get<RagAppHostOptions>() ?? new RagAppHostOptions();
+        var section = builder.Configuration.GetSection(RagAppHostOptions.SectionName);
+        var options = section.Get<RagAppHostOptions>() ?? new RagAppHostOptions();
+        // Every setting under ServiceSettings, at any depth (the binder would keep only the first level).
+        options.ServiceSettings = section.GetSection(nameof(RagAppHostOptions.ServiceSettings)).AsEnumerable(makePathsRelative: true)
+            .Where(setting => setting.Value is not null)
+            .ToDictionary(setting => setting.Key, setting => setting.Value, StringComparer.OrdinalIgnoreCase);
         var problems = new List<ValidationResult>();
         if (!Validator.TryValidateObject(options, new ValidationContext(options), problems, validateAllProperties: true))
         {

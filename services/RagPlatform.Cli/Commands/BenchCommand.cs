@@ -47,7 +47,7 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print only the JSON result" };
         var server = new Option<string?>("--server")
         {
-            Description = "Also measure a running platform (e.g. the distributed topology's ingestion service from scripts/dev-up.sh) " +
+            Description = "Also measure a running platform (e.g. the distributed topology's ingestion service, as the AppHost's dashboard lists it) " +
                 "on the same documents, after the in-process anchor, and print its ratio to the embedded mode",
             HelpName = "URL",
         };

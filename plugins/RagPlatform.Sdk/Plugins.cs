@@ -48,6 +48,9 @@ public sealed class PluginContext(IConfiguration settings, ILoggerFactory logger
     /// <summary>A directory the plugin may use for its files (already created).</summary>
     public string DataDirectory { get; } = dataDirectory;
 
+    /// <summary>The host's lexical analysis (terms and BM25 parameters), for backends that index terms themselves.</summary>
+    public LexicalAnalysis? Lexical { get; init; }
+
     /// <summary>The host's connection string <c>ConnectionStrings:{name}</c>, or null when it has none.</summary>
     public string? GetConnectionString(string name)
     {

@@ -72,7 +72,7 @@ public sealed class SearchService(
         var results = mode switch
         {
             SearchModes.Dense => await DenseAsync(collection, query, depth, filter, cancellationToken),
-            SearchModes.Lexical => await lexical.SearchAsync(collectionName, query, depth, filter, cancellationToken),
+            SearchModes.Lexical => await LexicalAsync(collection, query, depth, filter, cancellationToken),
             _ => await HybridAsync(collection, query, depth, filter, cancellationToken),
         };
         if (rerankTopN > 0)
@@ -106,14 +106,25 @@ public sealed class SearchService(
         ResolvedCollection collection, string query, int topK, VectorFilter filter, CancellationToken cancellationToken)
     {
         var depth = Math.Max(topK, _options.CandidateDepth);
+        var weighted = string.Equals(_options.Fusion, "weighted", StringComparison.OrdinalIgnoreCase);
+        if (!weighted && collection.Backend is IHybridSearchBackend inside)
+        {
+            // The backend keeps the lexical terms beside the vectors and fuses both sides itself (Qdrant's Query
+            // API): one round trip, the same weighted reciprocal-rank fusion as below.
+            var vector = await EmbedQueryAsync(collection.Provider, query, cancellationToken);
+            return await inside.SearchHybridAsync(
+                collection.VectorName,
+                new HybridQuery(vector, query, topK, depth, _options.DenseWeight, _options.LexicalWeight, _options.RrfK, filter.IsEmpty ? null : filter),
+                cancellationToken);
+        }
+
         // The two sides are independent CPU work (the embedded ones complete synchronously): run the lexical
         // one on another thread so one query's latency is the slower side, not the sum.
-        var lexicalTask = Task.Run(() => lexical.SearchAsync(collection.Name, query, depth, filter, cancellationToken), cancellationToken);
+        var lexicalTask = Task.Run(() => LexicalAsync(collection, query, depth, filter, cancellationToken), cancellationToken);
         var denseHits = await DenseAsync(collection, query, depth, filter, cancellationToken);
         var lexicalHits = await lexicalTask;
 
         var fused = new Dictionary<string, (double Score, VectorSearchHit Hit)>(StringComparer.Ordinal);
-        var weighted = string.Equals(_options.Fusion, "weighted", StringComparison.OrdinalIgnoreCase);
         void Add(IReadOnlyList<VectorSearchHit> hits, double weight)
         {
             if (hits.Count == 0 || weight == 0)
@@ -141,6 +152,13 @@ public sealed class SearchService(
             .Select(f => f.Hit with { Score = (float)f.Score })
             .ToList();
     }
+
+    /// <summary>BM25 from the backend when it keeps the terms itself (a Qdrant collection has no separate lexical index), else from the lexical index.</summary>
+    private Task<IReadOnlyList<VectorSearchHit>> LexicalAsync(
+        ResolvedCollection collection, string query, int topK, VectorFilter filter, CancellationToken cancellationToken) =>
+        collection.Backend is IHybridSearchBackend inside
+            ? inside.SearchLexicalAsync(collection.VectorName, new LexicalQuery(query, topK, filter.IsEmpty ? null : filter), cancellationToken)
+            : lexical.SearchAsync(collection.Name, query, topK, filter, cancellationToken);
 
     /// <summary>The reranker's scores order the candidates it read (and become their scores).</summary>
     private async Task<IReadOnlyList<VectorSearchHit>> RerankAsync(string query, IReadOnlyList<VectorSearchHit> hits, CancellationToken cancellationToken)

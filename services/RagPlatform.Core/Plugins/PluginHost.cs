@@ -27,6 +27,9 @@ public sealed class PluginHost : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Lazy<IVectorBackend>> _backends = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Lazy<IReranker>> _rerankers = new(StringComparer.OrdinalIgnoreCase);
 
+    // The platform's lexical analysis as RagPlatform:Lexical configures it, for backends that index terms themselves.
+    private readonly Lazy<LexicalAnalysis> _lexical;
+
     private readonly IndexOwnerClient? _indexOwner;
 
     public PluginHost(
@@ -36,6 +39,12 @@ public sealed class PluginHost : IAsyncDisposable
         _catalog = catalog;
         _indexOwner = indexOwner;
         _configuration = configuration;
+        _lexical = new Lazy<LexicalAnalysis>(() =>
+        {
+            var lexical = configuration.GetSection(Lexical.LexicalOptions.SectionName).Get<Lexical.LexicalOptions>() ?? new Lexical.LexicalOptions();
+            var tokenizer = new Lexical.KoreanLexicalTokenizer(lexical.ParticleStems);
+            return new LexicalAnalysis(tokenizer.Tokenize, lexical.K1, lexical.B);
+        });
         _loggerFactory = loggerFactory;
         _dataDirectory = options.Value.ResolveDataDirectory();
         _spend = spend;
@@ -217,7 +226,7 @@ public sealed class PluginHost : IAsyncDisposable
         Directory.CreateDirectory(dataDirectory);
         // Connection strings (Aspire's ConnectionStrings__<name>) stay the host's; plugins ask for one by name
         // through PluginContext.GetConnectionString.
-        return new PluginContext(settings, _loggerFactory, dataDirectory, _configuration.GetSection("ConnectionStrings"));
+        return new PluginContext(settings, _loggerFactory, dataDirectory, _configuration.GetSection("ConnectionStrings")) { Lexical = _lexical.Value };
     }
 
     public async ValueTask DisposeAsync()

@@ -16,10 +16,10 @@ public static class ConnectionNames
     /// <summary>Redis (StackExchange.Redis format, <c>host:port,password=…[,ssl=true]</c>).</summary>
     public const string Cache = "cache";
 
-    /// <summary>Qdrant's gRPC endpoint, <c>Endpoint=http://host:port;Key=…</c> (not used: no gRPC client here).</summary>
+    /// <summary>Qdrant's gRPC endpoint, <c>Endpoint=http://host:port;Key=…</c>: what the qdrant plugin (Qdrant.Client) reads.</summary>
     public const string Qdrant = "qdrant";
 
-    /// <summary>Qdrant's REST endpoint, which Aspire injects beside the gRPC one as <c>&lt;name&gt;_http</c>.</summary>
+    /// <summary>Qdrant's REST endpoint, which Aspire injects beside the gRPC one as <c>&lt;name&gt;_http</c> (the plugin does not use it).</summary>
     public const string QdrantHttp = Qdrant + "_http";
 
     /// <summary>Every resource name the AppHost must declare for the services to find their servers.</summary>

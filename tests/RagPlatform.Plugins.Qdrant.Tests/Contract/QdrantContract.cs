@@ -421,7 +421,7 @@ public sealed class QdrantContract(string? apiKey)
 
     // ---- semantics -------------------------------------------------------------------------------------
 
-    private List<(StoredPoint Point, float Score)> Nearest(StoredCollection collection, Query? query, string vectorName, Filter? filter, int limit)
+    private List<(StoredPoint Point, float Score)> Nearest(StoredCollection collection, global::Qdrant.Client.Grpc.Query? query, string vectorName, Filter? filter, int limit)
     {
         if (query?.VariantCase != global::Qdrant.Client.Grpc.Query.VariantOneofCase.Nearest)
         {
@@ -488,7 +488,7 @@ public sealed class QdrantContract(string? apiKey)
     }
 
     /// <summary>Qdrant's RRF: each prefetch adds 1 / ((position + 1) / weight + k − 1) to a point; k is 2 by default.</summary>
-    private List<(StoredPoint Point, float Score)> Fuse(Query? query, List<List<(StoredPoint Point, float Score)>> lists, Filter? filter)
+    private List<(StoredPoint Point, float Score)> Fuse(global::Qdrant.Client.Grpc.Query? query, List<List<(StoredPoint Point, float Score)>> lists, Filter? filter)
     {
         uint k = 2;
         IReadOnlyList<float>? weights = null;

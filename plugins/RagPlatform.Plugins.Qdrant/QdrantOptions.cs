@@ -18,6 +18,12 @@ public sealed class QdrantOptions
     /// <summary>Name of every collection's sparse (BM25 term weight) vector, which has Qdrant's IDF modifier.</summary>
     public string SparseVectorName { get; set; } = "bm25";
 
+    /// <summary>
+    /// The alias that follows the active version of each platform collection (<c>&lt;name&gt;&lt;suffix&gt;</c>, moved
+    /// atomically at a blue/green switch) for readers outside the platform; empty: no alias.
+    /// </summary>
+    public string ActiveAliasSuffix { get; set; } = "_active";
+
     /// <summary>Upserts are split so no request exceeds this many bytes (keep it under the server's max_request_size_mb).</summary>
     public long MaxRequestBytes { get; set; } = 16L * 1024 * 1024;
 

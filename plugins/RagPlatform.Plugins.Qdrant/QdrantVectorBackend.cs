@@ -23,7 +23,7 @@ namespace RagPlatform.Plugins.Qdrant;
 /// collection's metadata; tags, document id and metadata terms have keyword payload indexes. Aliases switch
 /// readers atomically (<see cref="SwitchAliasAsync"/>); snapshots back a collection up (<see cref="CreateSnapshotAsync"/>).
 /// </summary>
-public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend
+public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, IActiveCollectionAware
 {
     internal const string FingerprintKey = "rag_fingerprint";
     internal const string AverageLengthKey = "rag_bm25_average_length";
@@ -230,6 +230,16 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend
         await CallAsync($"switch alias '{alias}' to '{collection}'", null, () => _client.UpdateAliasesAsync(actions, cancellationToken: cancellationToken));
         _collections.TryRemove(alias, out _);
     }
+
+    /// <summary>
+    /// The platform's hook for its blue/green re-index: the alias <c>&lt;collection&gt;</c> + <see cref="QdrantOptions.ActiveAliasSuffix"/>
+    /// (e.g. <c>docs_active</c>) follows the version that serves the collection, so an application that reads Qdrant
+    /// directly switches with the platform, atomically. No-op when the suffix is empty.
+    /// </summary>
+    public Task ActivateAsync(string collection, string physicalCollection, CancellationToken cancellationToken) =>
+        string.IsNullOrEmpty(_options.ActiveAliasSuffix)
+            ? Task.CompletedTask
+            : SwitchAliasAsync(collection + _options.ActiveAliasSuffix, physicalCollection, cancellationToken);
 
     /// <summary>Removes an alias (the collection it pointed at stays); no-op when absent.</summary>
     public async Task DeleteAliasAsync(string alias, CancellationToken cancellationToken)

@@ -66,6 +66,22 @@ public sealed class QdrantPlatformTests(ITestOutputHelper output)
         Assert.False(Directory.Exists(Path.Combine(qdrant.DataDirectory, "lexical", "samples")), "a lexical index was written for the Qdrant collection");
     }
 
+    [Fact]
+    public async Task TheActiveAliasFollowsABlueGreenReindex()
+    {
+        await using var server = await QdrantGrpcServer.StartAsync(QdrantTestSupport.ApiKey);
+        await using var qdrant = new Platform(server.ConnectionString);
+        await qdrant.IngestAsync("bluegreen", SampleDocuments());
+        Assert.Equal("bluegreen", server.Contract.Aliases["bluegreen_active"]);
+
+        var version = await qdrant.ReindexAsync("bluegreen", new { embedding = new { provider = "hashing", settings = new { Dimensions = "256" } } });
+
+        Assert.Equal(2, version);
+        Assert.Equal("bluegreen__v2", server.Contract.Aliases["bluegreen_active"]);
+        Assert.Equal(server.Contract.PointCount("bluegreen__v2"), server.Contract.PointCount("bluegreen_active"));
+        Assert.NotEmpty(await qdrant.SearchAsync("bluegreen", "건강검진 금식", SearchModes.Hybrid, 3));
+    }
+
     /// <summary>
     /// A measurement, not a test of this repository's code alone: hybrid search through the contract server against
     /// the embedded platform's hybrid search on AutoRAG-ko (720 pages, 114 questions), same top-1 document for how
@@ -165,6 +181,26 @@ public sealed class QdrantPlatformTests(ITestOutputHelper output)
                     Assert.True(DateTime.UtcNow < deadline, $"job {accepted.JobId} did not finish");
                     await Task.Delay(25);
                 }
+            }
+        }
+
+        /// <summary>Runs a blue/green re-index to its end and returns the version now active.</summary>
+        public async Task<long> ReindexAsync(string collection, object request)
+        {
+            using var response = await _client.PostAsJsonAsync($"/v1/collections/{collection}/reindex", request);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            var accepted = (await response.Content.ReadFromJsonAsync<ReindexAccepted>(Json))!;
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (true)
+            {
+                var stats = (await _client.GetFromJsonAsync<CollectionStats>($"/v1/collections/{collection}", Json))!;
+                if (stats.ActiveVersion == accepted.TargetVersion)
+                {
+                    return stats.ActiveVersion;
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, $"the re-index of {collection} did not switch: {JsonSerializer.Serialize(stats)}");
+                await Task.Delay(50);
             }
         }
 

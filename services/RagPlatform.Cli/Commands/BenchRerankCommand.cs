@@ -137,7 +137,9 @@ public static class BenchRerankCommand
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"anchor      {anchorPairsPerSecond,10:0.0} pairs/s   p50 {anchorLatencies.Percentile(0.5),8:0.0} ms   p99 {anchorLatencies.Percentile(0.99),8:0.0} ms   (transformers.js text-classification, one call per search)"));
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio       {ratio,10:0.00}   (ours / transformers.js pairs/s; goal {GoalRatio:0.0})"));
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scores      largest difference {difference:0.000000} over {pairs} pairs"));
+                var all = ours.SelectMany(o => o).ToList();
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"scores      largest difference {difference:0.000000} over {pairs} pairs (ours from {all.Min():0.0000} to {all.Max():0.0000})"));
                 result["anchorPairsPerSecond"] = Math.Round(anchorPairsPerSecond, 1);
                 result["anchorP50Ms"] = Math.Round(anchorLatencies.Percentile(0.5), 1);
                 result["anchorP99Ms"] = Math.Round(anchorLatencies.Percentile(0.99), 1);

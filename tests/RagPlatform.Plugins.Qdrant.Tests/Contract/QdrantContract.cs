@@ -47,6 +47,18 @@ public sealed class QdrantContract(string? apiKey)
         }
     }
 
+    /// <summary>Every alias and the collection it points at.</summary>
+    public IReadOnlyDictionary<string, string> Aliases
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, string>(_aliases);
+            }
+        }
+    }
+
     /// <summary>The collection's metadata as stored.</summary>
     public IReadOnlyDictionary<string, Value> Metadata(string collection)
     {

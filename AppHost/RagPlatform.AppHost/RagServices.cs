@@ -69,8 +69,7 @@ public static class RagServices
 
         if (infrastructure.Qdrant is { } qdrant)
         {
-            service.WithReference(qdrant).WaitFor(qdrant)
-                .WithEnvironment("ConnectionStrings__" + ResourceNames.QdrantHttp, qdrant.Resource.HttpConnectionStringExpression);
+            service.WithReference(qdrant).WaitFor(qdrant);
         }
 
         if (openAiKey is not null)

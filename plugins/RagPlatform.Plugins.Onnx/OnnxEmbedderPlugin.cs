@@ -28,7 +28,7 @@ public sealed class OnnxEmbedderPlugin : IEmbeddingProviderPlugin
     /// downloaded once into the cache (default <c>&lt;data&gt;/models</c>) with the plugin's <c>ModelHub:*</c>
     /// settings. A model that cannot be had fails here with what to set, before anything is served.
     /// </summary>
-    internal static string ResolveModelDirectory(OnnxEmbedderOptions options, PluginContext context)
+    internal static string ResolveModelDirectory(OnnxModelOptions options, PluginContext context)
     {
         if (!string.IsNullOrWhiteSpace(options.ModelPath))
         {

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using RagPlatform.Plugins.Onnx.Interop;
 using RagPlatform.Sdk;
 using RagPlatform.Tokenizers;
 
@@ -17,7 +16,8 @@ public sealed class OnnxEmbeddingProvider : IEmbeddingProvider, ILocalModelInfo
     public const string ProviderName = "onnx";
 
     private readonly ITextTokenizer _tokenizer;
-    private readonly SharedModel _model;
+    private readonly SharedEncoder _model;
+    private readonly EmbeddingVariant _variant;
     private readonly PoolingMode _pooling;
     private readonly bool _normalize;
     private int _disposed;
@@ -32,13 +32,16 @@ public sealed class OnnxEmbeddingProvider : IEmbeddingProvider, ILocalModelInfo
         }
 
         _tokenizer = tokenizer;
-        var runtime = OrtRuntime.Load(options.NativeLibraryPath);
-        _model = SharedModels.Acquire(runtime, folder, options, tokenizer.PadTokenId);
+        logger ??= NullLogger.Instance;
+        _model = SharedModels.Acquire(
+            SharedModels.KeyOf("embedder", folder.ModelFile, options),
+            () => new SharedEncoder(folder, options, tokenizer.PadTokenId, logger));
         try
         {
             var modelId = string.IsNullOrWhiteSpace(options.ModelId) ? Path.GetFileName(folder.Directory) : options.ModelId.Trim();
             _pooling = PoolingModes.Parse(options.Pooling) ?? folder.DeclaredPooling ?? PoolingMode.Mean;
             _normalize = options.Normalize;
+            _variant = new EmbeddingVariant(_pooling, _normalize);
             MaxInputTokens = options.MaxSequenceLength > 0 ? options.MaxSequenceLength : folder.MaxSequenceLength;
             MaxBatchSize = options.MaxBatchSize;
             var e5 = IsE5(modelId);
@@ -51,10 +54,10 @@ public sealed class OnnxEmbeddingProvider : IEmbeddingProvider, ILocalModelInfo
                 _model.Encoder.Dimensions,
                 _model.Encoder.OutputIsPooled ? "model" : PoolingModes.Name(_pooling),
                 _normalize ? "l2" : "none");
-            RuntimeVersion = runtime.Version;
-            (logger ?? NullLogger.Instance).LogInformation(
-                "ONNX model {Fingerprint} from {Folder}: ONNX Runtime {Version} ({Library}), inputs {Inputs}, output {Output}, {Threads} intra-op threads, loaded in {LoadMs:F0} ms",
-                Fingerprint, folder.Directory, runtime.Version, runtime.LibraryPath, string.Join(",", _model.Encoder.InputNames),
+            RuntimeVersion = OnnxModelSession.RuntimeVersion;
+            logger.LogInformation(
+                "ONNX model {Fingerprint} from {Folder}: ONNX Runtime {Version} on {Device}, inputs {Inputs}, output {Output}, {Threads} intra-op threads, loaded in {LoadMs:F0} ms",
+                Fingerprint, folder.Directory, RuntimeVersion, _model.Device, string.Join(",", _model.Encoder.InputNames),
                 _model.Encoder.OutputName, _model.IntraOpThreads, _model.LoadTime.TotalMilliseconds);
         }
         catch
@@ -82,10 +85,13 @@ public sealed class OnnxEmbeddingProvider : IEmbeddingProvider, ILocalModelInfo
 
     public string Runtime => "onnxruntime " + RuntimeVersion;
 
+    /// <summary>"cpu" or "cuda:N": where the shared model runs.</summary>
+    public string Device => _model.Device;
+
     /// <summary>How long the shared model took to load.</summary>
     public TimeSpan LoadTime => _model.LoadTime;
 
-    internal EmbeddingBatcher Batcher => _model.Batcher;
+    internal TokenBatcher<float[]> Batcher => _model.Batcher;
 
     /// <summary>Tokens of the text as a document (prefix and special tokens included, before truncation).</summary>
     public int CountTokens(string text) => _tokenizer.CountTokens(DocumentPrefix + (text ?? string.Empty));
@@ -135,7 +141,7 @@ public sealed class OnnxEmbeddingProvider : IEmbeddingProvider, ILocalModelInfo
             }
         }
 
-        var vectors = await _model.Batcher.EmbedAsync([.. texts], _pooling, _normalize, cancellationToken);
+        var vectors = await _model.Batcher.RunAsync([.. texts], _variant, cancellationToken);
         for (var j = 0; j < slots.Count; j++)
         {
             results[slots[j]] = EmbeddingResult.Success(vectors[j], texts[j].Length);

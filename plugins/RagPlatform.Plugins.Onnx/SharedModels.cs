@@ -1,12 +1,12 @@
 using System.Diagnostics;
-using RagPlatform.Plugins.Onnx.Interop;
+using Microsoft.Extensions.Logging;
 
 namespace RagPlatform.Plugins.Onnx;
 
 /// <summary>
-/// The process-wide registry of loaded models, keyed by model file and thread count: however many
-/// providers (collections, services in one process, tests) name the same model, it is loaded once and
-/// every caller shares its session and batcher. The last lease released unloads it.
+/// The process-wide registry of loaded models, keyed by what the model is (embedder or reranker), its file,
+/// device and thread count: however many providers (collections, services in one process, tests) name the same
+/// model, it is loaded once and every caller shares its session and batcher. The last lease released unloads it.
 /// </summary>
 internal static class SharedModels
 {
@@ -25,21 +25,26 @@ internal static class SharedModels
         }
     }
 
-    /// <summary>A lease on the shared model for these settings, loading it on first use.</summary>
-    public static SharedModel Acquire(OrtRuntime runtime, ModelFolder folder, OnnxEmbedderOptions options, int padTokenId)
+    /// <summary>The key a model is shared under.</summary>
+    public static string KeyOf(string kind, string modelFile, OnnxModelOptions options) =>
+        string.Join('|', kind, modelFile, OnnxDevices.Parse(options.Device), options.DeviceId, options.IntraOpThreads);
+
+    /// <summary>A lease on the shared model under <paramref name="key"/>, loading it with <paramref name="load"/> on first use.</summary>
+    public static T Acquire<T>(string key, Func<T> load)
+        where T : SharedModel
     {
-        var key = string.Join('|', runtime.LibraryPath, folder.ModelFile, options.IntraOpThreads);
         lock (Gate)
         {
             if (!Models.TryGetValue(key, out var model))
             {
                 // Loading under the lock: a second caller for the same model waits for this load instead of loading a copy.
-                model = new SharedModel(key, runtime, folder, options, padTokenId);
+                model = load();
+                model.Key = key;
                 Models[key] = model;
             }
 
             model.Leases++;
-            return model;
+            return (T)model;
         }
     }
 
@@ -55,34 +60,60 @@ internal static class SharedModels
             Models.Remove(model.Key);
         }
 
-        await model.Batcher.DisposeAsync();
-        model.Encoder.Dispose();
+        await model.UnloadAsync();
     }
 }
 
-/// <summary>One loaded model: its session, its batcher, and what its status reports.</summary>
-internal sealed class SharedModel
+/// <summary>One loaded model: what its status reports, and how it is unloaded.</summary>
+internal abstract class SharedModel
 {
-    public SharedModel(string key, OrtRuntime runtime, ModelFolder folder, OnnxEmbedderOptions options, int padTokenId)
+    public string Key { get; set; } = string.Empty;
+
+    public TimeSpan LoadTime { get; protected init; }
+
+    public int IntraOpThreads { get; protected init; }
+
+    /// <summary>"cpu" or "cuda:N".</summary>
+    public abstract string Device { get; }
+
+    /// <summary>Guarded by the registry's lock.</summary>
+    public int Leases { get; set; }
+
+    public abstract ValueTask UnloadAsync();
+}
+
+/// <summary>A loaded embedding model: its encoder session and its batcher.</summary>
+internal sealed class SharedEncoder : SharedModel
+{
+    public SharedEncoder(ModelFolder folder, OnnxEmbedderOptions options, int padTokenId, ILogger logger)
     {
-        Key = key;
         var started = Stopwatch.GetTimestamp();
-        Encoder = new EncoderModel(runtime, folder.ModelFile, options.IntraOpThreads, folder.HiddenSize);
-        Batcher = new EmbeddingBatcher(Encoder, padTokenId, options.MaxBatchTokens, TimeSpan.FromMilliseconds(options.BatchWindowMilliseconds));
+        Encoder = new EncoderModel(folder.ModelFile, options, folder.HiddenSize, logger);
+        Batcher = new TokenBatcher<float[]>(
+            (rows, variant, results, runOptions) =>
+            {
+                var (pooling, normalize) = (EmbeddingVariant)variant!;
+                Encoder.Embed(rows, padTokenId, pooling, normalize, results, runOptions);
+            },
+            options.MaxBatchTokens,
+            TimeSpan.FromMilliseconds(options.BatchWindowMilliseconds),
+            "onnx-embedder");
         LoadTime = Stopwatch.GetElapsedTime(started);
         IntraOpThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount;
     }
 
-    public string Key { get; }
-
     public EncoderModel Encoder { get; }
 
-    public EmbeddingBatcher Batcher { get; }
+    public TokenBatcher<float[]> Batcher { get; }
 
-    public TimeSpan LoadTime { get; }
+    public override string Device => Encoder.Device;
 
-    public int IntraOpThreads { get; }
-
-    /// <summary>Guarded by the registry's lock.</summary>
-    public int Leases { get; set; }
+    public override async ValueTask UnloadAsync()
+    {
+        await Batcher.DisposeAsync();
+        Encoder.Dispose();
+    }
 }
+
+/// <summary>How one request wants its vectors: requests that differ never share a model run.</summary>
+internal sealed record EmbeddingVariant(PoolingMode Pooling, bool Normalize);

@@ -3,20 +3,32 @@ namespace RagPlatform.Plugins.Qdrant;
 /// <summary>Settings of the Qdrant backend (section <c>RagPlatform:VectorStore:Backends:qdrant</c>).</summary>
 public sealed class QdrantOptions
 {
-    /// <summary>Qdrant's default limit on a request body (service.max_request_size_mb = 32).</summary>
+    /// <summary>Qdrant's default limit on a request (service.max_request_size_mb = 32), which applies to gRPC too.</summary>
     public const long QdrantDefaultRequestLimitBytes = 32L * 1024 * 1024;
 
     /// <summary>
-    /// Name of the Aspire resource: the REST address and key come from <c>ConnectionStrings:&lt;name&gt;_http</c>
-    /// (<c>Endpoint=http://host:6333;Key=…</c>).
+    /// Name of the Aspire resource: the gRPC address and API key come from <c>ConnectionStrings:&lt;name&gt;</c>
+    /// (<c>Endpoint=http://host:6334;Key=…</c>, as Aspire injects it for a Qdrant resource).
     /// </summary>
     public string ConnectionName { get; set; } = "qdrant";
 
-    /// <summary>Upserts are split so no request body exceeds this many bytes (keep it under the server's max_request_size_mb).</summary>
+    /// <summary>Name of every collection's dense vector.</summary>
+    public string DenseVectorName { get; set; } = "dense";
+
+    /// <summary>Name of every collection's sparse (BM25 term weight) vector, which has Qdrant's IDF modifier.</summary>
+    public string SparseVectorName { get; set; } = "bm25";
+
+    /// <summary>
+    /// The alias that follows the active version of each platform collection (<c>&lt;name&gt;&lt;suffix&gt;</c>, moved
+    /// atomically at a blue/green switch) for readers outside the platform; empty: no alias.
+    /// </summary>
+    public string ActiveAliasSuffix { get; set; } = "_active";
+
+    /// <summary>Upserts are split so no request exceeds this many bytes (keep it under the server's max_request_size_mb).</summary>
     public long MaxRequestBytes { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>Upserts are also split past this many points per request.</summary>
-    public int MaxBatchPoints { get; set; } = 512;
+    public int MaxBatchPoints { get; set; } = 256;
 
     /// <summary>Points per scroll page when exporting.</summary>
     public int ScrollPageSize { get; set; } = 256;
@@ -30,26 +42,39 @@ public sealed class QdrantOptions
     /// <summary>HNSW search breadth (hnsw_ef) of queries; raised to k when smaller.</summary>
     public int HnswEf { get; set; } = 128;
 
-    /// <summary>True: every query is an exact scan (params.exact), e.g. for evaluation.</summary>
+    /// <summary>True: every dense query is an exact scan (params.exact), e.g. for evaluation.</summary>
     public bool ExactSearch { get; set; }
 
     /// <summary>Keep payloads (chunk text) on disk rather than in RAM (on_disk_payload).</summary>
     public bool OnDiskPayload { get; set; } = true;
 
-    /// <summary>Per-request timeout.</summary>
+    /// <summary>
+    /// BM25 needs the collection's average chunk length (in terms) when a chunk's term weights are written. It is
+    /// estimated from the chunks written, kept in the collection's metadata, and stops moving after this many chunks
+    /// (a chunk's weights are written once, with the estimate of that moment).
+    /// </summary>
+    public int AverageLengthSampleChunks { get; set; } = 20_000;
+
+    /// <summary>Deadline of each call.</summary>
     public int TimeoutSeconds { get; set; } = 30;
 
-    /// <summary>Attempts per request, the first included (429, 5xx, timeouts and connection failures are retried).</summary>
+    /// <summary>Attempts per call, the first included (gRPC UNAVAILABLE and RESOURCE_EXHAUSTED are retried by the
+    /// gRPC client's retry policy, with exponential backoff from <see cref="RetryBaseDelayMilliseconds"/>).</summary>
     public int MaxAttempts { get; set; } = 5;
 
-    /// <summary>First backoff delay; it doubles (with jitter) per retry, up to 8 s. A Retry-After header wins (capped at 30 s).</summary>
+    /// <summary>First backoff delay; it doubles per retry (with the gRPC client's jitter), up to 8 s.</summary>
     public int RetryBaseDelayMilliseconds { get; set; } = 250;
 
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(ConnectionName))
         {
-            yield return $"{nameof(ConnectionName)} must name the connection string (ConnectionStrings:<name>_http).";
+            yield return $"{nameof(ConnectionName)} must name the connection string (ConnectionStrings:<name>).";
+        }
+
+        if (string.IsNullOrWhiteSpace(DenseVectorName) || string.IsNullOrWhiteSpace(SparseVectorName) || DenseVectorName == SparseVectorName)
+        {
+            yield return $"{nameof(DenseVectorName)} and {nameof(SparseVectorName)} must be two different names.";
         }
 
         if (MaxRequestBytes is < 64 * 1024 or > QdrantDefaultRequestLimitBytes)
@@ -72,19 +97,25 @@ public sealed class QdrantOptions
             yield return $"{nameof(HnswM)} and {nameof(HnswEfConstruct)} must be at least 4 and {nameof(HnswEf)} at least 1.";
         }
 
+        if (AverageLengthSampleChunks < 1)
+        {
+            yield return $"{nameof(AverageLengthSampleChunks)} must be at least 1 (was {AverageLengthSampleChunks}).";
+        }
+
         if (TimeoutSeconds < 1)
         {
             yield return $"{nameof(TimeoutSeconds)} must be at least 1 (was {TimeoutSeconds}).";
         }
 
-        if (MaxAttempts is < 1 or > 20)
+        if (MaxAttempts is < 1 or > 5)
         {
-            yield return $"{nameof(MaxAttempts)} must be between 1 and 20 (was {MaxAttempts}).";
+            // The gRPC client caps a retry policy at 5 attempts.
+            yield return $"{nameof(MaxAttempts)} must be between 1 and 5 (was {MaxAttempts}).";
         }
 
-        if (RetryBaseDelayMilliseconds < 0)
+        if (RetryBaseDelayMilliseconds < 1)
         {
-            yield return $"{nameof(RetryBaseDelayMilliseconds)} must not be negative (was {RetryBaseDelayMilliseconds}).";
+            yield return $"{nameof(RetryBaseDelayMilliseconds)} must be at least 1 (was {RetryBaseDelayMilliseconds}).";
         }
     }
 }

@@ -10,11 +10,11 @@ namespace RagPlatform.Plugins.Qdrant;
 /// </summary>
 internal static class QdrantPointIds
 {
-    public static string For(string pointId)
+    public static Guid For(string pointId)
     {
         if (Guid.TryParseExact(pointId, "D", out var guid))
         {
-            return guid.ToString("D");
+            return guid;
         }
 
         Span<byte> digest = stackalloc byte[32];
@@ -22,6 +22,6 @@ internal static class QdrantPointIds
         var bytes = digest[..16];
         bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
         bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes, bigEndian: true).ToString("D");
+        return new Guid(bytes, bigEndian: true);
     }
 }

@@ -7,7 +7,7 @@ using RagPlatform.Sdk.Remote;
 
 namespace RagPlatform.Plugins.Qdrant;
 
-/// <summary>Entry point of the "qdrant" vector backend: a Qdrant server through its REST API.</summary>
+/// <summary>Entry point of the "qdrant" vector backend: a Qdrant server through its gRPC API (Qdrant.Client).</summary>
 public sealed class QdrantVectorBackendPlugin : IVectorBackendPlugin
 {
     public string Name => "qdrant";
@@ -16,7 +16,7 @@ public sealed class QdrantVectorBackendPlugin : IVectorBackendPlugin
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = context.BindOptions<QdrantOptions>(o => o.Validate());
-        var name = options.ConnectionName + "_http";
+        var name = options.ConnectionName;
         ServiceConnectionString? connection;
         try
         {
@@ -31,9 +31,13 @@ public sealed class QdrantVectorBackendPlugin : IVectorBackendPlugin
         {
             throw new PluginConfigurationException(
                 nameof(QdrantOptions),
-                [$"ConnectionStrings:{name} is not set; give Qdrant's REST address as 'Endpoint=http://host:6333;Key=…' (Aspire sets it for a Qdrant resource named '{options.ConnectionName}')."]);
+                [$"ConnectionStrings:{name} is not set; give Qdrant's gRPC address as 'Endpoint=http://host:6334;Key=…' (Aspire sets it for a Qdrant resource named '{name}')."]);
         }
 
-        return new QdrantVectorBackend(options, connection, context.LoggerFactory.CreateLogger<QdrantVectorBackend>());
+        // The host hands its lexical analysis over, so BM25 terms here are the platform's; a host that does not
+        // (an older one) gets the defaults of RagPlatform:Lexical.
+        var lexical = context.Lexical ?? throw new PluginConfigurationException(
+            nameof(QdrantOptions), ["the host gives no lexical analysis (PluginContext.Lexical); the qdrant backend indexes BM25 terms with it."]);
+        return new QdrantVectorBackend(options, connection, lexical, context.LoggerFactory.CreateLogger<QdrantVectorBackend>(), context.CreateHttpClient());
     }
 }

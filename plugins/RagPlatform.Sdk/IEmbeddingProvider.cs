@@ -77,6 +77,9 @@ public interface ILocalModelInfo
     /// <summary>Threads one model run uses.</summary>
     int Threads { get; }
 
-    /// <summary>The inference runtime and its version (e.g. "onnxruntime 1.30.0").</summary>
+    /// <summary>The inference runtime and its version (e.g. "onnxruntime 1.32.0").</summary>
     string Runtime { get; }
+
+    /// <summary>Where the model runs: "cpu", or "cuda:N" for a CUDA device.</summary>
+    string Device => "cpu";
 }

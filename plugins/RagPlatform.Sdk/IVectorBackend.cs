@@ -43,3 +43,15 @@ public interface IVectorBackend : IAsyncDisposable
     /// <summary>Streams points in (upserts by id), for migration and restore. Returns how many were written.</summary>
     Task<long> ImportAsync(string collection, IAsyncEnumerable<VectorPoint> points, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Optional: a backend told which of its collections serves a platform collection whenever that is decided (the
+/// collection is created or settings are saved, a blue/green re-index switches versions), so readers outside the
+/// platform can follow the active version under a stable name (Qdrant: an alias). The platform's own version pointer
+/// stays authoritative: a failure here is logged, not fatal.
+/// </summary>
+public interface IActiveCollectionAware
+{
+    /// <summary>Makes <paramref name="physicalCollection"/> the one that serves <paramref name="collection"/> (idempotent).</summary>
+    Task ActivateAsync(string collection, string physicalCollection, CancellationToken cancellationToken);
+}

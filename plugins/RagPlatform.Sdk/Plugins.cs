@@ -61,6 +61,9 @@ public sealed class PluginContext(
     public HttpClient CreateHttpClient() =>
         httpClients?.Invoke() ?? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
 
+    /// <summary>The host's lexical analysis (terms and BM25 parameters), for backends that index terms themselves.</summary>
+    public LexicalAnalysis? Lexical { get; init; }
+
     /// <summary>The host's connection string <c>ConnectionStrings:{name}</c>, or null when it has none.</summary>
     public string? GetConnectionString(string name)
     {

@@ -82,6 +82,78 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
         return length;
     }
 
+    public TokenizedText EncodePair(string first, string second, int maxLength)
+    {
+        var pair = template.Pair ?? throw new NotSupportedException(
+            "This tokenizer.json's post-processor declares no template for text pairs, so it cannot feed a cross-encoder.");
+        var budget = maxLength - pair.SpecialCount;
+        if (budget < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, $"maxLength must leave room for the {pair.SpecialCount} special tokens and both texts.");
+        }
+
+        var scratch = EncodeScratch.Current;
+        EncodeContent(first, scratch);
+        var firstIds = scratch.Ids.ToArray();
+        EncodeContent(second, scratch);
+        var secondIds = scratch.Ids;
+        var (firstLength, secondLength) = LongestFirst(firstIds.Length, secondIds.Count, budget);
+
+        var length = pair.SpecialCount + firstLength + secondLength;
+        var ids = new int[length];
+        var typeIds = new int[length];
+        var k = 0;
+        void Special((int Id, int Type)[] tokens)
+        {
+            foreach (var (id, type) in tokens)
+            {
+                ids[k] = id;
+                typeIds[k++] = type;
+            }
+        }
+
+        Special(pair.Prefix);
+        for (var i = 0; i < firstLength; i++, k++)
+        {
+            ids[k] = firstIds[i];
+            typeIds[k] = pair.FirstTypeId;
+        }
+
+        Special(pair.Middle);
+        for (var i = 0; i < secondLength; i++, k++)
+        {
+            ids[k] = secondIds[i];
+            typeIds[k] = pair.SecondTypeId;
+        }
+
+        Special(pair.Suffix);
+        return new TokenizedText(ids, typeIds);
+    }
+
+    /// <summary>
+    /// Hugging Face's <c>longest_first</c> truncation of two sequences into <paramref name="budget"/> tokens: the
+    /// shorter keeps what it has while that leaves the longer at least as much; otherwise both get half (the longer
+    /// the odd token).
+    /// </summary>
+    internal static (int First, int Second) LongestFirst(int first, int second, int budget)
+    {
+        if (first + second <= budget)
+        {
+            return (first, second);
+        }
+
+        var swap = first > second;
+        var (shorter, longer) = swap ? (second, first) : (first, second);
+        longer = Math.Max(shorter, budget - shorter);
+        if (shorter + longer > budget)
+        {
+            shorter = budget / 2;
+            longer = shorter + (budget % 2);
+        }
+
+        return swap ? (longer, shorter) : (shorter, longer);
+    }
+
     public int CountTokens(string text)
     {
         var scratch = EncodeScratch.Current;

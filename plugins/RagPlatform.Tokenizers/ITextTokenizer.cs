@@ -26,6 +26,14 @@ public interface ITextTokenizer
     int CountTokens(string text);
 
     /// <summary>
+    /// Encodes two texts as one input (a cross-encoder's query and passage) with the post-processor's pair
+    /// template, truncated to at most <paramref name="maxLength"/> tokens the way Hugging Face's default
+    /// <c>longest_first</c> strategy does: the longer text gives up tokens first.
+    /// </summary>
+    TokenizedText EncodePair(string first, string second, int maxLength) =>
+        throw new NotSupportedException($"{GetType().Name} cannot encode text pairs.");
+
+    /// <summary>
     /// Encodes into caller buffers (ONNX input tensors are int64) and returns the token count, as
     /// <see cref="Encode"/> would. The buffers must hold min(maxLength, the text's token count) values.
     /// </summary>

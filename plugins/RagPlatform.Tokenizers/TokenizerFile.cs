@@ -250,14 +250,23 @@ public static class TokenizerFile
 
                 return new SequenceTemplate(
                     [.. prefix.Select(p => p.Id)], [.. prefix.Select(p => p.Type)], sequenceType,
-                    [.. suffix.Select(s => s.Id)], [.. suffix.Select(s => s.Type)]);
+                    [.. suffix.Select(s => s.Id)], [.. suffix.Select(s => s.Type)])
+                {
+                    Pair = Property(e, "pair") is { ValueKind: JsonValueKind.Array } pair ? ReadPairTemplate(e, pair, vocabulary) : null,
+                };
             }
 
             case "BertProcessing" or "RobertaProcessing":
             {
                 int cls = vocabulary.Find(e.GetProperty("cls")[0].GetString()) ?? e.GetProperty("cls")[1].GetInt32();
                 int sep = vocabulary.Find(e.GetProperty("sep")[0].GetString()) ?? e.GetProperty("sep")[1].GetInt32();
-                return new SequenceTemplate([cls], [0], 0, [sep], [0]);
+
+                // BERT: [CLS] A [SEP] B [SEP], B typed 1. RoBERTa/XLM-R: <s> A </s></s> B </s>; their models have one
+                // token type (and XLM-R graphs usually no token_type_ids input), so every position is typed 0.
+                var pairTemplate = type == "BertProcessing"
+                    ? new PairTemplate([(cls, 0)], 0, [(sep, 0)], 1, [(sep, 1)])
+                    : new PairTemplate([(cls, 0)], 0, [(sep, 0), (sep, 0)], 0, [(sep, 0)]);
+                return new SequenceTemplate([cls], [0], 0, [sep], [0]) { Pair = pairTemplate };
             }
 
             case "ByteLevel":
@@ -281,6 +290,40 @@ public static class TokenizerFile
             default:
                 throw new NotSupportedException($"Post-processor '{type}' is not supported.");
         }
+    }
+
+    private static PairTemplate ReadPairTemplate(JsonElement processor, JsonElement pair, Vocabulary vocabulary)
+    {
+        var parts = new List<(int Id, int Type)>[] { [], [], [] };
+        var sequenceTypes = new int[2];
+        var part = 0;
+        foreach (var item in pair.EnumerateArray())
+        {
+            if (item.TryGetProperty("SpecialToken", out var special))
+            {
+                string name = special.GetProperty("id").GetString()!;
+                int id = vocabulary.Find(name)
+                    ?? (Property(processor, "special_tokens") is { } map && Property(map, name) is { } declared
+                        ? declared.GetProperty("ids")[0].GetInt32()
+                        : throw new FormatException($"The pair template's special token '{name}' has no id."));
+                parts[part].Add((id, Int(special, "type_id") ?? 0));
+            }
+            else if (item.TryGetProperty("Sequence", out var sequence))
+            {
+                var which = String(sequence, "id") == "B" ? 1 : 0;
+                if (part > 1 || which != part)
+                {
+                    throw new NotSupportedException("A pair template must place sequence A before sequence B, once each.");
+                }
+
+                sequenceTypes[which] = Int(sequence, "type_id") ?? 0;
+                part++;
+            }
+        }
+
+        return part == 2
+            ? new PairTemplate([.. parts[0]], sequenceTypes[0], [.. parts[1]], sequenceTypes[1], [.. parts[2]])
+            : throw new NotSupportedException("A pair template must name both sequences A and B.");
     }
 
     private static int PadId(JsonElement root, JsonElement? config, Vocabulary vocabulary)

@@ -117,18 +117,26 @@ public sealed class DocumentEmbedder(
 
         // New points go in before old ones go out, so a document is never briefly missing from search. The
         // lexical index follows the vectors write for write (same ids, same payloads), so both sides of a
-        // hybrid search see the same chunks; a redelivered message repeats idempotent writes on both.
+        // hybrid search see the same chunks; a redelivered message repeats idempotent writes on both. A backend
+        // that keeps the lexical terms beside the vectors itself (Qdrant) needs no separate index.
+        var separateLexicalIndex = collection.Backend is not IHybridSearchBackend;
         for (var i = 0; i < points.Count; i += WriteBatchSize)
         {
             var batch = points.GetRange(i, Math.Min(WriteBatchSize, points.Count - i));
             await collection.Backend.UpsertAsync(collection.VectorName, batch, cancellationToken);
-            await lexical.UpsertAsync(message.Collection, batch.Select(p => new LexicalChunk(p.Id, p.Payload)).ToList(), cancellationToken);
+            if (separateLexicalIndex)
+            {
+                await lexical.UpsertAsync(message.Collection, batch.Select(p => new LexicalChunk(p.Id, p.Payload)).ToList(), cancellationToken);
+            }
         }
 
         if (vanished.Count > 0)
         {
             await collection.Backend.DeleteAsync(collection.VectorName, vanished, cancellationToken);
-            await lexical.DeleteAsync(message.Collection, vanished, cancellationToken);
+            if (separateLexicalIndex)
+            {
+                await lexical.DeleteAsync(message.Collection, vanished, cancellationToken);
+            }
         }
 
         await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);

@@ -45,6 +45,7 @@ public sealed class ModelRegistry(PluginHost plugins, IOptions<RagPlatformOption
                         {
                             state.Threads = local.Threads;
                             state.Runtime = local.Runtime;
+                            state.Device = local.Device;
                         }
 
                         logger.LogInformation("Model {Model} ready: {Fingerprint} in {LoadTimeMs:F0} ms", model, state.Fingerprint, state.LoadTimeMs);
@@ -77,7 +78,7 @@ public sealed class ModelRegistry(PluginHost plugins, IOptions<RagPlatformOption
         var state = _states.GetOrAdd(model, _ => new ModelState());
         return new ModelStatus(
             model, state.LoadTimeMs is not null, state.Fingerprint, state.LoadTimeMs, state.LoadedAt,
-            Environment.WorkingSet, "cpu", state.MaxInputTokens,
+            Environment.WorkingSet, state.Device, state.MaxInputTokens,
             Interlocked.Read(ref state.Requests), Interlocked.Read(ref state.Inputs), state.LastError, state.Threads, state.Runtime);
     }
 
@@ -99,5 +100,8 @@ public sealed class ModelRegistry(PluginHost plugins, IOptions<RagPlatformOption
         public int? Threads { get; set; }
 
         public string? Runtime { get; set; }
+
+        /// <summary>Where the model runs: an in-process model says (ILocalModelInfo.Device); others run on the CPU here or remotely.</summary>
+        public string Device { get; set; } = "cpu";
     }
 }

@@ -46,7 +46,7 @@ public sealed class SearchService(
     public async Task<SearchResponse> SearchAsync(string collectionName, SearchRequest? request, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var query = Validate(request, out var topK, out var mode, out var filter);
+        var query = Validate(request, out var topK, out var mode, out var filter, out var rerankTopN);
         var collection = await collections.ResolveAsync(collectionName, cancellationToken);
         var fingerprint = collection.Provider.Fingerprint;
         if (collection.Record.Fingerprint is { } expected && expected != fingerprint.ToString())
@@ -58,6 +58,7 @@ public sealed class SearchService(
         var resultKey = CacheKinds.SearchResultPrefix + ContentHashing.Hex(
             collectionName, "\u001F", collection.VectorName, "\u001F", collection.Record.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
             fingerprint.ToString(), "\u001F", mode, "\u001F", _strategy, "\u001F", topK.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
+            "rerank=" + rerankTopN.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
             query, "\u001F", string.Join('\u001E', filter.Tags), "\u001F",
             string.Join('\u001E', filter.Metadata.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => m.Key + "=" + m.Value.GetRawText())));
         if (_options.ResultCacheSeconds > 0 && await cache.GetAsync(resultKey, cancellationToken) is { } hit)
@@ -66,15 +67,19 @@ public sealed class SearchService(
             return Finish(cached, true, mode, started);
         }
 
-        // A reranker gets the same candidate depth in every mode, so it has something to reorder.
-        var depth = string.IsNullOrWhiteSpace(_options.Reranker) ? topK : Math.Max(topK, _options.CandidateDepth);
+        // A reranker reads its top-N in every mode, so it has something to reorder.
+        var depth = Math.Max(topK, rerankTopN);
         var results = mode switch
         {
             SearchModes.Dense => await DenseAsync(collection, query, depth, filter, cancellationToken),
-            SearchModes.Lexical => await lexical.SearchAsync(collectionName, query, depth, filter, cancellationToken),
-            _ => await HybridAsync(collection, query, topK, filter, cancellationToken),
+            SearchModes.Lexical => await LexicalAsync(collection, query, depth, filter, cancellationToken),
+            _ => await HybridAsync(collection, query, depth, filter, cancellationToken),
         };
-        results = await RerankAsync(query, results, cancellationToken);
+        if (rerankTopN > 0)
+        {
+            results = await RerankAsync(query, results.Take(depth).ToList(), cancellationToken);
+        }
+
         var output = results.Take(topK).Select(h => new SearchResult(
             h.Payload.DocumentId, h.Id, h.Payload.Title, h.Payload.Text, h.Score, h.Payload.Tags, h.Payload.Metadata)).ToList();
         if (_options.ResultCacheSeconds > 0)
@@ -101,14 +106,25 @@ public sealed class SearchService(
         ResolvedCollection collection, string query, int topK, VectorFilter filter, CancellationToken cancellationToken)
     {
         var depth = Math.Max(topK, _options.CandidateDepth);
+        var weighted = string.Equals(_options.Fusion, "weighted", StringComparison.OrdinalIgnoreCase);
+        if (!weighted && collection.Backend is IHybridSearchBackend inside)
+        {
+            // The backend keeps the lexical terms beside the vectors and fuses both sides itself (Qdrant's Query
+            // API): one round trip, the same weighted reciprocal-rank fusion as below.
+            var vector = await EmbedQueryAsync(collection.Provider, query, cancellationToken);
+            return await inside.SearchHybridAsync(
+                collection.VectorName,
+                new HybridQuery(vector, query, topK, depth, _options.DenseWeight, _options.LexicalWeight, _options.RrfK, filter.IsEmpty ? null : filter),
+                cancellationToken);
+        }
+
         // The two sides are independent CPU work (the embedded ones complete synchronously): run the lexical
         // one on another thread so one query's latency is the slower side, not the sum.
-        var lexicalTask = Task.Run(() => lexical.SearchAsync(collection.Name, query, depth, filter, cancellationToken), cancellationToken);
+        var lexicalTask = Task.Run(() => LexicalAsync(collection, query, depth, filter, cancellationToken), cancellationToken);
         var denseHits = await DenseAsync(collection, query, depth, filter, cancellationToken);
         var lexicalHits = await lexicalTask;
 
         var fused = new Dictionary<string, (double Score, VectorSearchHit Hit)>(StringComparer.Ordinal);
-        var weighted = string.Equals(_options.Fusion, "weighted", StringComparison.OrdinalIgnoreCase);
         void Add(IReadOnlyList<VectorSearchHit> hits, double weight)
         {
             if (hits.Count == 0 || weight == 0)
@@ -137,10 +153,17 @@ public sealed class SearchService(
             .ToList();
     }
 
-    /// <summary>With a reranker configured, its scores order the candidates (and become their scores).</summary>
+    /// <summary>BM25 from the backend when it keeps the terms itself (a Qdrant collection has no separate lexical index), else from the lexical index.</summary>
+    private Task<IReadOnlyList<VectorSearchHit>> LexicalAsync(
+        ResolvedCollection collection, string query, int topK, VectorFilter filter, CancellationToken cancellationToken) =>
+        collection.Backend is IHybridSearchBackend inside
+            ? inside.SearchLexicalAsync(collection.VectorName, new LexicalQuery(query, topK, filter.IsEmpty ? null : filter), cancellationToken)
+            : lexical.SearchAsync(collection.Name, query, topK, filter, cancellationToken);
+
+    /// <summary>The reranker's scores order the candidates it read (and become their scores).</summary>
     private async Task<IReadOnlyList<VectorSearchHit>> RerankAsync(string query, IReadOnlyList<VectorSearchHit> hits, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(_options.Reranker) || hits.Count == 0)
+        if (hits.Count == 0)
         {
             return hits;
         }
@@ -148,7 +171,7 @@ public sealed class SearchService(
         IReadOnlyList<float> scores;
         try
         {
-            var reranker = plugins.GetReranker(_options.Reranker);
+            var reranker = plugins.GetReranker(_options.Reranker!);
             scores = await reranker.ScoreAsync(
                 query, hits.Select(h => new RerankCandidate(h.Id, h.Payload.Title, h.Payload.Text)).ToList(), cancellationToken);
         }
@@ -210,7 +233,8 @@ public sealed class SearchService(
         return vector;
     }
 
-    private string Validate(SearchRequest? request, out int topK, out string mode, out VectorFilter filter)
+    /// <param name="rerankTopN">How many candidates the reranker reads; 0 when this search is not reranked.</param>
+    private string Validate(SearchRequest? request, out int topK, out string mode, out VectorFilter filter, out int rerankTopN)
     {
         if (request is null)
         {
@@ -238,6 +262,22 @@ public sealed class SearchService(
         if (mode is not (SearchModes.Dense or SearchModes.Lexical or SearchModes.Hybrid))
         {
             errors["mode"] = ["mode is 'hybrid', 'dense' or 'lexical'."];
+        }
+
+        var configured = !string.IsNullOrWhiteSpace(_options.Reranker);
+        var rerank = request.Rerank ?? (configured && _options.RerankByDefault);
+        rerankTopN = 0;
+        if (request.Rerank == true && !configured)
+        {
+            errors["rerank"] = ["rerank is true but no reranker is configured (RagPlatform:Query:Reranker)."];
+        }
+        else if (request.RerankTopN is { } asked && (asked < 1 || asked > _options.MaxRerankTopN))
+        {
+            errors["rerankTopN"] = [$"rerankTopN is between 1 and {_options.MaxRerankTopN} (RagPlatform:Query:MaxRerankTopN)."];
+        }
+        else if (rerank)
+        {
+            rerankTopN = Math.Max(request.RerankTopN ?? _options.RerankTopN, topK);
         }
 
         var tags = PayloadValidation.ValidateTags(request.Tags, "tags", errors);

@@ -40,13 +40,12 @@ public sealed class PublishManifestTests : IClassFixture<PublishManifestTests.Ma
     [MemberData(nameof(Services))]
     public void A_service_is_given_exactly_the_connection_strings_it_reads(string service)
     {
-        // The Qdrant plugin reads its gRPC connection, the REST plugin the "_http" one beside it.
         var qdrant = new QdrantOptions().ConnectionName;
         string[] expected = service switch
         {
-            "ingestion" => [MessagingExtensions.ConnectionName, PostgresServiceExtensions.ConnectionName, qdrant, qdrant + "_http"],
-            "embedding-worker" => [MessagingExtensions.ConnectionName, PostgresServiceExtensions.ConnectionName, RedisCacheExtensions.ConnectionName, qdrant, qdrant + "_http"],
-            _ => [PostgresServiceExtensions.ConnectionName, RedisCacheExtensions.ConnectionName, qdrant, qdrant + "_http"],
+            "ingestion" => [MessagingExtensions.ConnectionName, PostgresServiceExtensions.ConnectionName, qdrant],
+            "embedding-worker" => [MessagingExtensions.ConnectionName, PostgresServiceExtensions.ConnectionName, RedisCacheExtensions.ConnectionName, qdrant],
+            _ => [PostgresServiceExtensions.ConnectionName, RedisCacheExtensions.ConnectionName, qdrant],
         };
 
         var given = _manifest.Environment(service).Keys

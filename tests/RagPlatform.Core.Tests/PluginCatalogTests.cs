@@ -99,8 +99,8 @@ public class PluginCatalogTests
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            // What Aspire sets for a Qdrant resource named "qdrant" (ConnectionStrings__qdrant_http).
-            ["ConnectionStrings:qdrant_http"] = "Endpoint=http://127.0.0.1:6333;Key=secret",
+            // What Aspire sets for a Qdrant resource named "qdrant" (ConnectionStrings__qdrant, the gRPC port).
+            ["ConnectionStrings:qdrant"] = "Endpoint=http://127.0.0.1:6334;Key=secret",
             ["RagPlatform:VectorStore:Backends:qdrant:MaxBatchPoints"] = "64",
         }).Build();
         var options = Options.Create(new RagPlatformOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "rag-plugins-" + Guid.NewGuid().ToString("N")) });

@@ -30,7 +30,6 @@ public sealed class LoopbackWorker : WebApplicationFactory<Program>
     {
         builder.UseSetting("RagPlatform:DataDirectory", DataDirectory);
         builder.UseSetting("RagPlatform:Embedding:Providers:onnx:ModelPath", Metadata("TinyBertModel"));
-        builder.UseSetting("RagPlatform:Embedding:Providers:onnx:NativeLibraryPath", Metadata("OnnxRuntimeLibrary"));
         builder.UseSetting("RagPlatform:Embedding:Providers:onnx:IntraOpThreads", "1");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
     }

@@ -79,7 +79,9 @@ public sealed class OpenAiClientTests(LoopbackWorker worker) : IClassFixture<Loo
         Assert.True(status.GetProperty("processMemoryBytes").GetInt64() > 0);
         Assert.Equal(JsonValueKind.Null, status.GetProperty("lastError").ValueKind);
         Assert.Equal(1, status.GetProperty("threads").GetInt32());
-        Assert.StartsWith("onnxruntime 1.30", status.GetProperty("runtime").GetString(), StringComparison.Ordinal);
+        // ONNX Runtime from the Microsoft.ML.OnnxRuntime package, its native library resolved in the plugin's load context.
+        Assert.StartsWith("onnxruntime 1.32", status.GetProperty("runtime").GetString(), StringComparison.Ordinal);
+        Assert.Equal("cpu", status.GetProperty("device").GetString());
         Assert.StartsWith("onnx/tiny-bert@", status.GetProperty("fingerprint").GetString(), StringComparison.Ordinal);
     }
 

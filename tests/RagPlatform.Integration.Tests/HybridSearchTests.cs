@@ -145,4 +145,51 @@ public sealed class RerankerTests(RerankerTests.Factory factory) : IClassFixture
         Assert.Equal(1f, response.Results[0].Score);
         Assert.Equal(2, response.Results.Count);
     }
+
+    [Fact]
+    public async Task A_search_that_says_rerank_false_keeps_the_fused_order()
+    {
+        await _client.IngestAsync("rerank-off", KoreanSamples.Documents());
+
+        var reranked = await _client.SearchAsync("rerank-off", new { query = "주택담보대출 금리", topK = 2 });
+        var plain = await _client.SearchAsync("rerank-off", new { query = "주택담보대출 금리", topK = 2, rerank = false });
+
+        Assert.Equal("football", reranked.Results[0].DocumentId);
+        Assert.NotEqual("football", plain.Results[0].DocumentId);
+        Assert.False(plain.Cached); // another cache entry than the reranked search's
+    }
+
+    [Fact]
+    public async Task The_reranker_reads_only_the_top_n_candidates_a_search_asks_for()
+    {
+        await _client.IngestAsync("rerank-topn", KoreanSamples.Documents());
+
+        // The football document is not among the two best candidates for this query, so a reranker that reads
+        // only those two cannot lift it.
+        var response = await _client.SearchAsync("rerank-topn", new { query = "주택담보대출 금리", topK = 2, rerankTopN = 2 });
+
+        Assert.DoesNotContain(response.Results, r => r.DocumentId == "football");
+    }
+
+    [Fact]
+    public async Task An_out_of_range_rerank_top_n_is_a_400_naming_it()
+    {
+        var response = await _client.PostAsJsonAsync("/v1/collections/rerank-bad/search", new { query = "금리", rerankTopN = 0 });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("rerankTopN", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Without a reranker configured, a search cannot ask for one.</summary>
+public sealed class NoRerankerTests(PlatformFactory factory) : IClassFixture<PlatformFactory>
+{
+    [Fact]
+    public async Task Rerank_true_without_a_configured_reranker_is_a_400_naming_rerank()
+    {
+        var response = await factory.CreateClient().PostAsJsonAsync("/v1/collections/no-reranker/search", new { query = "금리", rerank = true });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("RagPlatform:Query:Reranker", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }

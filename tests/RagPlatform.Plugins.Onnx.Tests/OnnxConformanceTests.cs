@@ -34,7 +34,6 @@ public sealed class OnnxPluginConformanceTests : EmbeddingProviderConformanceTes
             new Dictionary<string, string?>
             {
                 ["ModelPath"] = OnnxTestSupport.TinyBert,
-                ["NativeLibraryPath"] = OnnxTestSupport.NativeLibrary,
                 ["IntraOpThreads"] = "1",
             },
             _data.Path)));

@@ -1,4 +1,5 @@
-using RagPlatform.Plugins.Onnx.Interop;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
 using RagPlatform.Sdk;
 using RagPlatform.Sdk.Conformance;
 
@@ -197,9 +198,9 @@ public sealed class OnnxEmbeddingProviderTests
     /// <summary>last_hidden_state of one unpadded row, straight from the session.</summary>
     private static float[] HiddenStates(int[] ids)
     {
-        using var session = new OrtSession(OnnxTestSupport.Runtime(), Path.Combine(OnnxTestSupport.TinyBert, "onnx", "model.onnx"), 1);
-        var inputIds = ids.Select(i => (long)i).ToArray();
-        using var output = session.Run([inputIds, ids.Select(_ => 1L).ToArray(), new long[ids.Length]], 1, ids.Length, 0);
+        using var session = new OnnxModelSession(Path.Combine(OnnxTestSupport.TinyBert, "onnx", "model.onnx"), OnnxTestSupport.Options(), NullLogger.Instance);
+        using var runOptions = new RunOptions();
+        using var output = session.Run([new Tokenizers.TokenizedText(ids, new int[ids.Length])], 0, "last_hidden_state", runOptions);
         return output.Data.ToArray();
     }
 }

@@ -19,7 +19,6 @@ public sealed class OnnxModelHubTests : IDisposable
         var settings = new Dictionary<string, string?>
         {
             ["ModelId"] = "test-org/tiny-bert",
-            ["NativeLibraryPath"] = OnnxTestSupport.NativeLibrary,
             ["IntraOpThreads"] = "1",
             ["ModelHub:Endpoint"] = hub.Endpoint,
         };
@@ -30,7 +29,6 @@ public sealed class OnnxModelHubTests : IDisposable
             {
                 ["ModelPath"] = OnnxTestSupport.TinyBert,
                 ["ModelId"] = "test-org/tiny-bert",
-                ["NativeLibraryPath"] = OnnxTestSupport.NativeLibrary,
                 ["IntraOpThreads"] = "1",
             },
             _data.Path));
@@ -51,7 +49,7 @@ public sealed class OnnxModelHubTests : IDisposable
     public void Neither_a_folder_nor_a_hub_id_is_refused_naming_both_settings()
     {
         var error = Assert.Throws<PluginConfigurationException>(() => new OnnxEmbedderPlugin().Create(
-            PluginContexts.FromSettings(new Dictionary<string, string?> { ["NativeLibraryPath"] = OnnxTestSupport.NativeLibrary }, _data.Path)));
+            PluginContexts.FromSettings(new Dictionary<string, string?>(), _data.Path)));
         Assert.Contains("ModelPath", error.Message, StringComparison.Ordinal);
         Assert.Contains("ModelId", error.Message, StringComparison.Ordinal);
     }

@@ -1,5 +1,4 @@
 using System.Reflection;
-using RagPlatform.Plugins.Onnx.Interop;
 using RagPlatform.Tokenizers;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
@@ -8,20 +7,18 @@ namespace RagPlatform.Plugins.Onnx.Tests;
 
 internal static class OnnxTestSupport
 {
-    /// <summary>Where scripts/setup/30-onnxruntime.sh puts ONNX Runtime (artifacts/native/libonnxruntime.so.1).</summary>
-    public static string NativeLibrary { get; } = Metadata("OnnxRuntimeLibrary");
-
     /// <summary>The committed fixture model (tests/fixtures/models/tiny-bert, made by scripts/fixtures/make-tiny-bert.py).</summary>
     public static string TinyBert { get; } = Metadata("TinyBertModel");
 
     public const int TinyBertHidden = 32;
     public const int TinyBertVocabulary = 669;
 
-    public static OrtRuntime Runtime() => OrtRuntime.Load(NativeLibrary);
+    /// <summary>The committed cross-encoder fixture (tests/fixtures/models/tiny-cross-encoder, make-tiny-bert.py --cross-encoder).</summary>
+    public static string TinyCrossEncoder { get; } = Metadata("TinyCrossEncoderModel");
 
     public static OnnxEmbedderOptions Options(Action<OnnxEmbedderOptions>? configure = null)
     {
-        var options = new OnnxEmbedderOptions { ModelPath = TinyBert, NativeLibraryPath = NativeLibrary, IntraOpThreads = 1 };
+        var options = new OnnxEmbedderOptions { ModelPath = TinyBert, IntraOpThreads = 1 };
         configure?.Invoke(options);
         return options;
     }
@@ -29,6 +26,20 @@ internal static class OnnxTestSupport
     /// <summary>A provider over the fixture model with the test tokenizer (see <see cref="CodePointTokenizer"/>).</summary>
     public static OnnxEmbeddingProvider Provider(Action<OnnxEmbedderOptions>? configure = null, ModelFolder? folder = null) =>
         new(Options(configure), folder ?? ModelFolder.Open(TinyBert), new CodePointTokenizer(TinyBertVocabulary));
+
+    public static OnnxRerankerOptions RerankerOptions(Action<OnnxRerankerOptions>? configure = null)
+    {
+        var options = new OnnxRerankerOptions { ModelPath = TinyCrossEncoder, IntraOpThreads = 1 };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    /// <summary>A reranker over the cross-encoder fixture with its own tokenizer.json (WordPiece, BERT pair template).</summary>
+    public static OnnxReranker Reranker(Action<OnnxRerankerOptions>? configure = null)
+    {
+        var folder = ModelFolder.Open(TinyCrossEncoder);
+        return new OnnxReranker(RerankerOptions(configure), folder, TokenizerFile.Load(folder.TokenizerFile));
+    }
 
     public static float Cosine(float[] a, float[] b) => System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(a, b);
 

@@ -1,6 +1,7 @@
-using System.Net;
 using System.Reflection;
 using System.Text.Json;
+using Grpc.Core;
+using RagPlatform.Plugins.Qdrant.Tests.Contract;
 using RagPlatform.Sdk;
 using RagPlatform.Sdk.Conformance;
 using RagPlatform.Sdk.Conformance.Http;
@@ -8,150 +9,185 @@ using RagPlatform.Sdk.Remote;
 
 namespace RagPlatform.Plugins.Qdrant.Tests;
 
-/// <summary>Retries, authentication, secrets and batching, against our Qdrant emulator on loopback.</summary>
+/// <summary>Retries, authentication, secrets, batching, BM25 weights, aliases and snapshots, against the gRPC contract server.</summary>
 public sealed class QdrantBehaviourTests : IAsyncLifetime
 {
     private static readonly ModelFingerprint Fingerprint = ModelFingerprint.Parse("test/model@1;dim=8;pool=mean;norm=l2");
-    private QdrantContractServer _server = null!;
+    private QdrantGrpcServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await QdrantContractServer.StartAsync();
+    public async Task InitializeAsync() => _server = await QdrantGrpcServer.StartAsync(QdrantTestSupport.ApiKey);
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
-    public async Task Request_After503s_IsRetriedWithBackoffAndSucceeds()
+    public async Task Call_AfterUnavailableAnswers_IsRetriedByTheGrpcRetryPolicyAndSucceeds()
     {
-        await using var backend = _server.CreateBackend();
-        _server.Server.EnqueueFault(new CannedResponse(503, "{\"status\":{\"error\":\"Service Unavailable\"}}"));
-        _server.Server.EnqueueFault(new CannedResponse(503, "{\"status\":{\"error\":\"Service Unavailable\"}}"));
+        await using var backend = QdrantTestSupport.Backend(_server);
+        _server.Contract.EnqueueFault(StatusCode.Unavailable);
+        _server.Contract.EnqueueFault(StatusCode.ResourceExhausted);
 
         await backend.EnsureCollectionAsync(Spec("retry"), CancellationToken.None);
 
         Assert.NotNull(await backend.GetCollectionAsync("retry", CancellationToken.None));
-        Assert.Equal(2, _server.Delays.Count);
-        Assert.True(_server.Delays[1] >= _server.Delays[0] / 2, "Backoff grows (with jitter).");
+        Assert.Equal(3, _server.Contract.Calls.Count(c => c == "Collections/Get") - 2);
     }
 
     [Fact]
-    public async Task Request_After429_WaitsWhatRetryAfterSays()
-    {
-        await using var backend = _server.CreateBackend();
-        _server.Server.EnqueueFault(new CannedResponse(429, "{\"status\":{\"error\":\"Too many requests\"}}", new Dictionary<string, string> { ["Retry-After"] = "3" }));
-
-        Assert.Null(await backend.GetCollectionAsync("absent", CancellationToken.None));
-
-        Assert.Equal([TimeSpan.FromSeconds(3)], _server.Delays);
-    }
-
-    [Fact]
-    public async Task Request_WhenEveryAttemptFails_ThrowsWithQdrantsStatusAndTextButNotTheKey()
+    public async Task Call_WhenEveryAttemptFails_ThrowsWithQdrantsStatusAndTextButNotTheKey()
     {
         var logger = new RecordingLogger();
-        await using var backend = _server.CreateBackend(new QdrantOptions { MaxAttempts = 3 }, logger);
+        await using var backend = QdrantTestSupport.Backend(_server, new QdrantOptions { MaxAttempts = 3, RetryBaseDelayMilliseconds = 5 }, logger);
         for (var i = 0; i < 3; i++)
         {
-            _server.Server.EnqueueFault(new CannedResponse(500, "{\"status\":{\"error\":\"Service internal error: disk full\"}}"));
+            _server.Contract.EnqueueFault(StatusCode.Unavailable);
         }
 
         var error = await Assert.ThrowsAsync<RemoteServiceException>(() => backend.GetCollectionAsync("x", CancellationToken.None));
 
-        Assert.Equal(HttpStatusCode.InternalServerError, error.StatusCode);
-        Assert.Contains("500", error.Message, StringComparison.Ordinal);
-        Assert.Contains("disk full", error.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain(QdrantContractServer.ApiKey, error.ToString(), StringComparison.Ordinal);
-        Assert.Equal(2, logger.Lines.Count);
-        Assert.All(logger.Lines, line => Assert.DoesNotContain(QdrantContractServer.ApiKey, line, StringComparison.Ordinal));
+        Assert.Contains("Unavailable", error.Message, StringComparison.Ordinal);
+        Assert.Contains("injected Unavailable", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, _server.Contract.Calls.Count);
+        Assert.DoesNotContain(QdrantTestSupport.ApiKey, error.ToString(), StringComparison.Ordinal);
+        Assert.All(logger.Lines, line => Assert.DoesNotContain(QdrantTestSupport.ApiKey, line, StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task EveryRequest_CarriesTheApiKeyHeader_AndAWrongKeyGets401WithoutEchoingIt()
+    public async Task EveryCall_CarriesTheApiKey_AndAWrongKeyIsRefusedWithoutEchoingIt()
     {
-        await using (var backend = _server.CreateBackend())
+        await using (var backend = QdrantTestSupport.Backend(_server))
         {
             await backend.EnsureCollectionAsync(Spec("auth"), CancellationToken.None);
             await backend.UpsertAsync("auth", Points(3), CancellationToken.None);
             await backend.SearchAsync("auth", new VectorQuery(Points(1)[0].Vector, 2), CancellationToken.None);
         }
 
-        Assert.All(_server.Server.Requests, r => Assert.Equal(QdrantContractServer.ApiKey, r.Header("api-key")));
+        Assert.All(_server.Contract.Keys, key => Assert.Equal(QdrantTestSupport.ApiKey, key));
 
         const string wrongKey = "wrong-key-51a0";
-        await using var intruder = new QdrantVectorBackend(
-            new QdrantOptions { MaxAttempts = 1 },
-            ServiceConnectionString.Parse($"Endpoint={_server.Server.BaseAddress};Key={wrongKey}"),
-            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
-            null,
-            null);
-        var error = await Assert.ThrowsAsync<RemoteServiceException>(() => intruder.CountAsync("auth", null, CancellationToken.None));
-        Assert.Equal(HttpStatusCode.Unauthorized, error.StatusCode);
+        await using var intruder = QdrantTestSupport.Backend(_server, connectionString: $"Endpoint={_server.Address};Key={wrongKey}");
+        var error = await Assert.ThrowsAsync<RemoteServiceException>(() => intruder.GetCollectionAsync("auth", CancellationToken.None));
+
+        Assert.Contains("Unauthenticated", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(wrongKey, error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Upsert_LargerThanTheRequestLimit_IsSplitIntoRequestsUnderIt()
     {
-        const long limit = 96 * 1024;
-        _server.Emulator.MaxRequestBytes = limit;
-        await using var backend = _server.CreateBackend(new QdrantOptions { MaxRequestBytes = limit, MaxBatchPoints = 10_000 });
+        await using var small = await QdrantGrpcServer.StartAsync(maxRequestBytes: 70 * 1024);
+        await using var backend = QdrantTestSupport.Backend(small, new QdrantOptions { MaxRequestBytes = 64 * 1024 });
         await backend.EnsureCollectionAsync(Spec("split"), CancellationToken.None);
-        var points = Points(400, text: new string('가', 300));
-        _server.Server.ClearRequests();
+        var points = Points(40, text: new string('가', 2000));
 
         await backend.UpsertAsync("split", points, CancellationToken.None);
 
-        var upserts = _server.Server.Requests.Where(r => r.Method == "PUT" && r.Path.EndsWith("/points", StringComparison.Ordinal)).ToList();
-        Assert.True(upserts.Count > 1, $"Expected several requests, got {upserts.Count}.");
-        Assert.All(upserts, r => Assert.True(r.Body.Length <= limit, $"A request of {r.Body.Length} bytes exceeds {limit}."));
-        Assert.Equal(400, upserts.Sum(r => r.Json().GetProperty("points").GetArrayLength()));
-        Assert.Equal(400, await backend.CountAsync("split", null, CancellationToken.None));
+        Assert.True(small.Contract.Calls.Count(c => c == "Points/Upsert") >= 2);
+        Assert.Equal(40, small.Contract.PointCount("split"));
     }
 
     [Fact]
     public async Task Upsert_WithOneBadVector_WritesNothing()
     {
-        await using var backend = _server.CreateBackend(new QdrantOptions { MaxBatchPoints = 2 });
+        await using var backend = QdrantTestSupport.Backend(_server);
         await backend.EnsureCollectionAsync(Spec("bad"), CancellationToken.None);
         var points = Points(5);
-        points[4] = points[4] with { Vector = [1, 2, 3] };
+        points[3] = points[3] with { Vector = [1, 2, 3] };
 
-        await Assert.ThrowsAsync<InvalidVectorException>(() => backend.UpsertAsync("bad", points, CancellationToken.None));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => backend.UpsertAsync("bad", points, CancellationToken.None));
 
-        Assert.Equal(0, await backend.CountAsync("bad", null, CancellationToken.None));
+        Assert.Equal(0, _server.Contract.PointCount("bad"));
+        Assert.DoesNotContain("Points/Upsert", _server.Contract.Calls);
     }
 
     [Fact]
-    public async Task Export_ScrollsEveryPageExactlyOnce()
+    public async Task Collection_HasTheDenseAndIdfSparseVectors_AndKeepsFingerprintAndBm25AverageInItsMetadata()
     {
-        await using var backend = _server.CreateBackend(new QdrantOptions { ScrollPageSize = 10 });
-        await backend.EnsureCollectionAsync(Spec("scroll"), CancellationToken.None);
-        await backend.UpsertAsync("scroll", Points(35), CancellationToken.None);
-        _server.Server.ClearRequests();
+        await using var backend = QdrantTestSupport.Backend(_server);
+        await backend.EnsureCollectionAsync(Spec("meta"), CancellationToken.None);
+        var points = Points(4, text: "은행 대출 금리 안내 ");
 
-        var exported = new List<VectorPoint>();
-        await foreach (var point in backend.ExportAsync("scroll", CancellationToken.None))
-        {
-            exported.Add(point);
-        }
+        await backend.UpsertAsync("meta", points, CancellationToken.None);
 
-        Assert.Equal(35, exported.Select(p => p.Id).Distinct().Count());
-        Assert.Equal(4, _server.Server.Requests.Count(r => r.Path.EndsWith("/points/scroll", StringComparison.Ordinal)));
+        var metadata = _server.Contract.Metadata("meta");
+        Assert.Equal(Fingerprint.ToString(), metadata[QdrantVectorBackend.FingerprintKey].StringValue);
+        var lengths = points.Select(p => QdrantTestSupport.Lexical.Tokenize(LexicalAnalysis.IndexedText(p.Payload)).Count).ToList();
+        Assert.Equal(lengths.Average(), metadata[QdrantVectorBackend.AverageLengthKey].DoubleValue, 9);
+        Assert.Equal(4, metadata[QdrantVectorBackend.SampleKey].IntegerValue);
+
+        // The chunk's sparse vector holds BM25's term-frequency part for each of its distinct terms.
+        var sparse = _server.Contract.Sparse("meta", Guid.Parse(points[0].Id))!;
+        var terms = QdrantTestSupport.Lexical.Tokenize(LexicalAnalysis.IndexedText(points[0].Payload));
+        Assert.Equal(terms.Distinct().Count(), sparse.Indices.Count);
+        var tf = terms.Count(t => t == "금리");
+        var norm = 1.2 * (1 - 0.75 + (0.75 * terms.Count / lengths.Average()));
+        var at = sparse.Indices.IndexOf(Bm25TermWeights.IndexOf("금리"));
+        Assert.Equal(tf * 2.2 / (tf + norm), sparse.Values[at], 5);
+    }
+
+    [Fact]
+    public async Task Bm25AverageLength_StopsMovingAfterItsSample()
+    {
+        await using var backend = QdrantTestSupport.Backend(_server, new QdrantOptions { AverageLengthSampleChunks = 3 });
+        await backend.EnsureCollectionAsync(Spec("sample"), CancellationToken.None);
+        await backend.UpsertAsync("sample", Points(3, text: "짧은 글 "), CancellationToken.None);
+        var average = _server.Contract.Metadata("sample")[QdrantVectorBackend.AverageLengthKey].DoubleValue;
+
+        await backend.UpsertAsync("sample", Points(3, text: string.Concat(Enumerable.Repeat("아주 긴 글의 문장 ", 30))), CancellationToken.None);
+
+        Assert.Equal(average, _server.Contract.Metadata("sample")[QdrantVectorBackend.AverageLengthKey].DoubleValue);
+    }
+
+    [Theory]
+    [InlineData(1.0, 4.0, 1, 4)]
+    [InlineData(1.0, 1.0, 1, 1)]
+    [InlineData(0.5, 1.0, 1, 2)]
+    [InlineData(2.0, 3.0, 2, 3)]
+    [InlineData(1.0, 0.0, 1, 0)]
+    [InlineData(0.0, 2.5, 0, 1)]
+    public void WeightedRrf_IsSentAsPrefetchCopiesInTheWeightsRatio(double dense, double lexical, int denseCopies, int lexicalCopies)
+    {
+        Assert.Equal((denseCopies, lexicalCopies), QdrantVectorBackend.PrefetchRepeats(dense, lexical));
     }
 
     [Fact]
     public async Task SwitchAlias_MovesReadersFromBlueToGreenAtOnce()
     {
-        await using var backend = _server.CreateBackend();
+        await using var backend = QdrantTestSupport.Backend(_server);
         await backend.EnsureCollectionAsync(Spec("blue"), CancellationToken.None);
         await backend.EnsureCollectionAsync(Spec("green"), CancellationToken.None);
         await backend.UpsertAsync("blue", Points(2), CancellationToken.None);
         await backend.UpsertAsync("green", Points(5), CancellationToken.None);
 
-        await backend.SwitchAliasAsync("live", "blue", CancellationToken.None);
-        Assert.Equal(2, await backend.CountAsync("live", null, CancellationToken.None));
-        await backend.SwitchAliasAsync("live", "green", CancellationToken.None);
-        Assert.Equal(5, await backend.CountAsync("live", null, CancellationToken.None));
-        await backend.DeleteAliasAsync("live", CancellationToken.None);
-        Assert.Null(await backend.GetCollectionAsync("live", CancellationToken.None));
+        await backend.SwitchAliasAsync("docs", "blue", CancellationToken.None);
+        var before = await backend.CountAsync("docs", null, CancellationToken.None);
+        await backend.SwitchAliasAsync("docs", "green", CancellationToken.None);
+        var after = await backend.CountAsync("docs", null, CancellationToken.None);
+
+        Assert.Equal(2, before);
+        Assert.Equal(5, after);
+        Assert.Equal(["docs"], await backend.ListAliasesAsync("green", CancellationToken.None));
+        Assert.Empty(await backend.ListAliasesAsync("blue", CancellationToken.None));
+        await backend.DeleteAliasAsync("docs", CancellationToken.None);
+        await backend.DeleteAliasAsync("docs", CancellationToken.None); // absent: no-op
+        await Assert.ThrowsAsync<VectorCollectionNotFoundException>(() => backend.CountAsync("docs", null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Snapshots_AreCreatedListedAndDeleted()
+    {
+        await using var backend = QdrantTestSupport.Backend(_server);
+        await backend.EnsureCollectionAsync(Spec("backup"), CancellationToken.None);
+        await backend.UpsertAsync("backup", Points(3), CancellationToken.None);
+
+        var first = await backend.CreateSnapshotAsync("backup", CancellationToken.None);
+        var second = await backend.CreateSnapshotAsync("backup", CancellationToken.None);
+        var listed = await backend.ListSnapshotsAsync("backup", CancellationToken.None);
+        await backend.DeleteSnapshotAsync("backup", first, CancellationToken.None);
+
+        Assert.Equal([first, second], listed.Select(s => s.Name));
+        Assert.All(listed, s => Assert.True(s.Bytes > 0));
+        Assert.Equal([second], (await backend.ListSnapshotsAsync("backup", CancellationToken.None)).Select(s => s.Name));
+        await Assert.ThrowsAsync<VectorCollectionNotFoundException>(() => backend.CreateSnapshotAsync("no-such", CancellationToken.None));
     }
 
     [Fact]
@@ -162,28 +198,31 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Plugin_ReadsAspiresHttpConnectionString()
+    public async Task Plugin_ReadsAspiresGrpcConnectionString()
     {
         var context = PluginContexts.FromSettings(
             new Dictionary<string, string?> { ["ConnectionName"] = "vectors" },
             Path.Combine(Path.GetTempPath(), "rag-qdrant-" + Guid.NewGuid().ToString("N")),
-            new Dictionary<string, string?> { ["vectors_http"] = _server.ConnectionString });
+            new Dictionary<string, string?> { ["vectors"] = _server.ConnectionString },
+            QdrantTestSupport.Lexical);
 
         await using var backend = new QdrantVectorBackendPlugin().Create(context);
         await backend.EnsureCollectionAsync(Spec("configured"), CancellationToken.None);
 
-        Assert.Equal(1, _server.Emulator.CollectionCount);
+        Assert.IsAssignableFrom<IHybridSearchBackend>(backend);
+        Assert.Equal(0, _server.Contract.PointCount("configured"));
     }
 
     [Theory]
-    [InlineData(null, "ConnectionStrings:qdrant_http is not set")]
-    [InlineData("Endpoint=not a url;Key=secret-value-9", "ConnectionStrings:qdrant_http")]
+    [InlineData(null, "ConnectionStrings:qdrant is not set")]
+    [InlineData("Endpoint=not a url;Key=secret-value-9", "ConnectionStrings:qdrant")]
     public void Plugin_WithoutUsableConnectionString_SaysWhichSettingAndNeverTheKey(string? connectionString, string expected)
     {
         var context = PluginContexts.FromSettings(
             new Dictionary<string, string?>(),
             Path.Combine(Path.GetTempPath(), "rag-qdrant-" + Guid.NewGuid().ToString("N")),
-            new Dictionary<string, string?> { ["qdrant_http"] = connectionString });
+            new Dictionary<string, string?> { ["qdrant"] = connectionString },
+            QdrantTestSupport.Lexical);
 
         var error = Assert.Throws<PluginConfigurationException>(() => new QdrantVectorBackendPlugin().Create(context));
 
@@ -196,12 +235,14 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
     [InlineData("MaxRequestBytes", "40000000")]
     [InlineData("MaxBatchPoints", "0")]
     [InlineData("MaxAttempts", "0")]
+    [InlineData("SparseVectorName", "dense")]
     public void Plugin_WithInvalidSetting_NamesIt(string key, string value)
     {
         var context = PluginContexts.FromSettings(
             new Dictionary<string, string?> { [key] = value },
             Path.Combine(Path.GetTempPath(), "rag-qdrant-" + Guid.NewGuid().ToString("N")),
-            new Dictionary<string, string?> { ["qdrant_http"] = "Endpoint=http://127.0.0.1:1" });
+            new Dictionary<string, string?> { ["qdrant"] = "Endpoint=http://127.0.0.1:1" },
+            QdrantTestSupport.Lexical);
 
         var error = Assert.Throws<PluginConfigurationException>(() => new QdrantVectorBackendPlugin().Create(context));
 

@@ -201,3 +201,59 @@ public sealed class NormalizationTests
         Assert.Equal("σοφος", TextRules.ToLowerJs("ΣΟΦΟΣ"));
     }
 }
+
+/// <summary>Two texts as one input (a cross-encoder's query and passage), with each tokenizer's pair template.</summary>
+public sealed class PairEncodingTests
+{
+    private static readonly HuggingFaceTokenizer Korean = FixtureFiles.Tokenizer("kr-sbert-v40k");
+    private static readonly HuggingFaceTokenizer Unigram = FixtureFiles.Tokenizer("unigram-ko-en");
+
+    [Fact]
+    public void A_bert_pair_is_cls_first_sep_second_sep_with_the_second_typed_one()
+    {
+        var first = Korean.Encode("건강검진 금식", 512);
+        var second = Korean.Encode("검진 전날 저녁부터 금식한다", 512);
+
+        var pair = Korean.EncodePair("건강검진 금식", "검진 전날 저녁부터 금식한다", 512);
+
+        Assert.Equal([.. first.InputIds, .. second.InputIds[1..]], pair.InputIds);
+        Assert.Equal([.. new int[first.Length], .. Enumerable.Repeat(1, second.Length - 1)], pair.TypeIds);
+    }
+
+    [Fact]
+    public void An_xlmr_pair_follows_its_templates_double_separator()
+    {
+        var first = Unigram.Encode("금리 인상", 512);
+        var second = Unigram.Encode("interest rates rose", 512);
+
+        var pair = Unigram.EncodePair("금리 인상", "interest rates rose", 512);
+
+        // <s> A </s> </s> B </s>: the single encodings joined with the separator repeated between them.
+        Assert.Equal([.. first.InputIds, first.InputIds[^1], .. second.InputIds[1..]], pair.InputIds);
+        Assert.Equal(pair.Length, pair.TypeIds.Length);
+    }
+
+    [Fact]
+    public void A_pair_longer_than_the_limit_loses_tokens_from_its_longer_side_first()
+    {
+        var query = "건강검진 금식";
+        var passage = string.Concat(Enumerable.Repeat("검진 전날 저녁부터 금식한다. ", 40));
+        var queryTokens = Korean.CountTokens(query) - 2;
+
+        var pair = Korean.EncodePair(query, passage, 64);
+
+        Assert.Equal(64, pair.Length);
+        Assert.Equal(Korean.Encode(query, 512).InputIds[..^1], pair.InputIds[..(queryTokens + 1)]);
+    }
+
+    [Theory]
+    [InlineData(3, 4, 10, 3, 4)]
+    [InlineData(10, 3, 8, 5, 3)]
+    [InlineData(3, 10, 9, 3, 6)]
+    [InlineData(10, 10, 8, 4, 4)]
+    [InlineData(10, 12, 9, 4, 5)]
+    public void Longest_first_truncation_gives_the_longer_side_the_cut(int first, int second, int budget, int expectedFirst, int expectedSecond)
+    {
+        Assert.Equal((expectedFirst, expectedSecond), HuggingFaceTokenizer.LongestFirst(first, second, budget));
+    }
+}

@@ -46,8 +46,8 @@ public static class ContainerInfrastructure
 
 /// <summary>
 /// The Qdrant container. Its connection string is Aspire's for Qdrant, <c>Endpoint=http://host:grpc-port;Key=…</c>
-/// (<c>ConnectionStrings__qdrant</c>); <see cref="HttpConnectionStringExpression"/> is the REST twin
-/// (<c>ConnectionStrings__qdrant_http</c>).
+/// (<c>ConnectionStrings__qdrant</c>), what the qdrant plugin (Qdrant.Client, gRPC) reads; the REST port serves the
+/// health check and Qdrant's own web UI.
 /// </summary>
 public sealed class QdrantContainerResource(string name, ParameterResource apiKey) : ContainerResource(name), IResourceWithConnectionString
 {
@@ -56,7 +56,4 @@ public sealed class QdrantContainerResource(string name, ParameterResource apiKe
 
     public ReferenceExpression ConnectionStringExpression =>
         ReferenceExpression.Create($"Endpoint={this.GetEndpoint(GrpcEndpointName).Property(EndpointProperty.Url)};Key={apiKey}");
-
-    public ReferenceExpression HttpConnectionStringExpression =>
-        ReferenceExpression.Create($"Endpoint={this.GetEndpoint(HttpEndpointName).Property(EndpointProperty.Url)};Key={apiKey}");
 }

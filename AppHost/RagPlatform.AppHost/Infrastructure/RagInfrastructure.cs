@@ -24,7 +24,6 @@ public static class ResourceNames
     public const string Database = "ragdb";
     public const string Cache = "cache";
     public const string Qdrant = "qdrant";
-    public const string QdrantHttp = "qdrant_http";
     public const string Epmd = "epmd";
     public const string Ingestion = "ingestion";
     public const string EmbeddingWorker = "embedding-worker";

@@ -217,7 +217,7 @@ public static class BenchEmbedCommand
         }
     }
 
-    private static List<string> ReadTexts(string file)
+    internal static List<string> ReadTexts(string file)
     {
         if (!File.Exists(file))
         {
@@ -247,7 +247,7 @@ public static class BenchEmbedCommand
         return texts.Count > 0 ? texts : throw new UsageException($"--texts: {file} holds no texts.");
     }
 
-    private static double? LoadAverage()
+    internal static double? LoadAverage()
     {
         try
         {

@@ -37,7 +37,11 @@ public sealed class CollectionLoader(IMetadataStore store, ILexicalIndex lexical
     public async Task AddPointsAsync(IReadOnlyList<VectorPoint> points, CancellationToken cancellationToken)
     {
         await backend.UpsertAsync(collection, points, cancellationToken);
-        await lexical.UpsertAsync(collection, [.. points.Select(p => new LexicalChunk(p.Id, p.Payload))], cancellationToken);
+        if (backend is not IHybridSearchBackend)
+        {
+            // A backend that keeps the lexical terms itself (Qdrant) indexed them with the points.
+            await lexical.UpsertAsync(collection, [.. points.Select(p => new LexicalChunk(p.Id, p.Payload))], cancellationToken);
+        }
         foreach (var point in points)
         {
             var payload = point.Payload;

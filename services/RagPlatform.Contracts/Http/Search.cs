@@ -3,12 +3,18 @@ using System.Text.Json;
 namespace RagPlatform.Contracts.Http;
 
 /// <summary>Body of <c>POST /v1/collections/{name}/search</c>.</summary>
+/// <param name="Rerank">Rerank this search's candidates with the configured reranker (true), or not (false);
+/// absent: <c>RagPlatform:Query:RerankByDefault</c> decides when a reranker is configured.</param>
+/// <param name="RerankTopN">How many of the best candidates the reranker reads (at least topK is used); absent:
+/// <c>RagPlatform:Query:RerankTopN</c>.</param>
 public sealed record SearchRequest(
     string? Query,
     int? TopK,
     string? Mode,
     IReadOnlyList<string?>? Tags,
-    IReadOnlyDictionary<string, JsonElement>? Filter);
+    IReadOnlyDictionary<string, JsonElement>? Filter,
+    bool? Rerank = null,
+    int? RerankTopN = null);
 
 public sealed record SearchResult(
     string DocumentId,

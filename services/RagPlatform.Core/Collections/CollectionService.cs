@@ -138,6 +138,7 @@ public sealed class CollectionService(
         var vectorName = existing?.VectorName ?? name;
         await backend.EnsureCollectionAsync(
             new VectorCollectionSpec(vectorName, fingerprint.Dimensions, DistanceMetric.Cosine, fingerprint), cancellationToken);
+        await ActivateAsync(backend, name, vectorName, cancellationToken);
 
         if (existing is null)
         {
@@ -287,9 +288,28 @@ public sealed class CollectionService(
 
         logger.LogInformation("Collection {Collection} switched from version {Old} to {New} ({Fingerprint}); the old version is dropped after {Grace}",
             name, record.ActiveVersion, reindex.TargetVersion, reindex.Fingerprint, grace);
+        await ActivateAsync(plugins.GetVectorBackend(reindex.Settings.VectorBackend), name, PhysicalNames.Of(name, reindex.TargetVersion), cancellationToken);
         if (grace == TimeSpan.Zero)
         {
             await DropRetiredAsync(await GetRequiredAsync(name, cancellationToken), cancellationToken);
+        }
+    }
+
+    /// <summary>Tells a backend that keeps a stable name for the active version (Qdrant's alias) which one it is now.</summary>
+    private async Task ActivateAsync(IVectorBackend backend, string name, string physical, CancellationToken cancellationToken)
+    {
+        if (backend is not IActiveCollectionAware aware)
+        {
+            return;
+        }
+
+        try
+        {
+            await aware.ActivateAsync(name, physical, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Collection {Collection}: the backend could not point its stable name at {Physical}; searches are unaffected", name, physical);
         }
     }
 

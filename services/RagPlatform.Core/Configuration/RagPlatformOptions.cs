@@ -181,6 +181,19 @@ public sealed class QueryOptions
     /// <summary>Reranker plugin applied to the fused candidates; empty (the default) reranks nothing.</summary>
     public string? Reranker { get; set; }
 
+    /// <summary>With a reranker configured, rerank every search that does not say <c>"rerank": false</c> (true, the
+    /// default), or only those that say <c>"rerank": true</c> (false).</summary>
+    public bool RerankByDefault { get; set; } = true;
+
+    /// <summary>How many of a search's best candidates the reranker reads (a request may ask for another number,
+    /// up to <see cref="MaxRerankTopN"/>); at least topK are read. A cross-encoder's cost grows with it.</summary>
+    [Range(1, 1_000)]
+    public int RerankTopN { get; set; } = 50;
+
+    /// <summary>The largest <c>rerankTopN</c> a request may ask for.</summary>
+    [Range(1, 10_000)]
+    public int MaxRerankTopN { get; set; } = 200;
+
     /// <summary>Upper bound a context request may ask for in <c>maxChars</c>.</summary>
     [Range(200, 10_000_000)]
     public int MaxContextChars { get; set; } = 100_000;

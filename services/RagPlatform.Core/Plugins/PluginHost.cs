@@ -27,6 +27,9 @@ public sealed class PluginHost : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Lazy<IVectorBackend>> _backends = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Lazy<IReranker>> _rerankers = new(StringComparer.OrdinalIgnoreCase);
 
+    // The platform's lexical analysis as RagPlatform:Lexical configures it, for backends that index terms themselves.
+    private readonly Lazy<LexicalAnalysis> _lexical;
+
     private readonly IndexOwnerClient? _indexOwner;
     private readonly IHttpClientFactory? _httpClients;
 
@@ -41,6 +44,12 @@ public sealed class PluginHost : IAsyncDisposable
         _indexOwner = indexOwner;
         _httpClients = httpClients;
         _configuration = configuration;
+        _lexical = new Lazy<LexicalAnalysis>(() =>
+        {
+            var lexical = configuration.GetSection(Lexical.LexicalOptions.SectionName).Get<Lexical.LexicalOptions>() ?? new Lexical.LexicalOptions();
+            var tokenizer = new Lexical.KoreanLexicalTokenizer(lexical.ParticleStems);
+            return new LexicalAnalysis(tokenizer.Tokenize, lexical.K1, lexical.B);
+        });
         _loggerFactory = loggerFactory;
         _dataDirectory = options.Value.ResolveDataDirectory();
         _spend = spend;
@@ -223,7 +232,7 @@ public sealed class PluginHost : IAsyncDisposable
         // Connection strings (Aspire's ConnectionStrings__<name>) stay the host's; plugins ask for one by name
         // through PluginContext.GetConnectionString.
         return new PluginContext(settings, _loggerFactory, dataDirectory, _configuration.GetSection("ConnectionStrings"),
-            _httpClients is { } factory ? () => factory.CreateClient(HttpClientName) : null);
+            _httpClients is { } factory ? () => factory.CreateClient(HttpClientName) : null) { Lexical = _lexical.Value };
     }
 
     public async ValueTask DisposeAsync()

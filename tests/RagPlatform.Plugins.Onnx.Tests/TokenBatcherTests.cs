@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace RagPlatform.Plugins.Onnx.Tests;
 
-public sealed class EmbeddingBatcherTests(ITestOutputHelper output)
+public sealed class TokenBatcherTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task ConcurrentCallersEachGetTheirOwnVectorsInTheirOwnOrder()
@@ -90,6 +90,48 @@ public sealed class EmbeddingBatcherTests(ITestOutputHelper output)
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
         Assert.True((await kept)[0].Succeeded);
+    }
+
+    [Fact]
+    public async Task ACallerWhoCancelsStopsItsRunningBatch()
+    {
+        await using var provider = OnnxTestSupport.Provider(o => (o.BatchWindowMilliseconds, o.MaxBatchTokens) = (0, 4096));
+        using var cancellation = new CancellationTokenSource();
+        var texts = Enumerable.Range(0, 32).Select(i => $"긴 배치 {i} " + new string('바', 90)).ToArray();
+
+        // The caller cancels once its batch is handed to ONNX Runtime: the run's RunOptions.Terminate stops it.
+        provider.Batcher.BatchStarting = (_, _) => cancellation.Cancel();
+        var running = provider.EmbedAsync(texts, EmbeddingPurpose.Document, cancellation.Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+
+        // The caller's task ends at its cancellation; the batcher's thread counts the stopped run a moment later.
+        for (var wait = 0; wait < 500 && provider.Batcher.BatchesTerminated == 0; wait++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(1, provider.Batcher.BatchesTerminated);
+        Assert.Equal(0, provider.Batcher.BatchesRun);
+
+        // The model is not harmed: the next request runs.
+        provider.Batcher.BatchStarting = null;
+        Assert.True((await provider.EmbedAsync(["다음 요청"], EmbeddingPurpose.Document, CancellationToken.None))[0].Succeeded);
+    }
+
+    [Fact]
+    public async Task ABatchSharedWithAnotherCallerKeepsRunningWhenOneCancels()
+    {
+        await using var provider = OnnxTestSupport.Provider(o => (o.BatchWindowMilliseconds, o.MaxBatchTokens) = (100, 4096));
+        using var cancellation = new CancellationTokenSource();
+        provider.Batcher.BatchStarting = (_, _) => cancellation.Cancel();
+
+        var cancelled = provider.EmbedAsync(["취소하는 호출자"], EmbeddingPurpose.Document, cancellation.Token);
+        var kept = provider.EmbedAsync(["기다리는 호출자"], EmbeddingPurpose.Document, CancellationToken.None);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.True((await kept)[0].Succeeded);
+        Assert.Equal(0, provider.Batcher.BatchesTerminated);
     }
 
     /// <remarks>

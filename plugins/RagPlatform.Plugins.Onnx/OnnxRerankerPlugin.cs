@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+using RagPlatform.Plugins.Onnx;
+using RagPlatform.Sdk;
+using RagPlatform.Tokenizers;
+
+[assembly: RagPlugin(typeof(OnnxRerankerPlugin))]
+
+namespace RagPlatform.Plugins.Onnx;
+
+/// <summary>Entry point of the "onnx" reranker: a local cross-encoder run by ONNX Runtime in this process
+/// (chosen by <c>RagPlatform:Query:Reranker=onnx</c>, settings under <c>RagPlatform:Query:Rerankers:onnx</c>).</summary>
+public sealed class OnnxRerankerPlugin : IRerankerPlugin
+{
+    public string Name => OnnxReranker.RerankerName;
+
+    public IReranker Create(PluginContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var options = context.BindOptions<OnnxRerankerOptions>(o => o.Validate());
+        var folder = ModelFolder.Open(OnnxEmbedderPlugin.ResolveModelDirectory(options, context));
+        var tokenizer = TokenizerFile.Load(folder.TokenizerFile);
+        return new OnnxReranker(options, folder, tokenizer, context.LoggerFactory.CreateLogger<OnnxReranker>());
+    }
+}

@@ -1,0 +1,60 @@
+namespace RagPlatform.Sdk;
+
+/// <summary>
+/// The platform's lexical analysis, as the host configures it (<c>RagPlatform:Lexical</c>): the Korean-aware terms of a
+/// text and the BM25 parameters. Handed to plugins through <see cref="PluginContext.Lexical"/>, so a backend that
+/// indexes terms itself (<see cref="IHybridSearchBackend"/>) cuts text exactly as the platform's own lexical index does.
+/// </summary>
+/// <param name="tokenize">The terms of a text, repeats included, in order.</param>
+public sealed class LexicalAnalysis(Func<string, IReadOnlyList<string>> tokenize, double k1 = 1.2, double b = 0.75)
+{
+    /// <summary>BM25 term-frequency saturation.</summary>
+    public double K1 { get; } = k1;
+
+    /// <summary>BM25 length normalisation (0 = none, 1 = full).</summary>
+    public double B { get; } = b;
+
+    /// <summary>The terms of <paramref name="text"/>, repeats included.</summary>
+    public IReadOnlyList<string> Tokenize(string? text) => string.IsNullOrEmpty(text) ? [] : tokenize(text);
+
+    /// <summary>The text a chunk is indexed by: its title (when it has one) and its text, so a chunk deep in a
+    /// document still answers to the document's name. The platform's lexical index reads the same.</summary>
+    public static string IndexedText(PointPayload payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        return string.IsNullOrEmpty(payload.Title) ? payload.Text : payload.Title + "\n" + payload.Text;
+    }
+}
+
+/// <summary>A lexical (BM25) search over a collection's chunks.</summary>
+public sealed record LexicalQuery(string Text, int TopK, VectorFilter? Filter = null);
+
+/// <summary>
+/// A hybrid search: the best <see cref="CandidateDepth"/> dense and lexical candidates, each filtered, fused by weighted
+/// reciprocal-rank fusion: a chunk at 1-based rank r on a side adds weight / (<see cref="RrfK"/> + r); the best
+/// <see cref="TopK"/> by the sum come back, their fused sums as scores.
+/// </summary>
+public sealed record HybridQuery(
+    float[] Vector,
+    string Text,
+    int TopK,
+    int CandidateDepth,
+    double DenseWeight,
+    double LexicalWeight,
+    double RrfK,
+    VectorFilter? Filter = null);
+
+/// <summary>
+/// Optional: a backend that keeps each chunk's lexical terms beside its vector (e.g. as a sparse BM25 vector) and
+/// answers lexical and hybrid searches itself. A collection on such a backend needs no separate lexical index: the
+/// host neither writes one for it nor reads one. Terms come from <see cref="PluginContext.Lexical"/> and
+/// <see cref="LexicalAnalysis.IndexedText"/>, so every write path (ingestion, migration, restore) indexes them.
+/// </summary>
+public interface IHybridSearchBackend
+{
+    /// <summary>The <see cref="LexicalQuery.TopK"/> best chunks by BM25 that pass the filter, best first.</summary>
+    Task<IReadOnlyList<VectorSearchHit>> SearchLexicalAsync(string collection, LexicalQuery query, CancellationToken cancellationToken);
+
+    /// <summary>The <see cref="HybridQuery.TopK"/> best chunks by the fused ranking, best first.</summary>
+    Task<IReadOnlyList<VectorSearchHit>> SearchHybridAsync(string collection, HybridQuery query, CancellationToken cancellationToken);
+}

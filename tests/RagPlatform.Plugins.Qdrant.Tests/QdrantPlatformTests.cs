@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using RagPlatform.Contracts.Http;
+using RagPlatform.Plugins.Qdrant.Tests.Contract;
+using Xunit.Abstractions;
+
+namespace RagPlatform.Plugins.Qdrant.Tests;
+
+/// <summary>
+/// The whole platform (the standalone host: ingestion, embedding, query) with its collections in Qdrant — the
+/// contract server — next to the same platform on its embedded backend and lexical index. Searches of the Qdrant
+/// collection run lexical and hybrid retrieval inside the server, and must rank as the embedded platform does.
+/// </summary>
+public sealed class QdrantPlatformTests(ITestOutputHelper output)
+{
+    private static readonly string[] Queries =
+    [
+        "건강검진 전날 금식", "주택담보대출 변동금리", "게임 패치 내용", "환불 규정", "인공지능 도구 추천",
+        "내일 날씨", "도서관 운영 시간", "자주 묻는 질문", "금리 인상", "검진 결과 확인",
+    ];
+
+    [Fact]
+    public async Task HybridAndLexicalSearchesInsideQdrantRankTheSamplesAsTheEmbeddedPlatformDoes()
+    {
+        await using var server = await QdrantGrpcServer.StartAsync(QdrantTestSupport.ApiKey);
+        await using var embedded = new Platform(null);
+        await using var qdrant = new Platform(server.ConnectionString);
+        var documents = SampleDocuments();
+
+        await embedded.IngestAsync("samples", documents);
+        await qdrant.IngestAsync("samples", documents);
+
+        Assert.True(server.Contract.PointCount("samples") > documents.Count / 2, "the chunks are stored in Qdrant");
+        foreach (var mode in new[] { SearchModes.Hybrid, SearchModes.Lexical })
+        {
+            foreach (var query in Queries)
+            {
+                var expected = await embedded.SearchAsync("samples", query, mode, 5);
+                var actual = await qdrant.SearchAsync("samples", query, mode, 5);
+                output.WriteLine($"{mode} '{query}': embedded {string.Join(", ", expected.Select(r => $"{r.ChunkId[..8]}:{r.Score:F4}"))}");
+                output.WriteLine($"{mode} '{query}': qdrant   {string.Join(", ", actual.Select(r => $"{r.ChunkId[..8]}:{r.Score:F4}"))}");
+
+                // The same scores in the same order and the same best chunk. Below it, chunks the hashing embedder
+                // finds equally (un)related to the query — cosine exactly 0, a tie on the dense side — may swap
+                // places: Qdrant leaves the order of equal scores open (the contract server shuffles them).
+                Assert.Equal(expected.Count, actual.Count);
+                Assert.Equal(expected[0].ChunkId, actual[0].ChunkId);
+                foreach (var (e, a) in expected.Zip(actual))
+                {
+                    Assert.True(Math.Abs(e.Score - a.Score) <= 1e-4 * Math.Max(1, Math.Abs(e.Score)), $"{mode} '{query}': {e.Score} vs {a.Score}");
+                }
+
+                if (mode == SearchModes.Lexical)
+                {
+                    Assert.Equal(expected.Select(r => r.ChunkId), actual.Select(r => r.ChunkId));
+                }
+            }
+        }
+
+        // The Qdrant collection has no separate lexical index: nothing was written under the lexical store's folder.
+        Assert.False(Directory.Exists(Path.Combine(qdrant.DataDirectory, "lexical", "samples")), "a lexical index was written for the Qdrant collection");
+    }
+
+    [Fact]
+    public async Task TheActiveAliasFollowsABlueGreenReindex()
+    {
+        await using var server = await QdrantGrpcServer.StartAsync(QdrantTestSupport.ApiKey);
+        await using var qdrant = new Platform(server.ConnectionString);
+        await qdrant.IngestAsync("bluegreen", SampleDocuments());
+        Assert.Equal("bluegreen", server.Contract.Aliases["bluegreen_active"]);
+
+        var version = await qdrant.ReindexAsync("bluegreen", new { embedding = new { provider = "hashing", settings = new { Dimensions = "256" } } });
+
+        Assert.Equal(2, version);
+        Assert.Equal("bluegreen__v2", server.Contract.Aliases["bluegreen_active"]);
+        Assert.Equal(server.Contract.PointCount("bluegreen__v2"), server.Contract.PointCount("bluegreen_active"));
+        Assert.NotEmpty(await qdrant.SearchAsync("bluegreen", "건강검진 금식", SearchModes.Hybrid, 3));
+    }
+
+    /// <summary>
+    /// A measurement, not a test of this repository's code alone: hybrid search through the contract server against
+    /// the embedded platform's hybrid search on AutoRAG-ko (720 pages, 114 questions), same top-1 document for how
+    /// many questions. Runs only with <c>RAG_AUTORAG_KO</c> set to the dataset's folder (it is not in the repository):
+    /// <c>RAG_AUTORAG_KO=$PWD/../shared/eval/autorag-ko dotnet test tests/RagPlatform.Plugins.Qdrant.Tests -c Release
+    /// --filter AutoRagKo --logger "console;verbosity=detailed"</c>.
+    /// </summary>
+    [MeasurementFact("RAG_AUTORAG_KO")]
+    public async Task AutoRagKoHybridThroughQdrantAgreesWithTheEmbeddedHybridOnTop1()
+    {
+        var folder = Environment.GetEnvironmentVariable("RAG_AUTORAG_KO")!;
+        var documents = File.ReadLines(Path.Combine(folder, "corpus.jsonl")).Where(l => l.Length > 0).Select(line =>
+        {
+            var row = JsonDocument.Parse(line).RootElement;
+            return (object)new { id = row.GetProperty("_id").GetString(), title = row.TryGetProperty("title", out var t) ? t.GetString() : null, text = row.GetProperty("text").GetString() };
+        }).ToList();
+        var queries = File.ReadLines(Path.Combine(folder, "queries.jsonl")).Where(l => l.Length > 0).Select(line =>
+        {
+            var row = JsonDocument.Parse(line).RootElement;
+            return (Id: row.GetProperty("_id").GetString()!, Text: row.GetProperty("text").GetString()!);
+        }).ToList();
+        var relevant = File.ReadLines(Path.Combine(folder, "qrels", "test.tsv")).Skip(1).Select(l => l.Split('\t'))
+            .GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.Select(p => p[1]).ToHashSet());
+
+        await using var server = await QdrantGrpcServer.StartAsync(QdrantTestSupport.ApiKey);
+        await using var embedded = new Platform(null);
+        await using var qdrant = new Platform(server.ConnectionString);
+        var clock = Stopwatch.StartNew();
+        await embedded.IngestAsync("autorag", documents);
+        await qdrant.IngestAsync("autorag", documents);
+        output.WriteLine($"ingested {documents.Count} pages into both in {clock.Elapsed.TotalSeconds:F1} s; {server.Contract.PointCount("autorag")} chunks in Qdrant");
+
+        int same = 0, embeddedHits = 0, qdrantHits = 0;
+        foreach (var (id, text) in queries)
+        {
+            var expected = (await embedded.SearchAsync("autorag", text, SearchModes.Hybrid, 1))[0].DocumentId;
+            var actual = (await qdrant.SearchAsync("autorag", text, SearchModes.Hybrid, 1))[0].DocumentId;
+            same += expected == actual ? 1 : 0;
+            embeddedHits += relevant.GetValueOrDefault(id)?.Contains(expected) == true ? 1 : 0;
+            qdrantHits += relevant.GetValueOrDefault(id)?.Contains(actual) == true ? 1 : 0;
+        }
+
+        var agreement = (double)same / queries.Count;
+        var summary = JsonSerializer.Serialize(new
+        {
+            questions = queries.Count,
+            sameTop1 = same,
+            agreement = Math.Round(agreement, 4),
+            recallAt1Embedded = Math.Round((double)embeddedHits / queries.Count, 4),
+            recallAt1Qdrant = Math.Round((double)qdrantHits / queries.Count, 4),
+        });
+        output.WriteLine(summary);
+        Console.WriteLine(summary);
+        Assert.True(agreement >= 0.95, summary);
+    }
+
+    private static List<object> SampleDocuments()
+    {
+        var root = typeof(QdrantPlatformTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+        var folder = Path.Combine(root, "samples", "korean");
+        return [.. Directory.EnumerateFiles(folder, "*.md").Concat(Directory.EnumerateFiles(folder, "*.txt")).Order(StringComparer.Ordinal)
+            .Select(file => (object)new { id = Path.GetFileNameWithoutExtension(file), title = Path.GetFileNameWithoutExtension(file), text = File.ReadAllText(file) })];
+    }
+
+    /// <summary>One standalone platform in this process: embedded backend, or qdrant at the given connection string.</summary>
+    private sealed class Platform : WebApplicationFactory<Program>
+    {
+        private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+        private readonly string? _qdrant;
+        private readonly HttpClient _client;
+
+        public Platform(string? qdrantConnectionString)
+        {
+            _qdrant = qdrantConnectionString;
+            _client = CreateClient();
+        }
+
+        public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "rag-qdrant-platform-" + Guid.NewGuid().ToString("N"));
+
+        public async Task IngestAsync(string collection, List<object> documents)
+        {
+            foreach (var batch in documents.Chunk(200))
+            {
+                using var response = await _client.PostAsJsonAsync($"/v1/collections/{collection}/documents", batch);
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+                var accepted = (await response.Content.ReadFromJsonAsync<JobAccepted>(Json))!;
+                var deadline = DateTime.UtcNow.AddMinutes(5);
+                while (true)
+                {
+                    var status = (await _client.GetFromJsonAsync<JobStatus>($"/v1/jobs/{accepted.JobId}", Json))!;
+                    if (JobStates.IsFinal(status.State))
+                    {
+                        Assert.True(status.Failed == 0, $"job {accepted.JobId}: {JsonSerializer.Serialize(status)}");
+                        break;
+                    }
+
+                    Assert.True(DateTime.UtcNow < deadline, $"job {accepted.JobId} did not finish");
+                    await Task.Delay(25);
+                }
+            }
+        }
+
+        /// <summary>Runs a blue/green re-index to its end and returns the version now active.</summary>
+        public async Task<long> ReindexAsync(string collection, object request)
+        {
+            using var response = await _client.PostAsJsonAsync($"/v1/collections/{collection}/reindex", request);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            var accepted = (await response.Content.ReadFromJsonAsync<ReindexAccepted>(Json))!;
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (true)
+            {
+                var stats = (await _client.GetFromJsonAsync<CollectionStats>($"/v1/collections/{collection}", Json))!;
+                if (stats.ActiveVersion == accepted.TargetVersion)
+                {
+                    return stats.ActiveVersion;
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, $"the re-index of {collection} did not switch: {JsonSerializer.Serialize(stats)}");
+                await Task.Delay(50);
+            }
+        }
+
+        public async Task<IReadOnlyList<SearchResult>> SearchAsync(string collection, string query, string mode, int topK)
+        {
+            using var response = await _client.PostAsJsonAsync($"/v1/collections/{collection}/search", new { query, mode, topK });
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            return (await response.Content.ReadFromJsonAsync<SearchResponse>(Json))!.Results;
+        }
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseSetting("RagPlatform:DataDirectory", DataDirectory);
+            builder.UseSetting("RagPlatform:Query:ResultCacheSeconds", "0");
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            if (_qdrant is not null)
+            {
+                builder.UseSetting("RagPlatform:VectorStore:Backend", "qdrant");
+                builder.UseSetting("ConnectionStrings:qdrant", _qdrant);
+            }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            _client.Dispose();
+            base.Dispose(disposing);
+            if (disposing && Directory.Exists(DataDirectory))
+            {
+                try
+                {
+                    Directory.Delete(DataDirectory, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // A plugin still flushing; a temp folder left behind fails nothing.
+                }
+            }
+        }
+    }
+}
+
+/// <summary>A fact that runs only when the environment variable it names is set (a measurement on data the repository does not hold).</summary>
+public sealed class MeasurementFactAttribute : FactAttribute
+{
+    public MeasurementFactAttribute(string variable)
+    {
+        if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(variable)))
+        {
+            Skip = $"a measurement: set {variable} to run it";
+        }
+    }
+}

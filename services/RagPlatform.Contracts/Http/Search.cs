@@ -10,6 +10,10 @@ public sealed record SearchRequest(
     IReadOnlyList<string?>? Tags,
     IReadOnlyDictionary<string, JsonElement>? Filter);
 
+/// <summary>
+/// One chunk found. <c>Section</c> (the heading path above the chunk, outermost first, joined by " &gt; ") and
+/// <c>PageStart</c>/<c>PageEnd</c> are set for chunks of parsed files where the format has them, so an answer can cite them.
+/// </summary>
 public sealed record SearchResult(
     string DocumentId,
     string ChunkId,
@@ -17,7 +21,10 @@ public sealed record SearchResult(
     string Text,
     float Score,
     IReadOnlyList<string> Tags,
-    IReadOnlyDictionary<string, JsonElement> Metadata);
+    IReadOnlyDictionary<string, JsonElement> Metadata,
+    string? Section = null,
+    int? PageStart = null,
+    int? PageEnd = null);
 
 public sealed record SearchResponse(IReadOnlyList<SearchResult> Results, bool Cached, double TookMs, string Mode);
 
@@ -41,7 +48,10 @@ public sealed record ContextRequest(
     IReadOnlyList<string?>? Tags,
     IReadOnlyDictionary<string, JsonElement>? Filter);
 
-/// <summary>One document's share of a packed context; <c>Index</c> is its [n] marker in <c>Context</c>.</summary>
+/// <summary>
+/// One document's share of a packed context; <c>Index</c> is its [n] marker in <c>Context</c>. For a parsed file,
+/// <c>Section</c> is the best chunk's heading path and <c>PageStart</c>/<c>PageEnd</c> span the pages of the chunks used.
+/// </summary>
 public sealed record ContextSource(
     int Index,
     string DocumentId,
@@ -51,7 +61,10 @@ public sealed record ContextSource(
     int Chars,
     bool Compressed,
     IReadOnlyList<string> Tags,
-    IReadOnlyDictionary<string, JsonElement> Metadata);
+    IReadOnlyDictionary<string, JsonElement> Metadata,
+    string? Section = null,
+    int? PageStart = null,
+    int? PageEnd = null);
 
 public sealed record ContextResponse(
     string Context,

@@ -21,6 +21,19 @@ internal sealed partial class HwpxParser : IDocumentParser
 
     public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
     {
+        try
+        {
+            return Task.FromResult(Parse(source, limits, cancellationToken));
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException)
+        {
+            // A damaged entry (bad compression data, a truncated archive) anywhere in the package.
+            throw new DocumentParseException(DocumentParseFailure.Corrupt, "The HWPX package is damaged: " + ex.Message, ex);
+        }
+    }
+
+    private static ParsedDocument Parse(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
+    {
         using var archive = ArchiveGuard.Open(source, limits);
         var budget = new InflateBudget(limits.MaxDecompressedBytes);
         if (archive.GetEntry("META-INF/manifest.xml") is { } manifest && ReadText(manifest, budget).Contains("encryption-data", StringComparison.Ordinal))
@@ -56,7 +69,7 @@ internal sealed partial class HwpxParser : IDocumentParser
             }
         }
 
-        return Task.FromResult(builder.Build());
+        return builder.Build();
     }
 
     internal static readonly XmlReaderSettings ReaderSettings = new()

@@ -12,7 +12,10 @@ namespace RagPlatform.Plugins.Documents.Office;
 /// </summary>
 internal sealed class PresentationParser : IDocumentParser
 {
-    public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
+    public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken) =>
+        LibraryGuard.Run("presentation", () => Parse(source, limits, cancellationToken));
+
+    private static ParsedDocument Parse(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
     {
         using var package = OpenXmlPackages.Open(source, limits, (stream, settings) => PresentationDocument.Open(stream, false, settings));
         var presentation = package.PresentationPart
@@ -78,7 +81,7 @@ internal sealed class PresentationParser : IDocumentParser
             }
         }
 
-        return Task.FromResult(builder.Build());
+        return builder.Build();
     }
 
     private static bool IsTitle(Shape shape) =>

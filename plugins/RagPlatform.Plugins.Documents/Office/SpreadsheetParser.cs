@@ -16,7 +16,10 @@ internal sealed class SpreadsheetParser : IDocumentParser
     /// <summary>Columns beyond this are ignored: a row wider than any table a person reads is padding or a bomb.</summary>
     private const int MaxColumns = 256;
 
-    public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
+    public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken) =>
+        LibraryGuard.Run("workbook", () => Parse(source, limits, cancellationToken));
+
+    private static ParsedDocument Parse(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
     {
         using var package = OpenXmlPackages.Open(source, limits, (stream, settings) => SpreadsheetDocument.Open(stream, false, settings));
         var workbook = package.WorkbookPart
@@ -47,7 +50,7 @@ internal sealed class SpreadsheetParser : IDocumentParser
             builder.Table(rows, headerRows: 1);
         }
 
-        return Task.FromResult(builder.Build());
+        return builder.Build();
     }
 
     private static List<TableRow> ReadRows(WorksheetPart part, string[] shared, CancellationToken cancellationToken)

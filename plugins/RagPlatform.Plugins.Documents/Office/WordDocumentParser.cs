@@ -18,7 +18,10 @@ internal sealed partial class WordDocumentParser : IDocumentParser
 {
     private const int MaxNesting = 32;
 
-    public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
+    public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken) =>
+        LibraryGuard.Run("Word document", () => Parse(source, limits, cancellationToken));
+
+    private static ParsedDocument Parse(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
     {
         using var package = OpenXmlPackages.Open(source, limits, (stream, settings) => WordprocessingDocument.Open(stream, false, settings));
         var main = package.MainDocumentPart
@@ -34,7 +37,7 @@ internal sealed partial class WordDocumentParser : IDocumentParser
             Add(element, builder, styles);
         }
 
-        return Task.FromResult(builder.Build());
+        return builder.Build();
     }
 
     private static void Add(OpenXmlElement element, DocumentBuilder builder, StyleLevels styles)

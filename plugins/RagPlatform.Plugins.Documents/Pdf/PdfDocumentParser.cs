@@ -16,7 +16,10 @@ namespace RagPlatform.Plugins.Documents.Pdf;
 /// </summary>
 internal sealed class PdfDocumentParser(PdfParserOptions options) : IDocumentParser
 {
-    public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
+    public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken) =>
+        LibraryGuard.Run("PDF", () => Parse(source, limits, cancellationToken));
+
+    private ParsedDocument Parse(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
     {
         PdfDocument document;
         try
@@ -34,7 +37,7 @@ internal sealed class PdfDocumentParser(PdfParserOptions options) : IDocumentPar
             throw new DocumentParseException(DocumentParseFailure.Protected,
                 "The PDF is encrypted and needs a password; save an unprotected copy to index it.", ex);
         }
-        catch (Exception ex) when (ex is PdfDocumentFormatException or InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException or FormatException or OverflowException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
             throw new DocumentParseException(DocumentParseFailure.Corrupt, "The PDF cannot be read: " + ex.Message, ex);
         }
@@ -82,7 +85,7 @@ internal sealed class PdfDocumentParser(PdfParserOptions options) : IDocumentPar
                 Subject: NullIfBlank(info.Subject),
                 Keywords: NullIfBlank(info.Keywords));
             PdfLayout.Build(lines, builder);
-            return Task.FromResult(builder.Build());
+            return builder.Build();
         }
     }
 

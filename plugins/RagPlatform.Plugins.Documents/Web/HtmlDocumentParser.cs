@@ -28,7 +28,10 @@ internal sealed class HtmlDocumentParser : IDocumentParser
         "figcaption", "address", "details", "summary", "body", "center", "fieldset", "hr", "br", "caption", "tr", "td", "th",
     };
 
-    public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
+    public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken) =>
+        LibraryGuard.Run("HTML", () => Parse(source, limits, cancellationToken));
+
+    private static ParsedDocument Parse(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
     {
         var html = TextDecoding.Decode(source.Content.Span);
         var parser = new HtmlParser(new HtmlParserOptions { IsScripting = false });
@@ -52,7 +55,7 @@ internal sealed class HtmlDocumentParser : IDocumentParser
             Flush(builder, paragraph);
         }
 
-        return Task.FromResult(builder.Build());
+        return builder.Build();
     }
 
     private static IElement? MainContent(IHtmlDocument document)

@@ -23,7 +23,10 @@ internal sealed class MarkdownParser : IDocumentParser
         .UseYamlFrontMatter()
         .Build();
 
-    public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
+    public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken) =>
+        LibraryGuard.Run("Markdown", () => Parse(source, limits, cancellationToken));
+
+    private static ParsedDocument Parse(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
     {
         var text = TextDecoding.Decode(source.Content.Span);
         var document = Markdown.Parse(text, Pipeline);
@@ -34,7 +37,7 @@ internal sealed class MarkdownParser : IDocumentParser
             Add(block, builder, 0);
         }
 
-        return Task.FromResult(builder.Build());
+        return builder.Build();
     }
 
     private static void Add(Block block, DocumentBuilder builder, int depth)

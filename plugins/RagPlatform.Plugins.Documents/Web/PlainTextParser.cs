@@ -5,7 +5,10 @@ namespace RagPlatform.Plugins.Documents.Web;
 /// <summary>Plain text: paragraphs are separated by blank lines; single line breaks inside one are kept as spaces.</summary>
 internal sealed class PlainTextParser : IDocumentParser
 {
-    public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
+    public Task<ParsedDocument> ParseAsync(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken) =>
+        LibraryGuard.Run("text", () => Parse(source, limits, cancellationToken));
+
+    private static ParsedDocument Parse(DocumentSource source, DocumentParseLimits limits, CancellationToken cancellationToken)
     {
         var text = TextDecoding.Decode(source.Content.Span);
         var builder = new DocumentBuilder(limits);
@@ -23,6 +26,6 @@ internal sealed class PlainTextParser : IDocumentParser
         }
 
         builder.Paragraph(string.Join(" ", paragraph));
-        return Task.FromResult(builder.Build());
+        return builder.Build();
     }
 }

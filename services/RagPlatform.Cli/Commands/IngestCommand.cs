@@ -75,7 +75,7 @@ public static class IngestCommand
             var summary = await run.RunAsync(DocumentFileReader.Read(inputs), wait, cancellationToken);
             if (mirror)
             {
-                summary = summary with { DocumentsDeleted = await DeleteVanishedAsync(session.Client, run, json, cancellationToken) };
+                summary = summary with { DocumentsDeleted = await DeleteVanishedAsync(run, json, cancellationToken) };
             }
             if (!wait)
             {
@@ -112,23 +112,18 @@ public static class IngestCommand
     }
 
     /// <summary>Deletes the collection's documents the synced folder no longer holds; returns how many.</summary>
-    private static async Task<int> DeleteVanishedAsync(RagClient client, IngestRun run, bool json, CancellationToken cancellationToken)
+    private static async Task<int> DeleteVanishedAsync(IngestRun run, bool json, CancellationToken cancellationToken)
     {
-        var held = await client.ListAllDocumentIdsAsync(run.Collection, cancellationToken);
-        var deleted = 0;
-        foreach (var id in held.Where(id => !run.SeenIds.Contains(id)))
+        var deleted = await run.DeleteVanishedAsync(cancellationToken);
+        if (!json)
         {
-            if (await client.DeleteDocumentAsync(run.Collection, id, cancellationToken))
+            foreach (var id in deleted)
             {
-                deleted++;
-                if (!json)
-                {
-                    AnsiConsole.MarkupLine($"deleted [bold]{Markup.Escape(id)}[/] (no longer in the folder)");
-                }
+                AnsiConsole.MarkupLine($"deleted [bold]{Markup.Escape(id)}[/] (no longer in the folder)");
             }
         }
 
-        return deleted;
+        return deleted.Count;
     }
 
     public static Option<string> CollectionOption() => new("--collection", "-c")

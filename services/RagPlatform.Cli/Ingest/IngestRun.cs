@@ -17,6 +17,24 @@ public sealed class IngestRun(RagClient client, string collection, int batchSize
     /// <summary>The ids of everything read from the inputs (documents and files, posted or not): what a sync keeps.</summary>
     public HashSet<string> SeenIds { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// After a run over one folder (<c>--sync</c>): deletes the collection's documents that the run did not read, so
+    /// the collection mirrors the folder. Returns the deleted ids.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> DeleteVanishedAsync(CancellationToken cancellationToken)
+    {
+        var deleted = new List<string>();
+        foreach (var id in await client.ListAllDocumentIdsAsync(collection, cancellationToken))
+        {
+            if (!SeenIds.Contains(id) && await client.DeleteDocumentAsync(collection, id, cancellationToken))
+            {
+                deleted.Add(id);
+            }
+        }
+
+        return deleted;
+    }
+
     private async Task<UploadResult> UploadAsync(IEnumerable<SourceItem> items, Action<UploadProgress>? progress, CancellationToken cancellationToken)
     {
         var files = new List<SourceItem>();

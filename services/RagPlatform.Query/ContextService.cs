@@ -229,10 +229,10 @@ public sealed class ContextService(SearchService search, IOptions<RagPlatformOpt
         /// <summary>The document's chunks among the results, best first.</summary>
         public List<SearchResult> Chunks { get; } = chunks;
 
-        /// <summary>The first page any of the document's chunks here starts on, for citing.</summary>
-        public int? PageStart { get; } = chunks.Min(c => c.PageStart);
+        /// <summary>The pages of the best chunk, for citing (a span over every chunk of a long document would say little).</summary>
+        public int? PageStart { get; } = chunks[0].PageStart;
 
-        public int? PageEnd { get; } = chunks.Max(c => c.PageEnd ?? c.PageStart);
+        public int? PageEnd { get; } = chunks[0].PageEnd ?? chunks[0].PageStart;
 
         /// <summary>"[n] Title", then the best chunk's section and the pages, when the document is a parsed file, so a model can cite them.</summary>
         public string Header => string.Create(CultureInfo.InvariantCulture,

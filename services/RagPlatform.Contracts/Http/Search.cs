@@ -50,7 +50,7 @@ public sealed record ContextRequest(
 
 /// <summary>
 /// One document's share of a packed context; <c>Index</c> is its [n] marker in <c>Context</c>. For a parsed file,
-/// <c>Section</c> is the best chunk's heading path and <c>PageStart</c>/<c>PageEnd</c> span the pages of the chunks used.
+/// <c>Section</c>, <c>PageStart</c> and <c>PageEnd</c> are those of its best chunk (also in the source's header line of the context).
 /// </summary>
 public sealed record ContextSource(
     int Index,

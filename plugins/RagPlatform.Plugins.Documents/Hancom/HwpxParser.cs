@@ -11,7 +11,7 @@ namespace RagPlatform.Plugins.Documents.Hancom;
 /// HWPX (OWPML, KS X 6101): a ZIP package whose <c>Contents/content.hpf</c> lists the body sections
 /// (<c>Contents/sectionN.xml</c>) in order. Each section is streamed with <see cref="XmlReader"/> (no DTDs, every
 /// inflated byte counted): paragraphs (<c>hp:p</c>) with their text runs (<c>hp:t</c>), tables (<c>hp:tbl</c> → rows
-/// <c>hp:tr</c> → cells <c>hp:tc</c>, header cells marked <c>header="1"</c>), text boxes and footnotes in place;
+/// <c>hp:tr</c> → cells <c>hp:tc</c>, header cells marked <c>header="1"</c>), text boxes, footnotes, 덧말 and 글맵시 in place;
 /// page headers and footers left out. Paragraphs in the "Outline N" (개요 N) styles of <c>header.xml</c> are headings.
 /// The file keeps no page numbers (pagination is the word processor's layout), so none are reported.
 /// </summary>
@@ -283,10 +283,25 @@ internal sealed partial class HwpxParser : IDocumentParser
                 case "p":
                     _frames.Add(new ParagraphFrame(reader.GetAttribute("styleIDRef")));
                     break;
-                case "t":
+                case "t" or "mainText" or "subText":
+                    // hp:t is a run's text; a 덧말 (dutmal) carries its main text and its annotation, shown "본말 (덧말)".
                     if (Innermost<ParagraphFrame>() is { } paragraph)
                     {
-                        _frames.Add(new TextFrame(paragraph));
+                        if (reader.LocalName == "subText")
+                        {
+                            paragraph.Text.Append(" (");
+                        }
+
+                        _frames.Add(new TextFrame(paragraph, reader.LocalName == "subText" ? ")" : null));
+                    }
+
+                    break;
+                case "textart":
+                    // 글맵시 (text art): its text is an attribute of the drawing object.
+                    if (Innermost<ParagraphFrame>() is { } holder && reader.GetAttribute("text") is { Length: > 0 } art)
+                    {
+                        // Line breaks are stored as the control-picture symbols ␍␊.
+                        holder.Text.Append(' ').Append(art.Replace('\u240D', ' ').Replace('\u240A', ' ')).Append(' ');
                     }
 
                     break;
@@ -329,9 +344,10 @@ internal sealed partial class HwpxParser : IDocumentParser
 
             switch (name)
             {
-                case "t":
-                    if (_frames.Count > 0 && _frames[^1] is TextFrame)
+                case "t" or "mainText" or "subText":
+                    if (_frames.Count > 0 && _frames[^1] is TextFrame text)
                     {
+                        text.Paragraph.Text.Append(text.Closing);
                         _frames.RemoveAt(_frames.Count - 1);
                     }
 
@@ -427,9 +443,12 @@ internal sealed partial class HwpxParser : IDocumentParser
             public StringBuilder Text { get; } = new();
         }
 
-        private sealed class TextFrame(ParagraphFrame paragraph) : Frame
+        private sealed class TextFrame(ParagraphFrame paragraph, string? closing) : Frame
         {
             public ParagraphFrame Paragraph { get; } = paragraph;
+
+            /// <summary>What ends the text when its element closes (the ")" after a 덧말).</summary>
+            public string? Closing { get; } = closing;
         }
 
         private sealed class TableFrame : Frame

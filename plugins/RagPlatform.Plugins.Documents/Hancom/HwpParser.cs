@@ -272,7 +272,9 @@ internal sealed partial class HwpParser : IDocumentParser
             var end = SubtreeEnd(index);
             var text = new StringBuilder();
             var style = head.Data.Length > 10 ? head.Data.Span[10] : -1;
-            var controls = new List<int>();
+            // Children: the text, control headers (tables, text boxes, footnotes), and paragraph lists hung directly
+            // under the paragraph (a list header followed by paragraphs one level down: memos, field contents).
+            var children = new List<int>();
             for (var i = index + 1; i < end; i++)
             {
                 var record = records[i];
@@ -285,9 +287,9 @@ internal sealed partial class HwpParser : IDocumentParser
                 {
                     AppendText(record.Data.Span, text);
                 }
-                else if (record.Tag == TagCtrlHeader)
+                else if (record.Tag is TagCtrlHeader or TagParaHeader)
                 {
-                    controls.Add(i);
+                    children.Add(i);
                 }
             }
 
@@ -305,9 +307,16 @@ internal sealed partial class HwpParser : IDocumentParser
                 builder.Paragraph(content);
             }
 
-            foreach (var control in controls)
+            foreach (var child in children)
             {
-                Control(control, cell, depth);
+                if (records[child].Tag == TagCtrlHeader)
+                {
+                    Control(child, cell, depth);
+                }
+                else if (depth < MaxNesting)
+                {
+                    Paragraph(child, cell, depth + 1);
+                }
             }
 
             return end;

@@ -12,15 +12,29 @@ public sealed record ParsedDocument(
     DocumentProperties Properties,
     int? Pages)
 {
-    /// <summary>Every paragraph and table cell, in order: what a search could find in the document.</summary>
+    /// <summary>Every heading (once), paragraph and table cell, in order: what a search could find in the document.</summary>
     public IEnumerable<string> Texts()
     {
+        IReadOnlyList<string> previous = [];
         foreach (var section in Sections)
         {
-            foreach (var heading in section.HeadingPath.Count > 0 ? [section.HeadingPath[^1]] : Array.Empty<string>())
+            // The headings this section opens (its path minus what it shares with the previous one); a heading with
+            // nothing under it is its own section's paragraph (DocumentBuilder), so it is not counted twice.
+            var shared = 0;
+            while (shared < previous.Count && shared < section.HeadingPath.Count && previous[shared] == section.HeadingPath[shared])
             {
-                yield return heading;
+                shared++;
             }
+
+            for (var i = shared; i < section.HeadingPath.Count; i++)
+            {
+                if (i < section.HeadingPath.Count - 1 || section.Blocks is not [ParagraphBlock { Text: var only }] || only != section.HeadingPath[i])
+                {
+                    yield return section.HeadingPath[i];
+                }
+            }
+
+            previous = section.HeadingPath;
 
             foreach (var block in section.Blocks)
             {

@@ -21,7 +21,7 @@ public static class BenchParseCommand
     public static Command Create(IReadOnlyList<string> settings)
     {
         var documents = new Option<int>("--documents") { Description = "Documents per format", HelpName = "N", DefaultValueFactory = _ => 6 };
-        var sections = new Option<int>("--sections") { Description = "Sections per document (30 sections ≈ 22 PDF pages)", HelpName = "N", DefaultValueFactory = _ => 30 };
+        var sections = new Option<int>("--sections") { Description = "Sections per document (30 sections ≈ 14 PDF pages)", HelpName = "N", DefaultValueFactory = _ => 30 };
         var repeat = new Option<int>("--repeat") { Description = "Timed passes over the corpus per format (the best counts; the range is printed)", HelpName = "N", DefaultValueFactory = _ => 5 };
         var keep = new Option<string?>("--keep") { Description = "Also write the generated corpus to this folder (inspect it with rag parse --show)", HelpName = "DIR" };
         var json = new Option<bool>("--json") { Description = "Print only the JSON result" };

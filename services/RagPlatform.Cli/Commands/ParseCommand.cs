@@ -59,6 +59,7 @@ public static class ParseCommand
                         file = file.Name, outcome.ContentType, outcome.Parser, result = outcome.Succeeded ? "parsed" : "failed",
                         title = document?.Title, pages = document?.Pages, sections = document?.Sections.Count,
                         tables = document?.Sections.Sum(s => s.Blocks.Count(b => b is TableBlock)), chars,
+                        letters = document?.Texts().Sum(t => t.Count(c => !char.IsWhiteSpace(c))) ?? 0,
                         ms = Math.Round(outcome.Elapsed.TotalMilliseconds, 1), failure = outcome.FailureCode, error = outcome.Error, outcome.Unexpected,
                     });
                 }

@@ -19,6 +19,7 @@ public sealed class FileIngestionTests(FileIngestionTests.FilesFactory factory) 
         {
             base.ConfigureWebHost(builder);
             builder.UseSetting("RagPlatform:Ingestion:MaxFileBytes", (1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            builder.UseSetting("RagPlatform:Ingestion:MaxFilesRequestBytes", (6 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 
@@ -164,6 +165,23 @@ public sealed class FileIngestionTests(FileIngestionTests.FilesFactory factory) 
         reserved.Add(new StringContent("""{"rag:section": "가짜"}"""), "metadata");
         using var refused = await _client.PostAsync("/v1/collections/bad-files/files", reserved);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_body_over_the_request_limit_is_refused_whole_with_413()
+    {
+        var files = Enumerable.Range(0, 7).Select(i => ($"part{i}.txt", new byte[1024 * 1024])).ToArray();
+        foreach (var (_, bytes) in files)
+        {
+            bytes.AsSpan().Fill((byte)'a');
+        }
+
+        using var response = await _client.PostAsync("/v1/collections/too-big/files", Multipart(files));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("MaxFilesRequestBytes", (await response.ProblemAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        using var stats = await _client.GetAsync("/v1/collections/too-big");
+        Assert.Equal(HttpStatusCode.NotFound, stats.StatusCode);
     }
 
     private async Task<FilesAccepted> PostFilesAsync(string collection, params (string Name, byte[] Bytes)[] files)

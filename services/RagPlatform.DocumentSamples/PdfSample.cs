@@ -7,12 +7,16 @@ namespace RagPlatform.DocumentSamples;
 /// <summary>
 /// Writes a <see cref="SampleDocument"/> as a PDF with PDFsharp 6.2.4 and Debian's NanumGothic (fonts-nanum, installed
 /// by scripts/setup/50-fonts.sh): A4 pages, headings larger and bold, paragraphs wrapped to the text width, tables as
-/// rows of cells in fixed columns (a table continued on a new page keeps its columns). Text is embedded as Unicode.
+/// rows of cells in fixed columns (a table continued on a new page keeps its columns), a running head and a page
+/// number on every page, as real reports have. Text is embedded as Unicode.
 /// </summary>
 public static class PdfSample
 {
     private const double Margin = 56;
     private const double BodySize = 10;
+
+    /// <summary>The running head printed at the top of every page.</summary>
+    public const string RunningHead = "2024년 공공기관 운영 보고서 · 대외 공개용";
     private static readonly object Gate = new();
 
     public static byte[] Write(SampleDocument document, string? userPassword = null)
@@ -25,6 +29,7 @@ public static class PdfSample
         var h1 = new XFont(NanumFontResolver.Family, 16, XFontStyleEx.Bold);
         var h2 = new XFont(NanumFontResolver.Family, 13, XFontStyleEx.Bold);
         var cell = new XFont(NanumFontResolver.Family, 9, XFontStyleEx.Regular);
+        var furniture = new XFont(NanumFontResolver.Family, 8, XFontStyleEx.Regular);
 
         PdfPage page = null!;
         XGraphics gfx = null!;
@@ -38,6 +43,9 @@ public static class PdfSample
             gfx = XGraphics.FromPdfPage(page);
             y = Margin;
             width = page.Width.Point - (2 * Margin);
+            gfx.DrawString(RunningHead, furniture, XBrushes.Gray, new XRect(Margin, Margin / 2, width, 10), XStringFormats.TopLeft);
+            gfx.DrawString(pdf.PageCount.ToString(System.Globalization.CultureInfo.InvariantCulture), furniture, XBrushes.Gray,
+                new XRect(Margin, page.Height.Point - (Margin / 2), width, 10), XStringFormats.TopCenter);
         }
 
         void Line(string text, XFont font, double x = Margin)

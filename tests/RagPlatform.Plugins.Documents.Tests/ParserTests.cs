@@ -93,6 +93,8 @@ public sealed class ParserTests
         Assert.Equal(document.Pages, pages.Max());
         Assert.Equal("2024년 공공기관 운영 보고서", document.Title);
         Assert.Equal("홍길동", document.Properties.Author);
+        // Running heads and page numbers are page furniture, not text.
+        Assert.DoesNotContain(Parse.AllText(document).Split('\n'), t => t.Contains("대외 공개용", StringComparison.Ordinal) || t.All(char.IsDigit));
     }
 
     [Fact]

@@ -130,9 +130,42 @@ internal static class PdfLayout
         return new PdfLine(page, segments, letters[0].StartBaseLine.Y, sizeSum / sizeCount, boldChars * 2 > sizeCount);
     }
 
+    /// <summary>
+    /// Page furniture: a line among the first or last two of a page whose text (digits aside) recurs there on at least half
+    /// of three or more pages — running heads, footers, page numbers. It is dropped so it neither splits paragraphs nor
+    /// turns up as chunks of its own.
+    /// </summary>
+    public static IReadOnlyList<PdfLine> WithoutRunningHeadsAndFeet(IReadOnlyList<PdfLine> lines)
+    {
+        var pages = lines.GroupBy(l => l.Page).ToList();
+        if (pages.Count < 3)
+        {
+            return lines;
+        }
+
+        static string Key(PdfLine line) => System.Text.RegularExpressions.Regex.Replace(line.Text, @"\d+", "#").Trim();
+        var edges = pages.SelectMany(page =>
+        {
+            var onPage = page.ToList();
+            return onPage.Take(2).Concat(onPage.TakeLast(2)).Distinct().Select(l => (Line: l, Key: Key(l)));
+        }).ToList();
+        var recurring = edges.GroupBy(e => e.Key)
+            .Where(g => g.Select(e => e.Line.Page).Distinct().Count() >= Math.Max(3, pages.Count / 2))
+            .Select(g => g.Key)
+            .ToHashSet(StringComparer.Ordinal);
+        if (recurring.Count == 0)
+        {
+            return lines;
+        }
+
+        var furniture = edges.Where(e => recurring.Contains(e.Key)).Select(e => e.Line).ToHashSet();
+        return lines.Where(l => !furniture.Contains(l)).ToList();
+    }
+
     /// <summary>Headings, tables and paragraphs from the lines of every page, in order.</summary>
     public static void Build(IReadOnlyList<PdfLine> lines, DocumentBuilder builder)
     {
+        lines = WithoutRunningHeadsAndFeet(lines);
         if (lines.Count == 0)
         {
             return;

@@ -256,11 +256,27 @@ internal static class PdfLayout
         line.Segments.Count == 1 && line.Text.Length <= DocumentBuilder.MaxHeadingChars
         && (line.Size >= body * 1.15 || (line.Bold && line.Size >= body * 1.05 && line.Text.Length <= 80));
 
-    /// <summary>The next line of the same paragraph: same page, same size, no wider gap than line spacing.</summary>
-    private static bool Continues(PdfLine previous, PdfLine next) =>
-        previous.Page == next.Page
-        && Math.Abs(previous.Size - next.Size) <= previous.Size * 0.1
-        && previous.Baseline - next.Baseline is var drop && drop > 0 && drop <= previous.Size * 1.8;
+    /// <summary>
+    /// The next line of the same paragraph: same size, and either on the same page no further down than line spacing,
+    /// or the first line of the next page after a line that ends mid-sentence (a paragraph running over a page break).
+    /// </summary>
+    private static bool Continues(PdfLine previous, PdfLine next)
+    {
+        if (Math.Abs(previous.Size - next.Size) > previous.Size * 0.1)
+        {
+            return false;
+        }
+
+        if (previous.Page == next.Page)
+        {
+            return previous.Baseline - next.Baseline is var drop && drop > 0 && drop <= previous.Size * 1.8;
+        }
+
+        return next.Page == previous.Page + 1 && !EndsSentence(previous.Text);
+    }
+
+    private static bool EndsSentence(string text) =>
+        text.Length > 0 && text[^1] is '.' or '!' or '?' or ':' or ';' or '。' or '"' or '”' or ')' or ']';
 
     /// <summary>A table continued on the next page has the same columns.</summary>
     private static bool SameColumns(PdfLine a, PdfLine b) =>

@@ -11,7 +11,8 @@ namespace RagPlatform.Sdk;
 public sealed class RagPluginAttribute(Type entryPoint) : Attribute
 {
     /// <summary>A public type with a parameterless constructor implementing
-    /// <see cref="IEmbeddingProviderPlugin"/>, <see cref="IVectorBackendPlugin"/> or <see cref="IRerankerPlugin"/>.</summary>
+    /// <see cref="IEmbeddingProviderPlugin"/>, <see cref="IVectorBackendPlugin"/>, <see cref="IRerankerPlugin"/> or
+    /// <see cref="Documents.IDocumentParserPlugin"/>.</summary>
     public Type EntryPoint { get; } = entryPoint;
 }
 

@@ -11,6 +11,7 @@ var root = new RootCommand("rag — ingest, search and evaluate with RagPlatform
 {
     ServeCommand.Create(settings),
     IngestCommand.Create(settings),
+    ParseCommand.Create(settings),
     SearchCommand.Create(settings),
     StatusCommand.Create(settings),
     ReindexCommand.Create(settings),

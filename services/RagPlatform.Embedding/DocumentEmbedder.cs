@@ -98,8 +98,9 @@ public sealed class DocumentEmbedder(
 
             foreach (var chunk in plan.Document.Chunks.Where(c => plan.Writes.Contains(c.PointId)))
             {
+                // A parsed file's chunk carries its section and pages in its own copy of the metadata (ChunkLocation).
                 points.Add(new VectorPoint(chunk.PointId, vectors.Vectors[chunk.PointId], new PointPayload(
-                    plan.Document.DocumentId, plan.Document.Title, chunk.Text, plan.Document.Tags, plan.Document.Metadata,
+                    plan.Document.DocumentId, plan.Document.Title, chunk.Text, plan.Document.Tags, Location(chunk).AddTo(plan.Document.Metadata),
                     chunk.ContentHash, chunk.Ordinal)));
             }
 
@@ -108,7 +109,7 @@ public sealed class DocumentEmbedder(
                 plan.Document.DocumentId, plan.Document.Revision, JobItemOutcome.Succeeded,
                 DocumentHash: plan.Document.DocumentHash,
                 Chunks: plan.Document.Chunks.Select(c => new StoredChunk(
-                    c.PointId, plan.Document.DocumentId, c.Ordinal, c.ContentHash, ContentHashing.ChunkPayloadHash(plan.PayloadHash, c.Ordinal))).ToList(),
+                    c.PointId, plan.Document.DocumentId, c.Ordinal, c.ContentHash, ContentHashing.ChunkPayloadHash(plan.PayloadHash, c.Ordinal, Location(c)))).ToList(),
                 ChunksEmbedded: plan.Document.Chunks.Count(c => vectors.Embedded.Contains(c.PointId)),
                 ChunksReused: plan.Document.Chunks.Count(c => vectors.Reused.Contains(c.PointId) || vectors.Cached.Contains(c.PointId)),
                 ChunksUnchanged: plan.Document.Chunks.Count - plan.New,
@@ -209,9 +210,9 @@ public sealed class DocumentEmbedder(
                     writes.Add(chunk.PointId);
                     fresh++;
                 }
-                else if (stored.PayloadHash != ContentHashing.ChunkPayloadHash(payloadHash, chunk.Ordinal))
+                else if (stored.PayloadHash != ContentHashing.ChunkPayloadHash(payloadHash, chunk.Ordinal, Location(chunk)))
                 {
-                    // Same text, new title/tags/metadata/position: rewrite the payload with the vector it has.
+                    // Same text, new title/tags/metadata/position/section/pages: rewrite the payload with the vector it has.
                     writes.Add(chunk.PointId);
                     refresh.Add(chunk.PointId);
                 }
@@ -359,6 +360,9 @@ public sealed class DocumentEmbedder(
         _embedDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         return vectors;
     }
+
+    private static ChunkLocation Location(ChunkWork chunk) =>
+        chunk.Section is null && chunk.PageStart is null && chunk.PageEnd is null ? ChunkLocation.None : new ChunkLocation(chunk.Section, chunk.PageStart, chunk.PageEnd);
 
     private bool UsesCache(IEmbeddingProvider provider) => embeddingCache.DocumentSeconds > 0 && provider.CacheVectors;
 }

@@ -86,7 +86,12 @@ public static class IngestionApi
             return await next(invocation);
         });
 
-        collections.MapDelete("/{name}/documents/{id}", async (string name, string id, IngestionService service, CancellationToken ct) =>
+        // Files in (PDF, Office, HTML, Markdown, HWPX, HWP, text), parsed into structure: one job, a result per file.
+        collections.MapPost("/{name}/files", Files.FilesApi.PostFilesAsync).DisableAntiforgery();
+        collections.MapGet("/{name}/documents", Files.FilesApi.ListDocumentsAsync);
+
+        // A catch-all id: documents made from files are named by their paths ("reports/2024/q1.pdf").
+        collections.MapDelete("/{name}/documents/{**id}", async (string name, string id, IngestionService service, CancellationToken ct) =>
         {
             await service.DeleteDocumentAsync(name, id, ct);
             return Results.NoContent();

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text.Json;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,6 +13,9 @@ using RagPlatform.Core.Errors;
 using RagPlatform.Core.Lexical;
 using RagPlatform.Core.Storage;
 using RagPlatform.Core.Text;
+using RagPlatform.Core.Validation;
+using RagPlatform.Ingestion.Files;
+using RagPlatform.Sdk.Documents;
 
 namespace RagPlatform.Ingestion;
 
@@ -25,6 +30,7 @@ public sealed class IngestionService(
     IDocumentLocks locks,
     ILexicalIndex lexical,
     IPublishEndpoint publisher,
+    DocumentParsing parsing,
     IOptions<RagPlatformOptions> options,
     ILogger<IngestionService> logger,
     IMeterFactory meterFactory)
@@ -32,6 +38,8 @@ public sealed class IngestionService(
     private readonly RagPlatformOptions _options = options.Value;
     private readonly Counter<long> _documents = meterFactory.Create("RagPlatform.Ingestion")
         .CreateCounter<long>("ragplatform.ingestion.documents", unit: "{document}", description: "Documents submitted, by outcome at submission.");
+    private readonly Counter<long> _files = meterFactory.Create("RagPlatform.Ingestion")
+        .CreateCounter<long>("ragplatform.ingestion.files", unit: "{file}", description: "Files submitted, by outcome (parsed, unchanged, failed).");
 
     public async Task<JobAccepted> SubmitAsync(string collectionName, IReadOnlyList<DocumentInput?>? input, CancellationToken cancellationToken)
     {
@@ -63,6 +71,179 @@ public sealed class IngestionService(
         logger.LogInformation("Job {JobId}: {Total} documents for {Collection}, {Queued} queued, {Unchanged} unchanged",
             jobId, prepared.Length, collectionName, work.Count, prepared.Length - work.Count);
         return new JobAccepted(jobId, collectionName, prepared.Length);
+    }
+
+    /// <summary>
+    /// Files in: each is sniffed, parsed and chunked along its structure, unless the collection already holds this very
+    /// file under its id (same bytes, parser build, chunking, tags and metadata: <c>unchanged</c>, not even parsed).
+    /// Every file is an item of one job; one that cannot be read fails alone with its reason and writes nothing.
+    /// </summary>
+    public async Task<FilesAccepted> SubmitFilesAsync(
+        string collectionName, IReadOnlyList<UploadedFile> files, IReadOnlyList<string?>? tagsInput,
+        IReadOnlyDictionary<string, JsonElement>? metadataInput, CancellationToken cancellationToken)
+    {
+        CollectionNames.Validate(collectionName);
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (files.Count == 0)
+        {
+            errors["files"] = ["Send one or more files as multipart/form-data parts named 'files' (each with a file name)."];
+        }
+        else if (files.Count > _options.Ingestion.MaxFilesPerRequest)
+        {
+            errors["files"] = [$"A request may carry at most {_options.Ingestion.MaxFilesPerRequest} files; this one has {files.Count} (RagPlatform:Ingestion:MaxFilesPerRequest)."];
+        }
+
+        var ids = files.Select(f => FileIngestion.DocumentId(f.Name)).ToList();
+        for (var i = 0; i < files.Count; i++)
+        {
+            var field = string.Create(CultureInfo.InvariantCulture, $"files[{i}]");
+            if (ids[i].Length == 0 || ids[i].Length > DocumentValidator.MaxIdLength || PayloadValidation.HasControl(ids[i]))
+            {
+                PayloadValidation.Add(errors, field, $"A file name (its document id) is 1-{DocumentValidator.MaxIdLength} characters without control characters.");
+            }
+            else if (ids.IndexOf(ids[i]) is var first && first < i)
+            {
+                PayloadValidation.Add(errors, field, string.Create(CultureInfo.InvariantCulture, $"'{ids[i]}' appears twice in the request (also files[{first}])."));
+            }
+        }
+
+        var tags = PayloadValidation.ValidateTags(tagsInput, "tags", errors);
+        var metadata = PayloadValidation.ValidateMetadata(metadataInput, "metadata", errors);
+        if (errors.Count > 0)
+        {
+            throw new RequestValidationException(errors);
+        }
+
+        var collection = await collections.GetOrCreateForIngestionAsync(collectionName, cancellationToken);
+        var payloadHash = ContentHashing.PayloadHash(null, tags, metadata);
+        var states = await store.GetDocumentStatesAsync(collectionName, ids, cancellationToken);
+
+        // Per file: its source hash (when its type is known), and whether the collection already holds exactly it.
+        var results = new FileResult[files.Count];
+        var hashes = new string?[files.Count];
+        var toParse = new List<int>();
+        for (var i = 0; i < files.Count; i++)
+        {
+            var file = files[i];
+            if (file.Problem is not null)
+            {
+                results[i] = new FileResult(file.Name, ids[i], FileStatuses.Failed, Bytes: file.Bytes, Failure: "too_large", Error: file.Problem);
+                continue;
+            }
+
+            var (contentType, _) = parsing.Sniff(file.Name, file.Content);
+            if (contentType is not null && parsing.ParserIdentity(contentType) is { } parser)
+            {
+                hashes[i] = FileIngestion.SourceHash(file.Content.Span, parser, collection.Chunker.Parameters, payloadHash);
+                if (states.TryGetValue(ids[i], out var state) && !state.Deleted && state.Hash == hashes[i])
+                {
+                    results[i] = new FileResult(file.Name, ids[i], FileStatuses.Unchanged, contentType, parser.Split('/')[0], Bytes: file.Bytes);
+                    continue;
+                }
+            }
+
+            toParse.Add(i);
+        }
+
+        // Parsing is CPU work independent per file; a hostile file costs at most its own time limit.
+        var prepared = new DocumentWork?[files.Count];
+        await Parallel.ForEachAsync(toParse,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.Ingestion.Parsing.MaxConcurrency > 0 ? _options.Ingestion.Parsing.MaxConcurrency : Environment.ProcessorCount, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var file = files[i];
+                var outcome = await parsing.ParseAsync(file.Name, file.Content, ct);
+                if (!outcome.Succeeded)
+                {
+                    results[i] = new FileResult(file.Name, ids[i], FileStatuses.Failed, outcome.ContentType, outcome.Parser, Bytes: file.Bytes,
+                        Failure: outcome.FailureCode, Error: outcome.Error);
+                    return;
+                }
+
+                var document = FileIngestion.Normalize(outcome.Document!);
+                var work = PrepareFile(collection, ids[i], FileIngestion.Title(document, file.Name), tags,
+                    FileIngestion.Metadata(metadata, outcome.ContentType!, document), document, hashes[i]!);
+                if (work.Chunks.Count == 0)
+                {
+                    results[i] = new FileResult(file.Name, ids[i], FileStatuses.Failed, outcome.ContentType, outcome.Parser, Bytes: file.Bytes,
+                        Failure: "empty", Error: "The file holds no text to index.");
+                    return;
+                }
+
+                prepared[i] = work;
+                results[i] = new FileResult(file.Name, ids[i], FileStatuses.Parsed, outcome.ContentType, outcome.Parser, work.Title,
+                    document.Pages, document.Sections.Count, document.Sections.Sum(s => s.Blocks.Count(b => b is TableBlock)), work.Chunks.Count, file.Bytes);
+            });
+
+        var jobId = NewId.NextGuid();
+        var requests = files.Select((_, i) => results[i].Status == FileStatuses.Failed
+            ? new DocumentRequest(ids[i], string.Empty, Failure: $"{results[i].Name}: {results[i].Error}")
+            : new DocumentRequest(ids[i], hashes[i]!)).ToList();
+        var tickets = await store.SubmitAsync(collectionName, jobId, requests, cancellationToken);
+
+        var work = new List<DocumentWork>();
+        var raced = new List<JobItemResult>();
+        for (var i = 0; i < files.Count; i++)
+        {
+            if (results[i].Status == FileStatuses.Failed)
+            {
+                continue;
+            }
+
+            if (tickets[i].Revision is not { } revision)
+            {
+                // Another request brought the same file in meanwhile: nothing to do for this one either.
+                results[i] = results[i] with { Status = FileStatuses.Unchanged };
+            }
+            else if (prepared[i] is { } document)
+            {
+                work.Add(document with { Revision = revision });
+            }
+            else
+            {
+                // It was unchanged when read, but another request changed it before this one was recorded.
+                const string Error = "The document was changed by another request while this one was read; post the file again.";
+                results[i] = results[i] with { Status = FileStatuses.Failed, Failure = "conflict", Error = Error };
+                raced.Add(new JobItemResult(ids[i], revision, JobItemOutcome.Failed, $"{results[i].Name}: {Error}"));
+            }
+        }
+
+        if (raced.Count > 0)
+        {
+            await store.CompleteItemsAsync(collectionName, jobId, raced, cancellationToken);
+        }
+
+        foreach (var group in results.GroupBy(r => r.Status))
+        {
+            _files.Add(group.Count(), new KeyValuePair<string, object?>("outcome", group.Key));
+        }
+
+        await PublishAsync(collectionName, jobId, work, cancellationToken);
+        logger.LogInformation("Job {JobId}: {Total} files for {Collection}, {Parsed} parsed, {Unchanged} unchanged, {Failed} failed",
+            jobId, files.Count, collectionName, work.Count,
+            results.Count(r => r.Status == FileStatuses.Unchanged), results.Count(r => r.Status == FileStatuses.Failed));
+        return new FilesAccepted(jobId, collectionName, files.Count, results);
+    }
+
+    private static DocumentWork PrepareFile(
+        ResolvedCollection collection, string id, string title, IReadOnlyList<string> tags,
+        IReadOnlyDictionary<string, JsonElement> metadata, ParsedDocument document, string sourceHash)
+    {
+        var parameters = collection.Chunker.Parameters;
+        var chunks = StructuredChunker.Chunk(document, collection.Chunker);
+        var occurrences = new Dictionary<string, int>(StringComparer.Ordinal);
+        var work = new ChunkWork[chunks.Count];
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var hash = ContentHashing.ChunkHash(parameters, chunks[i].Text);
+            occurrences[hash] = occurrences.TryGetValue(hash, out var seen) ? seen + 1 : 0;
+            var location = chunks[i].Location;
+            work[i] = new ChunkWork(ContentHashing.PointId(collection.Name, id, hash, occurrences[hash]), hash, i, chunks[i].Text,
+                location.Section, location.PageStart, location.PageEnd);
+        }
+
+        // The source hash is the document's hash: equal bytes under equal settings give equal chunks.
+        return new DocumentWork(id, 0, sourceHash, title, tags, metadata, work);
     }
 
     public async Task DeleteDocumentAsync(string collectionName, string documentId, CancellationToken cancellationToken)

@@ -8,6 +8,7 @@ public static class IngestionServiceExtensions
     public static IHostApplicationBuilder AddIngestion(this IHostApplicationBuilder builder)
     {
         builder.Services.AddScoped<IngestionService>();
+        builder.Services.AddSingleton<Files.DocumentParsing>();
         builder.Services.AddScoped<ReindexService>();
         return builder;
     }

@@ -64,7 +64,8 @@ public sealed class ContextService(SearchService search, IOptions<RagPlatformOpt
             var best = document.Chunks[0];
             sources.Add(new ContextSource(
                 document.Index, best.DocumentId, best.Title, [.. document.Chunks.Select(c => c.ChunkId)], best.Score,
-                text.Length, !ReferenceEquals(text, document.FullText), best.Tags, best.Metadata));
+                text.Length, !ReferenceEquals(text, document.FullText), best.Tags, best.Metadata,
+                best.Section, document.PageStart, document.PageEnd));
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
@@ -228,8 +229,32 @@ public sealed class ContextService(SearchService search, IOptions<RagPlatformOpt
         /// <summary>The document's chunks among the results, best first.</summary>
         public List<SearchResult> Chunks { get; } = chunks;
 
-        public string Header { get; } = string.Create(CultureInfo.InvariantCulture,
-            $"[{index}] {(string.IsNullOrWhiteSpace(chunks[0].Title) ? chunks[0].DocumentId : chunks[0].Title)}\n");
+        /// <summary>The pages of the best chunk, for citing (a span over every chunk of a long document would say little).</summary>
+        public int? PageStart { get; } = chunks[0].PageStart;
+
+        public int? PageEnd { get; } = chunks[0].PageEnd ?? chunks[0].PageStart;
+
+        /// <summary>"[n] Title", then the best chunk's section and the pages, when the document is a parsed file, so a model can cite them.</summary>
+        public string Header => string.Create(CultureInfo.InvariantCulture,
+            $"[{Index}] {(string.IsNullOrWhiteSpace(Chunks[0].Title) ? Chunks[0].DocumentId : Chunks[0].Title)}{Citation()}\n");
+
+        private string Citation()
+        {
+            var parts = new List<string>();
+            if (!string.IsNullOrEmpty(Chunks[0].Section))
+            {
+                parts.Add(Chunks[0].Section!);
+            }
+
+            if (PageStart is { } start)
+            {
+                parts.Add(PageEnd is { } end && end > start
+                    ? string.Create(CultureInfo.InvariantCulture, $"p. {start}-{end}")
+                    : string.Create(CultureInfo.InvariantCulture, $"p. {start}"));
+            }
+
+            return parts.Count == 0 ? string.Empty : " (" + string.Join(", ", parts) + ")";
+        }
 
         public string FullText { get; } = string.Join(PassageSeparator, chunks.Select(c => c.Text));
     }

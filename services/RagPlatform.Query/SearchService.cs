@@ -80,8 +80,13 @@ public sealed class SearchService(
             results = await RerankAsync(query, results.Take(depth).ToList(), cancellationToken);
         }
 
-        var output = results.Take(topK).Select(h => new SearchResult(
-            h.Payload.DocumentId, h.Id, h.Payload.Title, h.Payload.Text, h.Score, h.Payload.Tags, h.Payload.Metadata)).ToList();
+        var output = results.Take(topK).Select(h =>
+        {
+            var location = ChunkLocation.Of(h.Payload.Metadata);
+            return new SearchResult(
+                h.Payload.DocumentId, h.Id, h.Payload.Title, h.Payload.Text, h.Score, h.Payload.Tags, ChunkLocation.Strip(h.Payload.Metadata),
+                location.Section, location.PageStart, location.PageEnd);
+        }).ToList();
         if (_options.ResultCacheSeconds > 0)
         {
             await cache.SetAsync(resultKey, JsonSerializer.SerializeToUtf8Bytes(output, Json), TimeSpan.FromSeconds(_options.ResultCacheSeconds), cancellationToken);
@@ -281,7 +286,7 @@ public sealed class SearchService(
         }
 
         var tags = PayloadValidation.ValidateTags(request.Tags, "tags", errors);
-        var metadata = PayloadValidation.ValidateMetadata(request.Filter, "filter", errors);
+        var metadata = PayloadValidation.ValidateMetadata(request.Filter, "filter", errors, allowReserved: true);
         if (errors.Count > 0)
         {
             throw new RequestValidationException(errors);

@@ -138,9 +138,18 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
         var tickets = new List<DocumentTicket>(documents.Count);
         var requested = new Dictionary<string, (long Revision, string Hash)>(StringComparer.Ordinal);
         var unchanged = new List<string>();
+        var refused = new List<(string Id, string Failure)>();
         for (var i = 0; i < documents.Count; i++)
         {
             var document = documents[i];
+            if (document.Failure is { } failure)
+            {
+                // Refused before submission (a file that could not be parsed): an item of the job, nothing else.
+                refused.Add((document.DocumentId, failure));
+                tickets.Add(new DocumentTicket(document.DocumentId, null));
+                continue;
+            }
+
             // Unchanged when the collection holds this content, or is already working towards it.
             if (held.TryGetValue(document.DocumentId, out var state) && !state.Deleted && state.Hash == document.DocumentHash)
             {
@@ -168,6 +177,13 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
         batch.BatchCommands.Add(BatchCommand(
             "INSERT INTO job_items (job_id, document_id, outcome) SELECT $1, unnest($2::text[]), $3 ON CONFLICT DO NOTHING",
             jobId, unchanged.ToArray(), (short)JobItemOutcome.Unchanged));
+        if (refused.Count > 0)
+        {
+            batch.BatchCommands.Add(BatchCommand(
+                "INSERT INTO job_items (job_id, document_id, outcome, error) SELECT $1, r.id, $3, r.error FROM unnest($2::text[], $4::text[]) AS r(id, error) ON CONFLICT DO NOTHING",
+                jobId, refused.Select(r => r.Id).ToArray(), (short)JobItemOutcome.Failed, refused.Select(r => r.Failure).ToArray()));
+        }
+
         batch.BatchCommands.Add(MarkJobCompletedIfDone(jobId));
         await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -179,14 +195,14 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
     {
         var states = new Dictionary<string, DocumentState>(StringComparer.Ordinal);
         await using var command = dataSource.CreateCommand(
-            "SELECT id, requested_revision, committed_revision, deleted FROM documents WHERE collection = $1 AND id = ANY($2)");
+            "SELECT id, requested_revision, committed_revision, deleted, COALESCE(requested_hash, committed_hash) FROM documents WHERE collection = $1 AND id = ANY($2)");
         command.Parameters.AddWithValue(collection);
         command.Parameters.AddWithValue(documentIds.ToArray());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             var id = reader.GetString(0);
-            states[id] = new DocumentState(id, reader.GetInt64(1), reader.GetInt64(2), reader.GetBoolean(3));
+            states[id] = new DocumentState(id, reader.GetInt64(1), reader.GetInt64(2), reader.GetBoolean(3), reader.IsDBNull(4) ? null : reader.GetString(4));
         }
 
         return states;
@@ -317,6 +333,26 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
         batch.BatchCommands.Add(MarkJobCompletedIfDone(jobId));
         await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<DocumentListEntry>> ListDocumentsAsync(string collection, string? after, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT id, committed_revision > 0 FROM documents
+            WHERE collection = $1 AND NOT deleted AND (committed_revision > 0 OR requested_hash IS NOT NULL) AND id COLLATE "C" > $2
+            ORDER BY id COLLATE "C" LIMIT $3
+            """);
+        command.Parameters.AddWithValue(collection);
+        command.Parameters.AddWithValue(after ?? string.Empty);
+        command.Parameters.AddWithValue(limit);
+        var list = new List<DocumentListEntry>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new DocumentListEntry(reader.GetString(0), reader.GetBoolean(1)));
+        }
+
+        return list;
     }
 
     public async Task<bool> DeleteDocumentAsync(string collection, string documentId, CancellationToken cancellationToken)

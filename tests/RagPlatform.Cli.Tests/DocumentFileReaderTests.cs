@@ -9,24 +9,22 @@ public sealed class DocumentFileReaderTests : IDisposable
     public void Dispose() => _directory.Dispose();
 
     [Fact]
-    public void Folder_documents_have_ids_relative_to_the_folder_with_slashes()
+    public void Folder_files_are_posted_for_parsing_with_ids_relative_to_the_folder()
     {
-        _directory.Write("docs/guide.md", "```bash\n# not a heading\n```\n\n## 건강검진 안내\n\n검진 전날에는 금식합니다.\n");
-        _directory.Write("docs/sub/deeper/notes.txt", "# 텍스트 파일의 첫 줄\n부산은 항구 도시다.");
-        _directory.Write("docs/sub/plain.md", "제목 없는 마크다운.");
+        _directory.Write("docs/guide.md", "## 건강검진 안내\n\n검진 전날에는 금식합니다.\n");
+        _directory.Write("docs/report.pdf", "%PDF-1.7 (the server sniffs and parses it)");
+        _directory.Write("docs/sub/deeper/notes.txt", "부산은 항구 도시다.");
+        _directory.Write("docs/sub/공문.hwp", "binary");
         _directory.Write("docs/.git/config.md", "# hidden");
-        _directory.Write("docs/image.png", "not text");
+        _directory.Write("docs/image.png", "not a document");
         _directory.Write("docs/empty.md", "  \n\n");
 
         var items = DocumentFileReader.Read([Path.Combine(_directory.Path, "docs")]).ToList();
 
-        var documents = items.Where(i => i.Kind == SourceItemKind.Document).Select(i => i.Document!).ToList();
-        // A folder's files come before its subfolders, each in ordinal order.
-        Assert.Equal(["guide.md", "sub/plain.md", "sub/deeper/notes.txt"], documents.Select(d => d.Id));
-        // Markdown: the first heading outside code; text files and heading-less Markdown: the file name.
-        Assert.Equal(["건강검진 안내", "plain", "notes"], documents.Select(d => d.Title));
-        Assert.Equal("검진 전날에는 금식합니다.", documents[0].Text!.Split('\n')[^2]);
-        Assert.Equal("# 텍스트 파일의 첫 줄\n부산은 항구 도시다.", documents[2].Text);
+        var files = items.Where(i => i.Kind == SourceItemKind.File).ToList();
+        // A folder's files come before its subfolders, each in ordinal order; the server parses them.
+        Assert.Equal(["guide.md", "report.pdf", "sub/공문.hwp", "sub/deeper/notes.txt"], files.Select(f => f.Origin));
+        Assert.All(files, f => Assert.True(File.Exists(f.Path)));
 
         var skipped = Assert.Single(items, i => i.Kind == SourceItemKind.Skipped);
         Assert.Equal("empty.md", skipped.Origin);
@@ -37,8 +35,7 @@ public sealed class DocumentFileReaderTests : IDisposable
     {
         var file = _directory.Write("a/b/readme.md", "# Read me\ntext");
         var item = Assert.Single(DocumentFileReader.Read([file]));
-        Assert.Equal("readme.md", item.Document!.Id);
-        Assert.Equal("Read me", item.Document.Title);
+        Assert.Equal((SourceItemKind.File, "readme.md"), (item.Kind, item.Origin));
     }
 
     [Fact]
@@ -75,17 +72,6 @@ public sealed class DocumentFileReaderTests : IDisposable
         Assert.Contains("\"text\"", items[4].Problem, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData("# Title", "Title")]
-    [InlineData("intro\n\n### Deep title ###\n# later", "Deep title")]
-    [InlineData("#hashtag, not a heading\n# Real", "Real")]
-    [InlineData("    # indented code\n", null)]
-    [InlineData("~~~\n# in a fence\n~~~\n", null)]
-    [InlineData("####### seven is too many", null)]
-    [InlineData("no heading at all", null)]
-    public void Markdown_heading(string text, string? expected) =>
-        Assert.Equal(expected, DocumentFileReader.FindMarkdownHeading(text));
-
     [Fact]
     public void Relative_ids_use_forward_slashes()
     {
@@ -97,8 +83,9 @@ public sealed class DocumentFileReaderTests : IDisposable
     public void Missing_paths_and_unsupported_files_are_usage_errors()
     {
         Assert.Throws<UsageException>(() => DocumentFileReader.CheckPaths([Path.Combine(_directory.Path, "nope")]));
-        var pdf = _directory.Write("x.pdf", "%PDF");
-        Assert.Throws<UsageException>(() => DocumentFileReader.CheckPaths([pdf]));
+        var csv = _directory.Write("x.csv", "a,b");
+        Assert.Throws<UsageException>(() => DocumentFileReader.CheckPaths([csv]));
+        DocumentFileReader.CheckPaths([_directory.Write("x.pdf", "%PDF"), _directory.Write("x.hwpx", "PK")]);
         DocumentFileReader.CheckPaths([_directory.Path, _directory.Write("ok.jsonl", "")]);
     }
 }

@@ -24,6 +24,29 @@ public class PluginCatalogTests
     }
 
     [Fact]
+    public async Task Document_parsers_are_chosen_by_the_content_types_they_declare()
+    {
+        var catalog = new PluginCatalog(PluginDirectory, [], NullLogger<PluginCatalog>.Instance);
+        var data = Path.Combine(Path.GetTempPath(), "rag-parsers-" + Guid.NewGuid().ToString("N"));
+        await using var host = new PluginHost(catalog, new ConfigurationBuilder().Build(), Options.Create(new RagPlatformOptions { DataDirectory = data }), NullLoggerFactory.Instance);
+
+        Assert.Equal(["docx", "html", "hwp", "hwpx", "markdown", "pdf", "pptx", "text", "xlsx"], catalog.DocumentParsers.Order(StringComparer.Ordinal));
+        Assert.Equal("hwp", catalog.FindDocumentParser(Sdk.Documents.DocumentContentTypes.Hwp)!.Name);
+        Assert.Null(catalog.FindDocumentParser(Sdk.Documents.DocumentContentTypes.CompoundFile));
+        var (name, parser) = host.GetDocumentParser(Sdk.Documents.DocumentContentTypes.Markdown)!.Value;
+        var document = await parser.ParseAsync(
+            new Sdk.Documents.DocumentSource("a.md", Sdk.Documents.DocumentContentTypes.Markdown, "# 제목\n\n본문입니다."u8.ToArray()),
+            Sdk.Documents.DocumentParseLimits.Default, default);
+
+        Assert.Equal(("markdown", "제목"), (name, document.Title));
+        Assert.Same(parser, host.GetDocumentParser(Sdk.Documents.DocumentContentTypes.Markdown)!.Value.Parser);
+        if (Directory.Exists(data))
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_reranker_is_created_once_from_its_settings_section()
     {
         var catalog = new PluginCatalog(PluginDirectory, [], NullLogger<PluginCatalog>.Instance);

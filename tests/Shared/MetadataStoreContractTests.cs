@@ -281,6 +281,44 @@ public abstract class MetadataStoreContractTests : IAsyncLifetime
         Assert.Equal(3, (await Store.GetCollectionAsync(Collection, default))!.Reindex!.TargetVersion);
     }
 
+    [Fact]
+    public async Task A_request_refused_before_submission_fails_in_the_job_and_leaves_its_document_alone()
+    {
+        await SubmitAndCommit("kept", "h1");
+        var job = Guid.NewGuid();
+
+        var tickets = await Store.SubmitAsync(Collection, job,
+            [new DocumentRequest("kept", "", Failure: "kept: the PDF is encrypted"), new DocumentRequest("new", "", Failure: "new: empty"), new DocumentRequest("ok", "h2")],
+            default);
+
+        Assert.Equal([null, null], tickets.Take(2).Select(t => t.Revision));
+        Assert.NotNull(tickets[2].Revision);
+        var status = (await Store.GetJobAsync(job, default))!;
+        Assert.Equal((3, 2), (status.Total, status.Failed));
+        Assert.Contains(status.Errors, e => e.Id == "kept" && e.Error == "kept: the PDF is encrypted");
+        var states = await Store.GetDocumentStatesAsync(Collection, ["kept", "new"], default);
+        Assert.Equal("h1", states["kept"].Hash);
+        Assert.False(states.ContainsKey("new"));
+    }
+
+    [Fact]
+    public async Task Documents_are_listed_live_in_ordinal_id_order_page_by_page()
+    {
+        await SubmitAndCommit("b/문서.hwp", "h1");
+        await SubmitAndCommit("a.pdf", "h2");
+        await SubmitAndCommit("Z.md", "h3");
+        await SubmitAndCommit("gone", "h4");
+        await Store.DeleteDocumentAsync(Collection, "gone", default);
+        await Submit("pending", "h5");
+
+        var all = await Store.ListDocumentsAsync(Collection, null, 10, default);
+        var page = await Store.ListDocumentsAsync(Collection, "a.pdf", 2, default);
+
+        Assert.Equal(["Z.md", "a.pdf", "b/문서.hwp", "pending"], all.Select(d => d.Id));
+        Assert.Equal([true, true, true, false], all.Select(d => d.Indexed));
+        Assert.Equal(["b/문서.hwp", "pending"], page.Select(d => d.Id));
+    }
+
     private static CollectionReindex Reindex(int target) => new(
         target,
         new CollectionSettings(new EmbeddingSelection("other", new Dictionary<string, string?> { ["Dimensions"] = "64" }), "embedded", new ChunkingSettings(256, 32)),

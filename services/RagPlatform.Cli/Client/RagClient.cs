@@ -63,6 +63,66 @@ public sealed class RagClient
     public Task<JobAccepted> PostDocumentsAsync(string collection, IReadOnlyList<DocumentInput> documents, CancellationToken cancellationToken) =>
         PostDocumentsAsync(collection, JsonSerializer.SerializeToUtf8Bytes(documents, CliJson.Options), cancellationToken);
 
+    /// <summary>
+    /// Posts files as multipart/form-data (one 'files' part each, named by its document id) for the server to parse;
+    /// each is read from disk as the request is sent.
+    /// </summary>
+    public Task<FilesAccepted> PostFilesAsync(string collection, IReadOnlyList<(string Path, string Name)> files, CancellationToken cancellationToken)
+    {
+        var content = new MultipartFormDataContent();
+        foreach (var (path, name) in files)
+        {
+            var part = new StreamContent(File.OpenRead(path));
+            part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            // The name travels as an RFC 5987 filename* too, so non-ASCII (Korean) names arrive intact.
+            content.Add(part, "files", name);
+        }
+
+        return SendAsync<FilesAccepted>(HttpMethod.Post, CollectionPath(collection) + "/files", content, cancellationToken);
+    }
+
+    /// <summary>One page of the collection's documents, after <paramref name="after"/> in id order.</summary>
+    public Task<DocumentList> ListDocumentsAsync(string collection, string? after, int limit, CancellationToken cancellationToken) =>
+        SendAsync<DocumentList>(HttpMethod.Get,
+            CollectionPath(collection) + "/documents?limit=" + limit.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            + (after is null ? string.Empty : "&after=" + Uri.EscapeDataString(after)), null, cancellationToken);
+
+    /// <summary>Every document id the collection holds, page by page.</summary>
+    public async Task<List<string>> ListAllDocumentIdsAsync(string collection, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        string? after = null;
+        do
+        {
+            var page = await ListDocumentsAsync(collection, after, 10_000, cancellationToken);
+            ids.AddRange(page.Documents.Select(d => d.Id));
+            after = page.Next;
+        }
+        while (after is not null);
+        return ids;
+    }
+
+    /// <summary>Deletes a document; false when the collection does not hold it (404).</summary>
+    public async Task<bool> DeleteDocumentAsync(string collection, string id, CancellationToken cancellationToken)
+    {
+        // Each path segment escaped on its own: ids made from files are paths ("reports/2024/q1.pdf"). A "." or ".."
+        // segment would be resolved away by URI normalisation and name another document: refused instead.
+        if (id.Split('/').Any(segment => segment is "" or "." or ".."))
+        {
+            throw new CliException($"document '{id}' cannot be addressed in a URL path (an empty, '.' or '..' segment); delete it over the API with its exact id.");
+        }
+
+        var path = CollectionPath(collection) + "/documents/" + string.Join('/', id.Split('/').Select(Uri.EscapeDataString));
+        using var response = await _http.DeleteAsync(new Uri(path, UriKind.Relative), cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureSuccessAsync(response, "DELETE", path, cancellationToken);
+        return true;
+    }
+
     public Task<ReindexAccepted> ReindexAsync(string collection, ReindexRequest request, CancellationToken cancellationToken) =>
         SendAsync<ReindexAccepted>(HttpMethod.Post, CollectionPath(collection) + "/reindex", JsonContent.Create(request, options: CliJson.Options), cancellationToken);
 

@@ -66,7 +66,11 @@ public static class BenchCommand
             ParseServer(result.GetValue(server)),
             settings,
             cancellationToken), cancellationToken));
-        return new Command("bench", "Benchmarks") { ingest, BenchQueryCommand.Create(settings), BenchEmbedCommand.Create(settings), BenchRerankCommand.Create(settings), BenchBurstCommand.Create(settings) };
+        return new Command("bench", "Benchmarks")
+        {
+            ingest, BenchQueryCommand.Create(settings), BenchEmbedCommand.Create(settings), BenchRerankCommand.Create(settings),
+            BenchBurstCommand.Create(settings), BenchParseCommand.Create(settings),
+        };
     }
 
     private static async Task<int> RunAsync(

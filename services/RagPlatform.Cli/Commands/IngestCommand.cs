@@ -17,7 +17,8 @@ public static class IngestCommand
     {
         var paths = new Argument<string[]>("PATH")
         {
-            Description = "Files or folders (recursive): .txt and .md are one document each, .jsonl one document per line",
+            Description = "Files or folders (recursive): PDF, DOCX, PPTX, XLSX, HWPX, HWP, HTML, Markdown and text files are parsed by the " +
+                "server (one document each, id = path under the folder); .jsonl files hold one document per line",
             Arity = ArgumentArity.OneOrMore,
         };
         var collection = CollectionOption();
@@ -35,12 +36,29 @@ public static class IngestCommand
             }
         });
         var noWait = new Option<bool>("--no-wait") { Description = "Return once the server accepted the jobs, without waiting for embedding" };
-        var command = new Command("ingest", "Ingest files into a collection") { paths, collection, batchSize, noWait };
+        var sync = new Option<bool>("--sync")
+        {
+            Description = "Make the collection mirror one folder: unchanged files are skipped by content hash (not parsed, not embedded), " +
+                "and the collection's documents that the folder no longer holds are deleted",
+        };
+        var maxFileMegabytes = new Option<int>("--max-file-mb")
+        {
+            Description = "Files larger than this are reported failed without being sent (the server's RagPlatform:Ingestion:MaxFileBytes)",
+            HelpName = "MB",
+            DefaultValueFactory = _ => (int)(FileUploader.DefaultMaxFileBytes / 1048576),
+        };
+        var command = new Command("ingest", "Ingest files into a collection") { paths, collection, batchSize, noWait, sync, maxFileMegabytes };
         var client = ClientOptions.AddTo(command, settings);
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
             var inputs = result.GetValue(paths)!;
             DocumentFileReader.CheckPaths(inputs);
+            var mirror = result.GetValue(sync);
+            if (mirror && (inputs.Length != 1 || !Directory.Exists(inputs[0])))
+            {
+                throw new UsageException("--sync takes exactly one folder: the collection is made to mirror it (documents it no longer holds are deleted).");
+            }
+
             var json = client.IsJson(result);
             var connection = client.GetConnection(result);
             await using var session = await PlatformSession.OpenAsync(connection, cancellationToken);
@@ -52,8 +70,13 @@ public static class IngestCommand
                 wait = true;
             }
 
-            var run = new IngestRun(session.Client, result.GetValue(collection)!, result.GetValue(batchSize), Terminal.ShowsProgress(json));
+            var run = new IngestRun(session.Client, result.GetValue(collection)!, result.GetValue(batchSize), Terminal.ShowsProgress(json),
+                Math.Max(1, result.GetValue(maxFileMegabytes)) * 1048576L);
             var summary = await run.RunAsync(DocumentFileReader.Read(inputs), wait, cancellationToken);
+            if (mirror)
+            {
+                summary = summary with { DocumentsDeleted = await DeleteVanishedAsync(run, json, cancellationToken) };
+            }
             if (!wait)
             {
                 if (json)
@@ -88,6 +111,21 @@ public static class IngestCommand
         return command;
     }
 
+    /// <summary>Deletes the collection's documents the synced folder no longer holds; returns how many.</summary>
+    private static async Task<int> DeleteVanishedAsync(IngestRun run, bool json, CancellationToken cancellationToken)
+    {
+        var deleted = await run.DeleteVanishedAsync(cancellationToken);
+        if (!json)
+        {
+            foreach (var id in deleted)
+            {
+                AnsiConsole.MarkupLine($"deleted [bold]{Markup.Escape(id)}[/] (no longer in the folder)");
+            }
+        }
+
+        return deleted.Count;
+    }
+
     public static Option<string> CollectionOption() => new("--collection", "-c")
     {
         Description = "Collection name",
@@ -110,6 +148,10 @@ public static class IngestCommand
         table.AddRow("chunks embedded", Terminal.Count(summary.ChunksEmbedded));
         table.AddRow("chunks reused", Terminal.Count(summary.ChunksReused));
         table.AddRow("chunks deleted", Terminal.Count(summary.ChunksDeleted));
+        if (summary.DocumentsDeleted > 0)
+        {
+            table.AddRow("documents deleted", Terminal.Count(summary.DocumentsDeleted));
+        }
         AnsiConsole.MarkupLine($"Ingested into [bold]{Markup.Escape(summary.Collection)}[/] in {Terminal.Seconds(summary.Seconds)} ({summary.Jobs.Count} job(s)):");
         AnsiConsole.Write(table);
         WriteErrors(summary.Errors);

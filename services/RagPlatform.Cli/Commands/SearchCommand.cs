@@ -75,6 +75,16 @@ public static class SearchCommand
         HelpName = "MODE",
     };
 
+    /// <summary>A parsed file's citation: its section's innermost heading and its pages ("3.1 세부 내용, p. 12-13").</summary>
+    private static string Where(SearchResult hit)
+    {
+        var section = hit.Section is null ? null : Terminal.Excerpt(hit.Section.Split(" > ")[^1], 30);
+        var pages = hit.PageStart is not { } start ? null
+            : hit.PageEnd is { } end && end > start ? string.Create(CultureInfo.InvariantCulture, $"p. {start}-{end}")
+            : string.Create(CultureInfo.InvariantCulture, $"p. {start}");
+        return string.Join(", ", new[] { section, pages }.Where(p => p is not null));
+    }
+
     private static void Write(string collection, SearchResponse response)
     {
         var cached = response.Cached ? ", cached" : string.Empty;
@@ -90,6 +100,7 @@ public static class SearchCommand
             .AddColumn(new TableColumn("score").RightAligned())
             .AddColumn("document")
             .AddColumn("title")
+            .AddColumn("where")
             .AddColumn("text");
         var rank = 0;
         foreach (var hit in response.Results)
@@ -99,6 +110,7 @@ public static class SearchCommand
                 hit.Score.ToString("0.0000", CultureInfo.InvariantCulture),
                 Markup.Escape(hit.DocumentId),
                 Markup.Escape(Terminal.Excerpt(hit.Title, 40)),
+                Markup.Escape(Where(hit)),
                 Markup.Escape(Terminal.Excerpt(hit.Text, 160)));
         }
 

@@ -1,23 +1,28 @@
 using System.Text;
-using RagPlatform.Contracts.Http;
+using RagPlatform.Sdk.Documents;
 
 namespace RagPlatform.Cli.Ingest;
 
 /// <summary>
-/// Turns files and folders into documents. Text and Markdown files are one document each, identified by
-/// their path relative to the folder given (always with '/' separators, so ids are the same on every OS);
-/// JSON Lines files hold one document per line with its own id.
+/// Turns files and folders into what is posted. JSON Lines files hold one document per line with its own id and are
+/// posted as documents; every other file the platform reads (PDF, DOCX, PPTX, XLSX, HWPX, HWP, HTML, Markdown, text) is
+/// posted as a file for the server to parse, identified by its path relative to the folder given (always with '/'
+/// separators, so ids are the same on every OS). Folders are walked in a stable order; hidden entries and files of other
+/// types are left out of folders; empty files are skipped.
 /// </summary>
 public static class DocumentFileReader
 {
-    private static readonly string[] TextExtensions = [".txt", ".md", ".markdown"];
     private const string JsonLinesExtension = ".jsonl";
+
+    /// <summary>Extensions of the files a folder walk posts for parsing (the content decides the parser, on the server).</summary>
+    public static readonly IReadOnlySet<string> FileExtensions = new HashSet<string>(
+        [".pdf", ".docx", ".pptx", ".xlsx", ".hwpx", ".hwp", ".html", ".htm", ".xhtml", ".md", ".markdown", ".txt", ".text"],
+        StringComparer.OrdinalIgnoreCase);
 
     public static bool IsSupported(string path)
     {
         var extension = Path.GetExtension(path);
-        return extension.Equals(JsonLinesExtension, StringComparison.OrdinalIgnoreCase)
-            || TextExtensions.Contains(extension, StringComparer.OrdinalIgnoreCase);
+        return extension.Equals(JsonLinesExtension, StringComparison.OrdinalIgnoreCase) || FileExtensions.Contains(extension);
     }
 
     /// <summary>Refuses paths that do not exist or files of an unsupported type before anything is posted.</summary>
@@ -42,7 +47,8 @@ public static class DocumentFileReader
 
             if (!IsSupported(path))
             {
-                throw new UsageException($"{path}: unsupported file type; ingest reads .txt, .md and .jsonl files (and folders of them).");
+                throw new UsageException($"{path}: unsupported file type; ingest reads {string.Join(", ", FileExtensions.Order())} files, " +
+                    ".jsonl documents, and folders of them.");
             }
         }
     }
@@ -77,43 +83,6 @@ public static class DocumentFileReader
     public static string RelativeId(string root, string file) =>
         Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/').Replace(Path.AltDirectorySeparatorChar, '/');
 
-    /// <summary>The text of the first ATX heading (<c># Title</c>) outside fenced code, or null.</summary>
-    public static string? FindMarkdownHeading(string text)
-    {
-        var fenced = false;
-        using var reader = new StringReader(text);
-        while (reader.ReadLine() is { } line)
-        {
-            var trimmed = line.TrimStart();
-            if (trimmed.StartsWith("```", StringComparison.Ordinal) || trimmed.StartsWith("~~~", StringComparison.Ordinal))
-            {
-                fenced = !fenced;
-                continue;
-            }
-
-            // More than three spaces of indentation makes it a code block, not a heading.
-            if (fenced || line.Length - trimmed.Length > 3 || !trimmed.StartsWith('#'))
-            {
-                continue;
-            }
-
-            var level = trimmed.TakeWhile(c => c == '#').Count();
-            if (level > 6 || (level < trimmed.Length && trimmed[level] != ' ' && trimmed[level] != '\t'))
-            {
-                continue;
-            }
-
-            // A closing run of '#' is decoration, not part of the heading.
-            var heading = trimmed[level..].Trim().TrimEnd('#').Trim();
-            if (heading.Length > 0)
-            {
-                return heading;
-            }
-        }
-
-        return null;
-    }
-
     private static IEnumerable<SourceItem> ReadFile(string file, string root)
     {
         var id = RelativeId(root, file);
@@ -128,16 +97,24 @@ public static class DocumentFileReader
             yield break;
         }
 
-        var text = File.ReadAllText(file, Encoding.UTF8);
-        if (string.IsNullOrWhiteSpace(text))
+        yield return IsEmpty(file) ? SourceItem.Skip(id, "empty file") : SourceItem.OfFile(file, id);
+    }
+
+    /// <summary>No bytes, or a text file of only whitespace: nothing to index, and not an error.</summary>
+    private static bool IsEmpty(string file)
+    {
+        var info = new FileInfo(file);
+        if (info.Length == 0)
         {
-            yield return SourceItem.Skip(id, "empty file");
-            yield break;
+            return true;
         }
 
-        var isMarkdown = !Path.GetExtension(file).Equals(".txt", StringComparison.OrdinalIgnoreCase);
-        var title = (isMarkdown ? FindMarkdownHeading(text) : null) ?? Path.GetFileNameWithoutExtension(file);
-        yield return SourceItem.Of(new DocumentInput(id, title, text, null, null), id);
+        if (info.Length > 64 * 1024 || ContentSniffer.TypeOfExtension(file) is not (DocumentContentTypes.PlainText or DocumentContentTypes.Markdown))
+        {
+            return false;
+        }
+
+        return string.IsNullOrWhiteSpace(File.ReadAllText(file, Encoding.UTF8));
     }
 
     /// <summary>Supported files under a folder, in a stable order; hidden files and folders (.git) are left out.</summary>

@@ -18,6 +18,9 @@ public sealed class UploadResult
 
     public int Skipped { get; set; }
 
+    /// <summary>What the server did with each posted file (parsed, unchanged, failed with its reason).</summary>
+    public List<FileResult> Files { get; } = [];
+
     public int Posted => Jobs.Sum(j => j.Documents);
 }
 

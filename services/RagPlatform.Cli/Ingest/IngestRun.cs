@@ -6,20 +6,67 @@ using Spectre.Console;
 
 namespace RagPlatform.Cli.Ingest;
 
-/// <summary>Upload then wait, with a progress display when someone is watching. Shared by ingest and eval.</summary>
-public sealed class IngestRun(RagClient client, string collection, int batchSize, bool showProgress)
+/// <summary>
+/// Upload then wait, with a progress display when someone is watching. Shared by ingest and eval. Documents (JSON Lines)
+/// stream to <c>…/documents</c> in batches; files go to <c>…/files</c> for the server to parse.
+/// </summary>
+public sealed class IngestRun(RagClient client, string collection, int batchSize, bool showProgress, long maxFileBytes = FileUploader.DefaultMaxFileBytes)
 {
     public string Collection => collection;
+
+    /// <summary>The ids of everything read from the inputs (documents and files, posted or not): what a sync keeps.</summary>
+    public HashSet<string> SeenIds { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// After a run over one folder (<c>--sync</c>): deletes the collection's documents that the run did not read, so
+    /// the collection mirrors the folder. Returns the deleted ids.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> DeleteVanishedAsync(CancellationToken cancellationToken)
+    {
+        var deleted = new List<string>();
+        foreach (var id in await client.ListAllDocumentIdsAsync(collection, cancellationToken))
+        {
+            if (!SeenIds.Contains(id) && await client.DeleteDocumentAsync(collection, id, cancellationToken))
+            {
+                deleted.Add(id);
+            }
+        }
+
+        return deleted;
+    }
+
+    private async Task<UploadResult> UploadAsync(IEnumerable<SourceItem> items, Action<UploadProgress>? progress, CancellationToken cancellationToken)
+    {
+        var files = new List<SourceItem>();
+        IEnumerable<SourceItem> Documents()
+        {
+            foreach (var item in items)
+            {
+                SeenIds.Add(item.Document?.Id ?? item.Origin);
+                if (item.Kind == SourceItemKind.File)
+                {
+                    files.Add(item);
+                }
+                else
+                {
+                    yield return item;
+                }
+            }
+        }
+
+        var upload = await new DocumentUploader(client, collection, batchSize).UploadAsync(Documents(), progress, cancellationToken);
+        await new FileUploader(client, collection, maxFileBytes).UploadAsync(files, upload, progress, cancellationToken);
+        return upload;
+    }
 
     public async Task<IngestSummary> RunAsync(IEnumerable<SourceItem> items, bool wait, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var uploader = new DocumentUploader(client, collection, batchSize);
         UploadResult upload;
         IReadOnlyList<JobStatus> statuses = [];
         if (!showProgress)
         {
-            upload = await uploader.UploadAsync(items, null, cancellationToken);
+            upload = await UploadAsync(items, null, cancellationToken);
             if (wait)
             {
                 statuses = await JobWaiter.WaitAsync(client, Ids(upload), JobWaiter.DefaultInterval, null, cancellationToken);
@@ -36,7 +83,7 @@ public sealed class IngestRun(RagClient client, string collection, int batchSize
             {
                 // How many documents there are is known only once all are read, so posting shows a count.
                 var posting = context.AddTask("posting").IsIndeterminate();
-                upload = await uploader.UploadAsync(items, p => posting.Description = $"posted {Terminal.Count(p.Documents)} documents", cancellationToken);
+                upload = await UploadAsync(items, p => posting.Description = $"posted {Terminal.Count(p.Documents)} documents", cancellationToken);
                 posting.Description = $"posted {Terminal.Count(upload.Posted)} documents";
                 posting.IsIndeterminate(false).Value = posting.MaxValue;
                 posting.StopTask();

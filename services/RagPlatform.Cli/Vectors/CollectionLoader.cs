@@ -47,13 +47,13 @@ public sealed class CollectionLoader(IMetadataStore store, ILexicalIndex lexical
             var payload = point.Payload;
             if (!_payloadHashByDocument.TryGetValue(payload.DocumentId, out var payloadHash))
             {
-                payloadHash = ContentHashing.PayloadHash(payload.Title, payload.Tags, payload.Metadata);
+                payloadHash = ContentHashing.PayloadHash(payload.Title, payload.Tags, ChunkLocation.Strip(payload.Metadata));
                 _payloadHashByDocument[payload.DocumentId] = payloadHash;
             }
 
             var chunk = _givenChunks.TryGetValue(point.Id, out var given)
                 ? given
-                : new StoredChunk(point.Id, payload.DocumentId, payload.Ordinal, payload.ContentHash, ContentHashing.ChunkPayloadHash(payloadHash, payload.Ordinal));
+                : new StoredChunk(point.Id, payload.DocumentId, payload.Ordinal, payload.ContentHash, ContentHashing.ChunkPayloadHash(payloadHash, payload.Ordinal, ChunkLocation.Of(payload.Metadata)));
             if (!_chunksByDocument.TryGetValue(payload.DocumentId, out var chunks))
             {
                 _chunksByDocument[payload.DocumentId] = chunks = [];

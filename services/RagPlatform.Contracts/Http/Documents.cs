@@ -43,3 +43,48 @@ public static class JobStates
 
     public static bool IsFinal(string state) => state is Completed or CompletedWithErrors or Failed;
 }
+
+/// <summary>What became of one file of a <c>POST /v1/collections/{name}/files</c> request.</summary>
+public static class FileStatuses
+{
+    /// <summary>Parsed and queued for embedding (the job reports when it is searchable).</summary>
+    public const string Parsed = "parsed";
+
+    /// <summary>The collection already holds this file's content under this id: not parsed, nothing embedded.</summary>
+    public const string Unchanged = "unchanged";
+
+    /// <summary>Refused with <see cref="FileResult.Error"/>; nothing of it was written.</summary>
+    public const string Failed = "failed";
+}
+
+/// <summary>
+/// One file's outcome. <c>Failure</c> says why it failed (<c>unsupported</c>, <c>corrupt</c>, <c>protected</c>,
+/// <c>too_large</c>, <c>empty</c>, <c>wrong_type</c>, <c>invalid</c>, <c>conflict</c>); <c>ContentType</c> is what its
+/// bytes were found to be, never what its name or the upload claimed.
+/// </summary>
+public sealed record FileResult(
+    string Name,
+    string DocumentId,
+    string Status,
+    string? ContentType = null,
+    string? Parser = null,
+    string? Title = null,
+    int? Pages = null,
+    int? Sections = null,
+    int? Tables = null,
+    int? Chunks = null,
+    long Bytes = 0,
+    string? Failure = null,
+    string? Error = null);
+
+/// <summary>Answer of <c>POST /v1/collections/{name}/files</c>: the job (every file is one of its items) and each file's outcome.</summary>
+public sealed record FilesAccepted(Guid JobId, string Collection, int Documents, IReadOnlyList<FileResult> Files);
+
+/// <summary>A document a collection holds (or is working towards): its id, and whether it is searchable yet.</summary>
+public sealed record DocumentListEntry(string Id, bool Indexed);
+
+/// <summary>
+/// A page of <c>GET /v1/collections/{name}/documents</c>, in id order (ordinal); <c>Next</c> is the <c>after</c>
+/// value of the next page, null on the last.
+/// </summary>
+public sealed record DocumentList(IReadOnlyList<DocumentListEntry> Documents, string? Next);

@@ -16,6 +16,10 @@ public sealed record SearchRequest(
     bool? Rerank = null,
     int? RerankTopN = null);
 
+/// <summary>
+/// One chunk found. <c>Section</c> (the heading path above the chunk, outermost first, joined by " &gt; ") and
+/// <c>PageStart</c>/<c>PageEnd</c> are set for chunks of parsed files where the format has them, so an answer can cite them.
+/// </summary>
 public sealed record SearchResult(
     string DocumentId,
     string ChunkId,
@@ -23,7 +27,10 @@ public sealed record SearchResult(
     string Text,
     float Score,
     IReadOnlyList<string> Tags,
-    IReadOnlyDictionary<string, JsonElement> Metadata);
+    IReadOnlyDictionary<string, JsonElement> Metadata,
+    string? Section = null,
+    int? PageStart = null,
+    int? PageEnd = null);
 
 public sealed record SearchResponse(IReadOnlyList<SearchResult> Results, bool Cached, double TookMs, string Mode);
 
@@ -47,7 +54,10 @@ public sealed record ContextRequest(
     IReadOnlyList<string?>? Tags,
     IReadOnlyDictionary<string, JsonElement>? Filter);
 
-/// <summary>One document's share of a packed context; <c>Index</c> is its [n] marker in <c>Context</c>.</summary>
+/// <summary>
+/// One document's share of a packed context; <c>Index</c> is its [n] marker in <c>Context</c>. For a parsed file,
+/// <c>Section</c>, <c>PageStart</c> and <c>PageEnd</c> are those of its best chunk (also in the source's header line of the context).
+/// </summary>
 public sealed record ContextSource(
     int Index,
     string DocumentId,
@@ -57,7 +67,10 @@ public sealed record ContextSource(
     int Chars,
     bool Compressed,
     IReadOnlyList<string> Tags,
-    IReadOnlyDictionary<string, JsonElement> Metadata);
+    IReadOnlyDictionary<string, JsonElement> Metadata,
+    string? Section = null,
+    int? PageStart = null,
+    int? PageEnd = null);
 
 public sealed record ContextResponse(
     string Context,

@@ -18,5 +18,8 @@ public sealed record DocumentWork(
     IReadOnlyDictionary<string, JsonElement> Metadata,
     IReadOnlyList<ChunkWork> Chunks);
 
-/// <summary>A chunk to hold: its deterministic point id, its content hash (normalised text + chunking parameters), its text.</summary>
-public sealed record ChunkWork(string PointId, string ContentHash, int Ordinal, string Text);
+/// <summary>
+/// A chunk to hold: its deterministic point id, its content hash (normalised text + chunking parameters), its text,
+/// and, for a chunk of a parsed file, the heading path above it and the pages it spans (absent for JSON documents).
+/// </summary>
+public sealed record ChunkWork(string PointId, string ContentHash, int Ordinal, string Text, string? Section = null, int? PageStart = null, int? PageEnd = null);

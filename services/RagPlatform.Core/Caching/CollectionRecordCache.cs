@@ -106,6 +106,9 @@ public sealed class CollectionRecordCache(IMetadataStore inner, CacheOptions opt
     public Task CompleteItemsAsync(string collection, Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken) =>
         Write(collection, () => inner.CompleteItemsAsync(collection, jobId, results, cancellationToken));
 
+    public Task<IReadOnlyList<DocumentListEntry>> ListDocumentsAsync(string collection, string? after, int limit, CancellationToken cancellationToken) =>
+        inner.ListDocumentsAsync(collection, after, limit, cancellationToken);
+
     public Task<bool> DeleteDocumentAsync(string collection, string documentId, CancellationToken cancellationToken) =>
         Write(collection, () => inner.DeleteDocumentAsync(collection, documentId, cancellationToken));
 

@@ -133,6 +133,49 @@ public sealed class IngestionOptions
 
     [Range(1, 100_000)]
     public int MaxChunksPerMessage { get; set; } = 512;
+
+    /// <summary>Largest file of <c>POST …/files</c> (bytes); a larger one fails alone, the others are still read.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxFileBytes { get; set; } = 64L * 1024 * 1024;
+
+    [Range(1, 10_000)]
+    public int MaxFilesPerRequest { get; set; } = 100;
+
+    /// <summary>Largest body of <c>POST …/files</c> (bytes, all files together); larger requests get 413.</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxFilesRequestBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Bounds on parsing one file (<c>RagPlatform:Ingestion:Parsing</c>).</summary>
+    public ParsingOptions Parsing { get; set; } = new();
+}
+
+/// <summary>
+/// What one file may cost to parse, so that a hostile file (a zip bomb, a PDF of a million pages, an HWP whose records
+/// claim gigabytes) fails alone with a clear reason. Characters are bounded by <c>MaxDocumentChars</c>.
+/// </summary>
+public sealed class ParsingOptions
+{
+    /// <summary>Bytes one file may inflate to (archive entries and compressed streams together).</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxDecompressedBytes { get; set; } = 256L * 1024 * 1024;
+
+    [Range(1, 1_000_000)]
+    public int MaxArchiveEntries { get; set; } = 10_000;
+
+    [Range(2, 100_000)]
+    public int MaxCompressionRatio { get; set; } = 200;
+
+    /// <summary>Pages (PDF pages, slides, sheets) one document may have.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxPages { get; set; } = 5_000;
+
+    /// <summary>How long one file may parse before it fails as too complex.</summary>
+    [Range(1, 3600)]
+    public int TimeoutSeconds { get; set; } = 120;
+
+    /// <summary>Files parsed at once per request (0: one per processor).</summary>
+    [Range(0, 256)]
+    public int MaxConcurrency { get; set; }
 }
 
 public sealed class QueryOptions

@@ -54,7 +54,9 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             Detail = $"Invalid JSON at {json.Path ?? "$"}: {JsonMessage(json)}",
         },
         BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge => Problem(
-            bad.StatusCode, "The request body is too large.", "body: the request body exceeds the configured limit (RagPlatform:Ingestion:MaxRequestBytes)."),
+            bad.StatusCode, "The request body is too large.", bad.Message.Contains("RagPlatform:", StringComparison.Ordinal)
+                ? "body: " + bad.Message
+                : "body: the request body exceeds the configured limit (RagPlatform:Ingestion:MaxRequestBytes; for files, MaxFilesRequestBytes)."),
         BadHttpRequestException bad => Problem(bad.StatusCode, "The request could not be read.", bad.Message),
         ResourceNotFoundException notFound => Problem(StatusCodes.Status404NotFound, "Not found.", notFound.Message),
         RateLimitedException limited => Problem(StatusCodes.Status429TooManyRequests, "Too many requests.", limited.Message),

@@ -30,10 +30,21 @@ internal sealed class LexicalEntry
     /// <see cref="Terms"/>), so removing the entry needs no term lookups.</summary>
     public TermPostings[] Postings { get; set; } = [];
 
-    /// <summary>The title is indexed with the text: a chunk deep in a document still answers to the document's name.</summary>
+    /// <summary>
+    /// The title and, for a chunk of a parsed file, its heading path are indexed with the text: a chunk deep in a
+    /// document still answers to the document's name and to the headings it sits under.
+    /// </summary>
     public static LexicalEntry Create(string id, PointPayload payload, KoreanLexicalTokenizer tokenizer)
     {
-        var tokens = tokenizer.Tokenize(string.IsNullOrEmpty(payload.Title) ? payload.Text : payload.Title + "\n" + payload.Text);
+        var section = ChunkLocation.Of(payload.Metadata).Section;
+        var text = (string.IsNullOrEmpty(payload.Title), string.IsNullOrEmpty(section)) switch
+        {
+            (true, true) => payload.Text,
+            (false, true) => payload.Title + "\n" + payload.Text,
+            (true, false) => section + "\n" + payload.Text,
+            _ => payload.Title + "\n" + section + "\n" + payload.Text,
+        };
+        var tokens = tokenizer.Tokenize(text);
         // One counting dictionary per thread, cleared between chunks: entries are created on the consumers'
         // threads, hundreds of terms each, and a fresh dictionary per chunk was garbage at ingestion rate.
         var counts = t_counts ??= new Dictionary<string, int>(StringComparer.Ordinal);

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.Extensions.Logging;
 using RagPlatform.Sdk;
+using RagPlatform.Sdk.Documents;
 
 namespace RagPlatform.Core.Plugins;
 
@@ -17,10 +18,13 @@ public sealed class PluginCatalog
     public const string EmbeddingProviderKind = "embedding-provider";
     public const string VectorBackendKind = "vector-backend";
     public const string RerankerKind = "reranker";
+    public const string DocumentParserKind = "document-parser";
 
     private readonly Dictionary<string, PluginDescriptor> _providers = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, PluginDescriptor> _backends = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, PluginDescriptor> _rerankers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, PluginDescriptor> _parsers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, PluginDescriptor> _parsersByContentType = new(StringComparer.OrdinalIgnoreCase);
 
     public PluginCatalog(string directory, IEnumerable<string> extraAssemblies, ILogger<PluginCatalog> logger)
     {
@@ -53,6 +57,15 @@ public sealed class PluginCatalog
     public IReadOnlyCollection<string> VectorBackends => _backends.Keys;
 
     public IReadOnlyCollection<string> Rerankers => _rerankers.Keys;
+
+    public IReadOnlyCollection<string> DocumentParsers => _parsers.Keys;
+
+    /// <summary>The content types some parser plugin reads.</summary>
+    public IReadOnlyCollection<string> ParsedContentTypes => _parsersByContentType.Keys;
+
+    /// <summary>The parser plugin that reads <paramref name="contentType"/>, or null when none does.</summary>
+    public PluginDescriptor? FindDocumentParser(string contentType) =>
+        _parsersByContentType.GetValueOrDefault(contentType);
 
     public PluginDescriptor GetEmbeddingProvider(string name) =>
         _providers.TryGetValue(name, out var descriptor)
@@ -115,10 +128,26 @@ public sealed class PluginCatalog
                 var name = Instantiate<IRerankerPlugin>(type).Name;
                 Add(_rerankers, new PluginDescriptor(name, RerankerKind, type, assemblyPath));
             }
+            else if (typeof(IDocumentParserPlugin).IsAssignableFrom(type))
+            {
+                var plugin = Instantiate<IDocumentParserPlugin>(type);
+                var descriptor = new PluginDescriptor(plugin.Name, DocumentParserKind, type, assemblyPath);
+                Add(_parsers, descriptor);
+                foreach (var contentType in plugin.ContentTypes)
+                {
+                    if (_parsersByContentType.TryGetValue(contentType, out var claimed))
+                    {
+                        throw new PluginLoadException(
+                            $"Two document parsers read {contentType}: '{claimed.Name}' ({claimed.AssemblyPath}) and '{plugin.Name}' ({assemblyPath}).");
+                    }
+
+                    _parsersByContentType.Add(contentType, descriptor);
+                }
+            }
             else
             {
                 throw new PluginLoadException(
-                    $"{type.FullName} in '{assemblyPath}' implements none of IEmbeddingProviderPlugin, IVectorBackendPlugin, IRerankerPlugin.");
+                    $"{type.FullName} in '{assemblyPath}' implements none of IEmbeddingProviderPlugin, IVectorBackendPlugin, IRerankerPlugin, IDocumentParserPlugin.");
             }
 
             logger.LogInformation("Plugin {Type} found in {Assembly}", type.FullName, assemblyPath);

@@ -7,6 +7,7 @@ using RagPlatform.Core.Configuration;
 using RagPlatform.Core.IndexOwner;
 using RagPlatform.Core.Providers;
 using RagPlatform.Sdk;
+using RagPlatform.Sdk.Documents;
 
 namespace RagPlatform.Core.Plugins;
 
@@ -26,6 +27,7 @@ public sealed class PluginHost : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _providerNames = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<IVectorBackend>> _backends = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Lazy<IReranker>> _rerankers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, Lazy<IDocumentParser>> _parsers = new(StringComparer.OrdinalIgnoreCase);
 
     // The platform's lexical analysis as RagPlatform:Lexical configures it, for backends that index terms themselves.
     private readonly Lazy<LexicalAnalysis> _lexical;
@@ -201,6 +203,23 @@ public sealed class PluginHost : IAsyncDisposable
             return PluginCatalog.Instantiate<IRerankerPlugin>(descriptor.EntryPoint).Create(context);
         }));
         return Resolve(lazy, _rerankers, descriptor.Name);
+    }
+
+    /// <summary>The shared parser of the plugin that reads <paramref name="contentType"/>, with its name; null when no plugin does.</summary>
+    public (string Name, IDocumentParser Parser)? GetDocumentParser(string contentType)
+    {
+        if (_catalog.FindDocumentParser(contentType) is not { } descriptor)
+        {
+            return null;
+        }
+
+        var lazy = _parsers.GetOrAdd(descriptor.Name, _ => new Lazy<IDocumentParser>(() =>
+        {
+            var section = $"{RagPlatformOptions.SectionName}:Ingestion:Parsers:{descriptor.Name}";
+            var context = CreateContext(section, null, Path.Combine(_dataDirectory, "parsers", descriptor.Name));
+            return PluginCatalog.Instantiate<IDocumentParserPlugin>(descriptor.EntryPoint).Create(context);
+        }));
+        return (descriptor.Name, Resolve(lazy, _parsers, descriptor.Name));
     }
 
     private static T Resolve<T>(Lazy<T> lazy, ConcurrentDictionary<string, Lazy<T>> map, string key)

@@ -79,8 +79,12 @@ public static class PhysicalNames
 
 public sealed record CollectionCounts(long Documents, long Chunks, long Pending);
 
-/// <summary>A document of a submitted batch, reduced to what decides whether there is work.</summary>
-public sealed record DocumentRequest(string DocumentId, string DocumentHash);
+/// <summary>
+/// A document of a submitted batch, reduced to what decides whether there is work. A request with a
+/// <paramref name="Failure"/> (a file that could not be parsed) is recorded as a failed item of the job with that
+/// reason, and its document is not touched.
+/// </summary>
+public sealed record DocumentRequest(string DocumentId, string DocumentHash, string? Failure = null);
 
 /// <summary>The store's answer per document: a revision to bring it to, or null when it is unchanged.</summary>
 public sealed record DocumentTicket(string DocumentId, long? Revision);
@@ -88,7 +92,8 @@ public sealed record DocumentTicket(string DocumentId, long? Revision);
 /// <summary>A chunk the collection holds: one point in the vector backend.</summary>
 public sealed record StoredChunk(string PointId, string DocumentId, int Ordinal, string ContentHash, string PayloadHash);
 
-public sealed record DocumentState(string DocumentId, long RequestedRevision, long CommittedRevision, bool Deleted);
+/// <param name="Hash">The hash the document holds or is working towards (null when deleted or never committed).</param>
+public sealed record DocumentState(string DocumentId, long RequestedRevision, long CommittedRevision, bool Deleted, string? Hash = null);
 
 public enum JobItemOutcome
 {
@@ -155,6 +160,12 @@ public interface IMetadataStore
     /// their committed revision set; each result is counted once per job even if a message is redelivered.
     /// </summary>
     Task CompleteItemsAsync(string collection, Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A page of the collection's live documents (held or being worked towards, not deleted), in ordinal id order after
+    /// <paramref name="after"/>; <see cref="DocumentListEntry.Indexed"/> when a revision of it is committed.
+    /// </summary>
+    Task<IReadOnlyList<DocumentListEntry>> ListDocumentsAsync(string collection, string? after, int limit, CancellationToken cancellationToken);
 
     /// <summary>Marks the document deleted (its chunk rows go); returns false when it did not exist.</summary>
     Task<bool> DeleteDocumentAsync(string collection, string documentId, CancellationToken cancellationToken);

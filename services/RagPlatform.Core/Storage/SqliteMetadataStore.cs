@@ -232,6 +232,9 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
             await using var unchanged = Command(connection, transaction, """
                 INSERT OR IGNORE INTO job_items (job_id, document_id, outcome) VALUES ($job, $id, $outcome)
                 """, ("$job", JobKey(jobId)), ("$id", ""), ("$outcome", (int)JobItemOutcome.Unchanged));
+            await using var refused = Command(connection, transaction, """
+                INSERT OR IGNORE INTO job_items (job_id, document_id, outcome, error) VALUES ($job, $id, $outcome, $error)
+                """, ("$job", JobKey(jobId)), ("$id", ""), ("$outcome", (int)JobItemOutcome.Failed), ("$error", ""));
             await using var nextRevision = Command(connection, transaction,
                 "UPDATE collections SET next_revision = next_revision + $n WHERE name = $c RETURNING next_revision - $n",
                 ("$c", collection), ("$n", documents.Count));
@@ -242,6 +245,16 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
             for (var i = 0; i < documents.Count; i++)
             {
                 var document = documents[i];
+                if (document.Failure is { } failure)
+                {
+                    // Refused before submission (a file that could not be parsed): an item of the job, nothing else.
+                    refused.Parameters["$id"].Value = document.DocumentId;
+                    refused.Parameters["$error"].Value = failure;
+                    await refused.ExecuteNonQueryAsync(cancellationToken);
+                    tickets.Add(new DocumentTicket(document.DocumentId, null));
+                    continue;
+                }
+
                 read.Parameters["$id"].Value = document.DocumentId;
                 string? requestedHash = null;
                 string? committedHash = null;
@@ -286,14 +299,14 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         {
             var states = new Dictionary<string, DocumentState>(StringComparer.Ordinal);
             await using var command = Command(connection, null, """
-                SELECT d.id, d.requested_revision, d.committed_revision, d.deleted
+                SELECT d.id, d.requested_revision, d.committed_revision, d.deleted, COALESCE(d.requested_hash, d.committed_hash)
                 FROM json_each($ids) AS j CROSS JOIN documents AS d ON d.collection = $c AND d.id = j.value
                 """, ("$c", collection), ("$ids", JsonSerializer.Serialize(documentIds, Json)));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 var id = reader.GetString(0);
-                states[id] = new DocumentState(id, reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3) != 0);
+                states[id] = new DocumentState(id, reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3) != 0, reader.IsDBNull(4) ? null : reader.GetString(4));
             }
 
             return states;
@@ -438,6 +451,25 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
 
             await transaction.CommitAsync(cancellationToken);
             return true;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<DocumentListEntry>> ListDocumentsAsync(string collection, string? after, int limit, CancellationToken cancellationToken) =>
+        WithReadConnection<IReadOnlyList<DocumentListEntry>>(async connection =>
+        {
+            // SQLite compares TEXT by its bytes (BINARY collation): UTF-8 order, which is ordinal code-point order.
+            await using var command = Command(connection, null, """
+                SELECT id, committed_revision > 0 FROM documents
+                WHERE collection = $c AND deleted = 0 AND (committed_revision > 0 OR requested_hash IS NOT NULL) AND id > $after
+                ORDER BY id LIMIT $limit
+                """, ("$c", collection), ("$after", after ?? string.Empty), ("$limit", limit));
+            var list = new List<DocumentListEntry>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                list.Add(new DocumentListEntry(reader.GetString(0), reader.GetInt64(1) != 0));
+            }
+
+            return list;
         }, cancellationToken);
 
     public Task<bool> DeleteDocumentAsync(string collection, string documentId, CancellationToken cancellationToken) =>

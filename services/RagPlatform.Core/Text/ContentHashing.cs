@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using RagPlatform.Sdk;
 
 namespace RagPlatform.Core.Text;
 
@@ -55,9 +56,14 @@ public static class ContentHashing
     public static string DocumentHash(string payloadHash, IEnumerable<string> chunkHashes) =>
         Hex(payloadHash, "\u001E", string.Join('\u001F', chunkHashes));
 
-    /// <summary>Hash of a chunk's payload at its position (re-upserted, not re-embedded, when it changes).</summary>
-    public static string ChunkPayloadHash(string payloadHash, int ordinal) =>
-        Hex(payloadHash, "\u001F", ordinal.ToString(CultureInfo.InvariantCulture));
+    /// <summary>
+    /// Hash of a chunk's payload at its position and, for a parsed file, its location (re-upserted, not re-embedded,
+    /// when it changes). Without a location it is what it always was, so chunks stored before locations existed stay current.
+    /// </summary>
+    public static string ChunkPayloadHash(string payloadHash, int ordinal, ChunkLocation? location = null) =>
+        location is null || location.IsEmpty
+            ? Hex(payloadHash, "\u001F", ordinal.ToString(CultureInfo.InvariantCulture))
+            : Hex(payloadHash, "\u001F", ordinal.ToString(CultureInfo.InvariantCulture), "\u001F", location.HashText());
 
     /// <summary>SHA-256 hex of arbitrary text (cache keys).</summary>
     public static string Hex(params string[] parts)

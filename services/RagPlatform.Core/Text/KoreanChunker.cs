@@ -30,6 +30,9 @@ public sealed class KoreanChunker
 
     public int OverlapTokens { get; }
 
+    /// <summary>Tokens of <paramref name="text"/> as the collection's provider counts them.</summary>
+    public int CountTokens(string text) => _countTokens(text);
+
     /// <summary>Identifies the chunking scheme and parameters; part of every chunk's content hash.</summary>
     public string Parameters => string.Create(CultureInfo.InvariantCulture, $"korean-sentence-v1;max={MaxTokens};overlap={OverlapTokens}");
 

@@ -45,8 +45,9 @@ public static class PayloadValidation
     }
 
     /// <summary>Metadata of a request or filter: at most 64 keys with JSON scalar values (string, number, true, false).</summary>
+    /// <param name="allowReserved">Filters may test the platform's own keys (<c>rag:pageStart</c>); documents may not set them.</param>
     public static IReadOnlyDictionary<string, JsonElement> ValidateMetadata(
-        IReadOnlyDictionary<string, JsonElement>? metadata, string path, Dictionary<string, string[]> errors)
+        IReadOnlyDictionary<string, JsonElement>? metadata, string path, Dictionary<string, string[]> errors, bool allowReserved = false)
     {
         if (metadata is null || metadata.Count == 0)
         {
@@ -66,6 +67,12 @@ public static class PayloadValidation
             if (string.IsNullOrWhiteSpace(key) || key.Length > MaxMetadataKeyLength || HasControl(key))
             {
                 Add(errors, path, $"Metadata keys are 1-{MaxMetadataKeyLength} characters without control characters.");
+                continue;
+            }
+
+            if (!allowReserved && key.StartsWith(RagPlatform.Sdk.ChunkLocation.ReservedPrefix, StringComparison.Ordinal))
+            {
+                Add(errors, field, $"Metadata keys starting with '{RagPlatform.Sdk.ChunkLocation.ReservedPrefix}' are reserved for the platform (a chunk's section and pages).");
                 continue;
             }
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using RagPlatform.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace RagPlatform.AppHost.Tests;
@@ -51,19 +52,16 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output) : IA
         }
 
         _playwright?.Dispose();
+        int? appHostId = null;
         if (_appHost is not null)
         {
+            appHostId = _appHost.Id;
             await StopAsync(_appHost);
         }
 
-        var left = await ProcessesOfThisRunAsync(TimeSpan.FromSeconds(60));
-        foreach (var process in left)
-        {
-            process.Kill(entireProcessTree: true);
-        }
-
+        var left = await LeftoverProcesses.KillLeftAsync(_state, appHostId, TimeSpan.FromSeconds(60));
         Directory.Delete(_state, recursive: true);
-        Assert.True(left.Count == 0, "processes outlived the AppHost: " + string.Join(", ", left.Select(p => $"{p.Id} {p.ProcessName}")));
+        Assert.True(left.Count == 0, "processes outlived the AppHost: " + string.Join(", ", left));
     }
 
     [Fact]
@@ -128,7 +126,9 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output) : IA
         foreach (var row in await page.Locator(".main-grid tr:has(.state-column-cell)").AllAsync())
         {
             var name = (await row.Locator(".resources-name-container").InnerTextAsync()).Trim();
-            var state = (await row.Locator(".state-column-cell").InnerTextAsync()).Trim();
+            // The state's own text; beside it the cell may show a badge counting the resource's unread error logs
+            // (a service logs its not-yet-ready health checks at Error while it starts).
+            var state = (await row.Locator(".state-column-cell > span").First.InnerTextAsync()).Trim();
             rows.Add((name, state));
         }
 
@@ -279,38 +279,6 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output) : IA
         }
 
         appHost.Dispose();
-    }
-
-    private async Task<List<Process>> ProcessesOfThisRunAsync(TimeSpan patience)
-    {
-        var deadline = DateTime.UtcNow + patience;
-        while (true)
-        {
-            var left = Process.GetProcesses().Where(p => p.Id != Environment.ProcessId && Mentions(p.Id, _state)).ToList();
-            if (left.Count == 0 || DateTime.UtcNow > deadline)
-            {
-                return left;
-            }
-
-            await Task.Delay(500);
-        }
-
-        static bool Mentions(int pid, string text)
-        {
-            try
-            {
-                return File.ReadAllText($"/proc/{pid}/cmdline").Contains(text, StringComparison.Ordinal)
-                    || File.ReadAllText($"/proc/{pid}/environ").Contains(text, StringComparison.Ordinal);
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return false;
-            }
-        }
     }
 
     private static int FreePort()

@@ -7,6 +7,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using RagPlatform.Contracts.Http;
+using RagPlatform.Tests.Shared;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
 
@@ -93,14 +94,10 @@ public sealed class DistributedApp : IAsyncLifetime
             await App.DisposeAsync();
         }
 
-        var left = await ProcessesOfThisRunAsync(TimeSpan.FromSeconds(60));
-        foreach (var process in left)
-        {
-            process.Kill(entireProcessTree: true);
-        }
-
+        // The AppHost runs in this test process: DCP monitors it.
+        var left = await LeftoverProcesses.KillLeftAsync(_state, Environment.ProcessId, TimeSpan.FromSeconds(60));
         Directory.Delete(_state, recursive: true);
-        Assert.True(left.Count == 0, "processes outlived the AppHost: " + string.Join(", ", left.Select(p => $"{p.Id} {p.ProcessName}")));
+        Assert.True(left.Count == 0, "processes outlived the AppHost: " + string.Join(", ", left));
     }
 
     public async Task<string?> ConnectionStringAsync(string resource) => await App.GetConnectionStringAsync(resource);
@@ -182,45 +179,6 @@ public sealed class DistributedApp : IAsyncLifetime
     {
         var result = await App.ResourceCommands.ExecuteCommandAsync(resource, command);
         Assert.True(result.Success, $"{command} of {resource}: {result.Message}");
-    }
-
-    /// <summary>
-    /// Processes started for this run: every server and service names the state directory in its command line or
-    /// environment, and DCP names the test process as the one it monitors.
-    /// </summary>
-    private async Task<List<Process>> ProcessesOfThisRunAsync(TimeSpan patience)
-    {
-        var deadline = DateTime.UtcNow + patience;
-        while (true)
-        {
-            // DCP watches the process that started it (--monitor <pid>); it and what it runs must be gone too.
-            var left = Process.GetProcesses()
-                .Where(p => p.Id != Environment.ProcessId && (Mentions(p.Id, _state) || Mentions(p.Id, $"--monitor\0{Environment.ProcessId}\0")))
-                .ToList();
-            if (left.Count == 0 || DateTime.UtcNow > deadline)
-            {
-                return left;
-            }
-
-            await Task.Delay(500);
-        }
-
-        static bool Mentions(int pid, string text)
-        {
-            try
-            {
-                return File.ReadAllText($"/proc/{pid}/cmdline").Contains(text, StringComparison.Ordinal)
-                    || File.ReadAllText($"/proc/{pid}/environ").Contains(text, StringComparison.Ordinal);
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return false;
-            }
-        }
     }
 
     private static string Secret() => Convert.ToHexString(RandomNumberGenerator.GetBytes(16));

@@ -55,8 +55,9 @@ public sealed class OpenTelemetryTests
         Assert.Contains(metrics, m => m.Contains("http.server.request.duration"));
         Assert.Contains(logs, l => l.Contains("Ping otlp-7f3a answered"));
 
-        // Probe requests are left out of traces, as the template's filter does.
+        // Probe requests are left out of traces, as the template's filter does, and so is the work their checks do.
         Assert.DoesNotContain(traces, t => t.Contains("GET /health"));
+        Assert.DoesNotContain(traces, t => t.Contains("ragplatform.test.probe-work"));
     }
 
     [Fact]

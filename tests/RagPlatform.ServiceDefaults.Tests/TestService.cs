@@ -24,6 +24,14 @@ public static class TestService
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.AddServiceDefaults();
+        // A health check that does traced work, as a database or cache check does.
+        builder.Services.AddHealthChecks().AddCheck("traced-work", () =>
+        {
+            using (Source.StartActivity("ragplatform.test.probe-work"))
+            {
+                return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy();
+            }
+        });
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -67,7 +67,8 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output) : IA
     [Fact]
     public async Task Every_resource_is_running_and_healthy_and_an_ingest_is_traced_from_the_ingestion_service_through_rabbitmq_to_a_worker()
     {
-        var page = await _browser!.NewPageAsync(new() { ViewportSize = new() { Width = 1600, Height = 1000 } });
+        // Tall: the dashboard's grids render only the rows in view, and an ingest's trace has a few dozen spans.
+        var page = await _browser!.NewPageAsync(new() { ViewportSize = new() { Width = 1600, Height = 2400 } });
         await page.GotoAsync(_loginUrl.ToString());
 
         // Resources: every row Running (the state column says "Running (Unhealthy)" until its health checks pass).

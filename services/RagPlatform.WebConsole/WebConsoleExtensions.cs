@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Logging;
 
 namespace RagPlatform.WebConsole;
 
@@ -64,6 +66,15 @@ public static class WebConsoleExtensions
             });
             ui.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
             ui.UseStaticFiles(new StaticFileOptions { FileProvider = files });
+        });
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RagPlatform.WebConsole");
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            foreach (var address in app.Urls)
+            {
+                logger.LogInformation("Web console ({Features}): {Url}", features, address.TrimEnd('/') + PathBase + "/");
+            }
         });
         return app;
     }

@@ -65,6 +65,7 @@ public sealed class ConsoleBrowserTests(ConsoleHost host, ITestOutputHelper outp
         var keyPanel = page.Locator("#key-panel");
         await Assertions.Expect(keyPanel).ToBeVisibleAsync();
         await Assertions.Expect(keyPanel.Locator("h2")).ToHaveTextAsync("API 키가 필요합니다");
+        await Assertions.Expect(page.Locator("#key-detail")).ToContainTextAsync("An API key is required");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "console-key-prompt.png") });
         await page.FillAsync("#key-input", host.ApiKey);
         await page.ClickAsync("#key-form button[type=submit]");
@@ -98,6 +99,14 @@ public sealed class ConsoleBrowserTests(ConsoleHost host, ITestOutputHelper outp
         await page.ClickAsync("[data-tab=search]");
         await Assertions.Expect(page.Locator("#search-collection")).ToHaveValueAsync("console-ko");
         await page.FillAsync("#search-query", "검진 전날 금식 시간");
+
+        // Filters reach the API: a tag no document has finds nothing.
+        await page.FillAsync("#search-tags", "없는태그");
+        await page.ClickAsync("#search-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#search-summary")).ToHaveTextAsync("결과가 없습니다.");
+        await Assertions.Expect(page.Locator("#search-results li")).ToHaveCountAsync(0);
+        await page.FillAsync("#search-tags", "samples");
+
         foreach (var mode in new[] { "lexical", "dense", "hybrid" })
         {
             await page.SelectOptionAsync("#search-mode", mode);

@@ -51,17 +51,18 @@ function report(error) {
   }
 }
 
-function openKeyPanel(reasonKey) {
+function openKeyPanel(reasonKey, detail = '') {
   const panel = $('#key-panel');
+  $('#key-detail').textContent = detail; // the server's own words, e.g. that it serves loopback clients only
   panel.hidden = false;
   $('#key-reason').dataset.i18n = reasonKey;
   $('#key-reason').textContent = t(reasonKey);
   $('#key-input').focus();
 }
 
-whenUnauthorized(() => {
+whenUnauthorized((error) => {
   showStatus(null);
-  openKeyPanel(apiKey.get() ? 'key.invalid' : 'key.explain');
+  openKeyPanel(apiKey.get() ? 'key.invalid' : 'key.explain', error.detail);
   stopPolling();
 });
 

@@ -1,8 +1,9 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Playwright;
+using RagPlatform.EndToEnd.Tests;
 using Xunit.Abstractions;
 
 namespace RagPlatform.WebConsole.Tests;
@@ -11,7 +12,8 @@ namespace RagPlatform.WebConsole.Tests;
 /// The web console in Debian's chromium (headless, Playwright, loopback only) against the real standalone host with an
 /// API key required: the key prompt, an upload of the shipped Korean samples through the console's form, the job
 /// followed to completion, a search whose first result is the expected document with the query's terms marked, a
-/// context preview, and the language toggle. Screenshots go to artifacts/test-results/screenshots.
+/// context preview, and the language toggle; and the query API's search-and-context console. Screenshots go to
+/// artifacts/test-results/screenshots.
 /// </summary>
 public sealed class ConsoleBrowserTests(ConsoleHost host, ITestOutputHelper output) : IClassFixture<ConsoleHost>, IAsyncLifetime
 {
@@ -75,9 +77,7 @@ public sealed class ConsoleBrowserTests(ConsoleHost host, ITestOutputHelper outp
         Assert.Null(await page.EvaluateAsync<string?>("localStorage.getItem('rag.console.apiKey')"));
 
         // Upload the shipped Korean samples (Markdown and text) through the console's form.
-        var samples = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "samples", "korean"))
-            .Where(f => f.EndsWith(".md", StringComparison.Ordinal) || f.EndsWith(".txt", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal).ToArray();
+        var samples = KoreanSamples();
         await page.FillAsync("#upload-collection", "console-ko");
         await page.FillAsync("#upload-tags", "samples");
         await page.SetInputFilesAsync("#upload-files", samples);
@@ -186,24 +186,79 @@ public sealed class ConsoleBrowserTests(ConsoleHost host, ITestOutputHelper outp
     }
 
     [Fact]
-    public async Task On_a_host_without_ingestion_the_console_offers_search_and_context_only()
+    public async Task On_the_query_api_the_console_searches_a_collection_by_name_and_offers_no_collections_uploads_or_jobs()
     {
-        // The query API's configuration of the console, in a host of its own: no collection listing, no uploads, no jobs.
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var app = builder.Build();
-        app.UseWebConsole(WebConsoleFeatures.Query);
-        await app.StartAsync();
+        // As the distributed topology splits the work: a collection written by the ingestion side (here a standalone
+        // host, then stopped), served by the query API process alone on the same data.
+        var writer = await PlatformProcess.StartAsync();
+        try
+        {
+            using (var client = writer.CreateClient())
+            {
+                await IngestSamplesAsync(client, "split");
+            }
 
-        var page = await NewPageAsync("en-US");
-        await page.GotoAsync(new Uri(new Uri(app.Urls.First()), "/ui/").ToString());
-        await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+            await writer.StopAsync();
+            await using var query = await PlatformProcess.StartAsync(writer.DataDirectory, host: "QueryApiAssembly");
 
-        await Assertions.Expect(page.Locator("[data-tab=collections]")).ToBeHiddenAsync();
-        await Assertions.Expect(page.Locator("#tab-search")).ToBeVisibleAsync();
-        await Assertions.Expect(page.Locator("footer")).ToContainTextAsync("ingestion service");
-        await Assertions.Expect(page.Locator("#key-panel")).ToBeHiddenAsync();
-        await app.StopAsync();
+            var page = await NewPageAsync("ko-KR");
+            await page.GotoAsync(new Uri(query.Address, "/ui/").ToString());
+            await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+            await Assertions.Expect(page.Locator("[data-tab=collections]")).ToBeHiddenAsync();
+            await Assertions.Expect(page.Locator("#tab-collections")).ToBeHiddenAsync();
+            await Assertions.Expect(page.Locator("#tab-search")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("footer")).ToContainTextAsync("수집(ingestion) 서비스");
+            await Assertions.Expect(page.Locator("#key-panel")).ToBeHiddenAsync();
+
+            // No listing on this host: the collection is named by hand, and offered again in the context view.
+            await page.FillAsync("#search-collection", "split");
+            await page.FillAsync("#search-query", "중도상환수수료 면제");
+            await page.ClickAsync("#search-form button[type=submit]");
+            await Assertions.Expect(page.Locator("#search-results li.result").First).ToHaveAttributeAsync("data-document", "02-mortgage-rates.md");
+            await page.ClickAsync("[data-tab=context]");
+            await Assertions.Expect(page.Locator("#context-collection")).ToHaveValueAsync("split");
+            await page.FillAsync("#context-query", "중도상환수수료 면제");
+            await page.ClickAsync("#context-form button[type=submit]");
+            await Assertions.Expect(page.Locator("#context-sources li").First).ToHaveAttributeAsync("data-document", "02-mortgage-rates.md");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "console-query-api.png"), FullPage = true });
+        }
+        finally
+        {
+            await writer.DisposeAsync();
+            writer.DeleteData();
+        }
+    }
+
+    private static string[] KoreanSamples() =>
+        Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "samples", "korean"))
+            .Where(f => f.EndsWith(".md", StringComparison.Ordinal) || f.EndsWith(".txt", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>The samples through <c>POST /files</c>, as the CLI sends them; returns once the job completed.</summary>
+    private static async Task IngestSamplesAsync(HttpClient client, string collection)
+    {
+        using var form = new MultipartFormDataContent();
+        foreach (var file in KoreanSamples())
+        {
+            form.Add(new ByteArrayContent(await File.ReadAllBytesAsync(file)), "files", Path.GetFileName(file));
+        }
+
+        using var posted = await client.PostAsync($"/v1/collections/{collection}/files", form);
+        Assert.True(posted.StatusCode == HttpStatusCode.Accepted, await posted.Content.ReadAsStringAsync());
+        var jobId = (await posted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobId").GetString();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            var state = (await client.GetFromJsonAsync<JsonElement>($"/v1/jobs/{jobId}")).GetProperty("state").GetString();
+            if (state is not ("queued" or "running"))
+            {
+                Assert.Equal("completed", state);
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"job {jobId} still {state}");
+            await Task.Delay(200);
+        }
     }
 
     private async Task<IPage> NewPageAsync(string locale)

@@ -164,8 +164,9 @@ function fillCollectionNames() {
   const names = new Set(collections.map((c) => c.name));
   for (const name of JSON.parse(sessionStorage.getItem('rag.console.recent') ?? '[]')) names.add(name);
   $('#collection-names').replaceChildren(...[...names].sort().map((name) => el('option', { value: name })));
+  const first = collections[0]?.name ?? [...names][0];
   for (const input of ['#search-collection', '#context-collection', '#upload-collection']) {
-    if (!$(input).value && collections.length) $(input).value = collections[0].name;
+    if (!$(input).value && first) $(input).value = first;
   }
 }
 

@@ -9,6 +9,7 @@ using RagPlatform.Embedding;
 using RagPlatform.Ingestion;
 using RagPlatform.Query;
 using RagPlatform.Storage.Postgres;
+using RagPlatform.WebConsole;
 
 namespace RagPlatform.Hosting;
 
@@ -45,6 +46,8 @@ public static class StandaloneHost
     {
         var app = builder.Build();
         app.UseRagPlatformErrors();
+        // Before the API key check: the console's files hold no data; its API calls carry the key.
+        app.UseWebConsole(WebConsoleFeatures.All);
         app.UseRagPlatformSecurity();
         app.MapDefaultEndpoints();
         app.MapIngestionApi();

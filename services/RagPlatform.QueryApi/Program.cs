@@ -5,6 +5,7 @@ using RagPlatform.Core.IndexOwner;
 using RagPlatform.Core.Security;
 using RagPlatform.Query;
 using RagPlatform.Storage.Postgres;
+using RagPlatform.WebConsole;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -15,6 +16,8 @@ builder.AddQuery();
 
 var app = builder.Build();
 app.UseRagPlatformErrors();
+// Search and context only: collections, uploads and jobs are the ingestion service's.
+app.UseWebConsole(WebConsoleFeatures.Query);
 app.UseRagPlatformSecurity();
 app.MapDefaultEndpoints();
 app.MapQueryApi();

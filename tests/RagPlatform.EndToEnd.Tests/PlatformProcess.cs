@@ -40,11 +40,12 @@ public sealed class PlatformProcess : IAsyncDisposable
     public static string Assembly(string key) =>
         typeof(PlatformProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
-    public static async Task<PlatformProcess> StartAsync(string? dataDirectory = null, IDictionary<string, string>? environment = null)
+    /// <param name="host">The assembly metadata key naming the host's built dll (another host, e.g. the query API, on the same data).</param>
+    public static async Task<PlatformProcess> StartAsync(string? dataDirectory = null, IDictionary<string, string>? environment = null, string host = "StandaloneAssembly")
     {
         var port = FreePort();
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "rag-e2e-" + Guid.NewGuid().ToString("N"));
-        var dll = Assembly("StandaloneAssembly");
+        var dll = Assembly(host);
         Assert.True(File.Exists(dll), $"{dll} is not built");
         var start = new ProcessStartInfo("dotnet")
         {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using RagPlatform.Plugins.HashingEmbedder;
 using RagPlatform.Sdk;
 
@@ -10,9 +11,11 @@ public sealed class HashingEmbedderPlugin : IEmbeddingProviderPlugin
 {
     public string Name => HashingEmbeddingProvider.ProviderName;
 
+    public IReadOnlyList<string> ValidateSettings(IConfiguration settings) => SettingsValidation.Problems(settings, new HashingEmbedderOptionsValidator());
+
     public IEmbeddingProvider Create(PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return new HashingEmbeddingProvider(context.BindOptions<HashingEmbedderOptions>(options => options.Validate()));
+        return new HashingEmbeddingProvider(context.BindOptions(new HashingEmbedderOptionsValidator()));
     }
 }

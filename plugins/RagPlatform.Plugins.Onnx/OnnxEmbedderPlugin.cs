@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RagPlatform.ModelHub;
 using RagPlatform.Plugins.Onnx;
@@ -13,10 +14,12 @@ public sealed class OnnxEmbedderPlugin : IEmbeddingProviderPlugin
 {
     public string Name => OnnxEmbeddingProvider.ProviderName;
 
+    public IReadOnlyList<string> ValidateSettings(IConfiguration settings) => SettingsValidation.Problems(settings, new OnnxEmbedderOptionsValidator());
+
     public IEmbeddingProvider Create(PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var options = context.BindOptions<OnnxEmbedderOptions>(o => o.Validate());
+        var options = context.BindOptions(new OnnxEmbedderOptionsValidator());
         var folder = ModelFolder.Open(ResolveModelDirectory(options, context));
         var tokenizer = TokenizerFile.Load(folder.TokenizerFile);
         return new OnnxEmbeddingProvider(options, folder, tokenizer, context.LoggerFactory.CreateLogger<OnnxEmbeddingProvider>());

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RagPlatform.Plugins.Onnx;
 using RagPlatform.Sdk;
@@ -13,10 +14,12 @@ public sealed class OnnxRerankerPlugin : IRerankerPlugin
 {
     public string Name => OnnxReranker.RerankerName;
 
+    public IReadOnlyList<string> ValidateSettings(IConfiguration settings) => SettingsValidation.Problems(settings, new OnnxRerankerOptionsValidator());
+
     public IReranker Create(PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var options = context.BindOptions<OnnxRerankerOptions>(o => o.Validate());
+        var options = context.BindOptions(new OnnxRerankerOptionsValidator());
         var folder = ModelFolder.Open(OnnxEmbedderPlugin.ResolveModelDirectory(options, context));
         var tokenizer = TokenizerFile.Load(folder.TokenizerFile);
         return new OnnxReranker(options, folder, tokenizer, context.LoggerFactory.CreateLogger<OnnxReranker>());

@@ -171,6 +171,59 @@ public sealed class PluginHost : IAsyncDisposable
         return new ManagedEmbeddingProvider(name, documents, queries, _spend, _loggerFactory.CreateLogger<ManagedEmbeddingProvider>());
     }
 
+    /// <summary>
+    /// The problems with the settings of every plugin that configuration names or chooses (each section under
+    /// <c>Embedding:Providers</c>, <c>VectorStore:Backends</c>, <c>Query:Rerankers</c> and <c>Ingestion:Parsers</c>,
+    /// and the default provider, backend and reranker), each naming its key. Nothing is created: a plugin checks its
+    /// own options (<see cref="IVectorBackendPlugin.ValidateSettings"/>). Names no plugin here answers to are left
+    /// to the first use, which says what is available.
+    /// </summary>
+    public IReadOnlyList<string> ValidateConfiguredSettings(RagPlatformOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<string>();
+        IEnumerable<string> Configured(string section, params string?[] chosen) =>
+            _configuration.GetSection(section).GetChildren().Select(c => c.Key)
+                .Concat(chosen.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n!))
+                .Distinct(StringComparer.OrdinalIgnoreCase);
+
+        foreach (var name in Configured(EmbeddingProviderDefinition.ProvidersSection, options.Embedding.Provider))
+        {
+            var plugin = EmbeddingProviderDefinition.Read(_configuration, name).Plugin ?? name;
+            if (_catalog.HasEmbeddingProvider(plugin))
+            {
+                problems.AddRange(PluginCatalog.Instantiate<IEmbeddingProviderPlugin>(_catalog.GetEmbeddingProvider(plugin).EntryPoint)
+                    .ValidateSettings(_configuration.GetSection(EmbeddingProviderDefinition.SectionPath(name))));
+            }
+        }
+
+        var backends = $"{RagPlatformOptions.SectionName}:VectorStore:Backends";
+        foreach (var name in Configured(backends, options.VectorStore.Backend).Where(_catalog.HasVectorBackend))
+        {
+            problems.AddRange(PluginCatalog.Instantiate<IVectorBackendPlugin>(_catalog.GetVectorBackend(name).EntryPoint)
+                .ValidateSettings(_configuration.GetSection($"{backends}:{name}")));
+        }
+
+        var rerankers = $"{RagPlatformOptions.SectionName}:Query:Rerankers";
+        foreach (var name in Configured(rerankers, options.Query.Reranker).Where(_catalog.HasReranker))
+        {
+            problems.AddRange(PluginCatalog.Instantiate<IRerankerPlugin>(_catalog.GetReranker(name).EntryPoint)
+                .ValidateSettings(_configuration.GetSection($"{rerankers}:{name}")));
+        }
+
+        var parsers = $"{RagPlatformOptions.SectionName}:Ingestion:Parsers";
+        foreach (var name in Configured(parsers))
+        {
+            if (_catalog.FindDocumentParserByName(name) is { } descriptor)
+            {
+                problems.AddRange(PluginCatalog.Instantiate<IDocumentParserPlugin>(descriptor.EntryPoint)
+                    .ValidateSettings(_configuration.GetSection($"{parsers}:{name}")));
+            }
+        }
+
+        return problems;
+    }
+
     private static string SettingsKey(string name, IReadOnlyDictionary<string, string?> settings) =>
         name.ToLowerInvariant() + "|" + string.Join("|", settings.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Key + "=" + s.Value));
 

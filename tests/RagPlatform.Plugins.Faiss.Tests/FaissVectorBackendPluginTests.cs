@@ -63,6 +63,25 @@ public sealed class FaissVectorBackendPluginTests : IDisposable
         Assert.Contains(error.Problems, p => p.Contains(named, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("HnswEfSearch", "0")]
+    [InlineData("ExactFilterFraction", "2")]
+    [InlineData("CheckpointAfterLogBytes", "10")]
+    public void ValidateSettings_OutOfRangeValue_NamesItsFullKeyWithoutCreatingAnything(string key, string value)
+    {
+        const string section = "RagPlatform:VectorStore:Backends:faiss";
+        var settings = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [$"{section}:{key}"] = value })
+            .Build()
+            .GetSection(section);
+
+        var problems = ((IVectorBackendPlugin)new FaissVectorBackendPlugin()).ValidateSettings(settings);
+
+        Assert.Contains(problems, p => p.Contains($"{section}:{key}", StringComparison.Ordinal));
+        Assert.Empty(((IVectorBackendPlugin)new FaissVectorBackendPlugin()).ValidateSettings(
+            new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build().GetSection(section)));
+    }
+
     [Fact]
     public void Create_WhenTheNativeLibraryIsMissing_SaysHowToBuildIt()
     {

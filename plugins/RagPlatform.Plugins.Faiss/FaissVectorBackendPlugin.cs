@@ -14,7 +14,10 @@ public sealed class FaissVectorBackendPlugin : IVectorBackendPlugin
 
     public IReadOnlyList<string> ValidateSettings(IConfiguration settings) => SettingsValidation.Problems(settings, new FaissVectorOptionsValidator());
 
-    public IVectorBackend Create(PluginContext context)
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IVectorBackend> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IVectorBackend Create(PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = context.BindOptions(new FaissVectorOptionsValidator());

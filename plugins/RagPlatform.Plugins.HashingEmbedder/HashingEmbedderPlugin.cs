@@ -13,7 +13,10 @@ public sealed class HashingEmbedderPlugin : IEmbeddingProviderPlugin
 
     public IReadOnlyList<string> ValidateSettings(IConfiguration settings) => SettingsValidation.Problems(settings, new HashingEmbedderOptionsValidator());
 
-    public IEmbeddingProvider Create(PluginContext context)
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IEmbeddingProvider> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IEmbeddingProvider Create(PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         return new HashingEmbeddingProvider(context.BindOptions(new HashingEmbedderOptionsValidator()));

@@ -16,11 +16,11 @@ public sealed class OnnxRerankerPlugin : IRerankerPlugin
 
     public IReadOnlyList<string> ValidateSettings(IConfiguration settings) => SettingsValidation.Problems(settings, new OnnxRerankerOptionsValidator());
 
-    public IReranker Create(PluginContext context)
+    public async ValueTask<IReranker> CreateAsync(PluginContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = context.BindOptions(new OnnxRerankerOptionsValidator());
-        var folder = ModelFolder.Open(OnnxEmbedderPlugin.ResolveModelDirectory(options, context));
+        var folder = ModelFolder.Open(await OnnxEmbedderPlugin.ResolveModelDirectoryAsync(options, context, cancellationToken));
         var tokenizer = TokenizerFile.Load(folder.TokenizerFile);
         return new OnnxReranker(options, folder, tokenizer, context.LoggerFactory.CreateLogger<OnnxReranker>());
     }

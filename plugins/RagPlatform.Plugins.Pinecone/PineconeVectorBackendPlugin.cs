@@ -15,7 +15,10 @@ public sealed class PineconeVectorBackendPlugin : IVectorBackendPlugin
 
     public IReadOnlyList<string> ValidateSettings(IConfiguration settings) => SettingsValidation.Problems(settings, new PineconeOptionsValidator());
 
-    public IVectorBackend Create(PluginContext context)
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IVectorBackend> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private IVectorBackend Create(PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = context.BindOptions(new PineconeOptionsValidator());

@@ -23,7 +23,7 @@ public interface IRerankerPlugin
 
     /// <summary>Creates the reranker from its settings (<c>RagPlatform:Query:Rerankers:&lt;name&gt;</c>).
     /// Called once per process; the host shares the instance.</summary>
-    IReranker Create(PluginContext context);
+    ValueTask<IReranker> CreateAsync(PluginContext context, CancellationToken cancellationToken);
 
     /// <summary>
     /// The problems with the plugin's settings (<paramref name="settings"/> is its section), each naming its

@@ -22,8 +22,9 @@ public interface IEmbeddingProviderPlugin
     /// <summary>The name configuration uses to choose this provider (e.g. "hashing", "onnx", "openai").</summary>
     string Name { get; }
 
-    /// <summary>Creates a provider from its settings. Called once per distinct settings; the host shares the instance.</summary>
-    IEmbeddingProvider Create(PluginContext context);
+    /// <summary>Creates a provider from its settings (loading or downloading a model asynchronously). Called once per
+    /// distinct settings; the host shares the instance.</summary>
+    ValueTask<IEmbeddingProvider> CreateAsync(PluginContext context, CancellationToken cancellationToken);
 
     /// <summary>
     /// The problems with the plugin's settings (<paramref name="settings"/> is its section), each naming its
@@ -40,7 +41,7 @@ public interface IVectorBackendPlugin
     string Name { get; }
 
     /// <summary>Creates the backend from its settings. Called once per process; the host shares the instance.</summary>
-    IVectorBackend Create(PluginContext context);
+    ValueTask<IVectorBackend> CreateAsync(PluginContext context, CancellationToken cancellationToken);
 
     /// <summary>
     /// The problems with the plugin's settings (<paramref name="settings"/> is its section), each naming its

@@ -25,7 +25,7 @@ public interface IDocumentParserPlugin
     IReadOnlyList<string> ContentTypes { get; }
 
     /// <summary>Creates the parser from its settings (<c>RagPlatform:Ingestion:Parsers:&lt;name&gt;</c>). Called once per process.</summary>
-    IDocumentParser Create(PluginContext context);
+    ValueTask<IDocumentParser> CreateAsync(PluginContext context, CancellationToken cancellationToken);
 
     /// <summary>
     /// The problems with the plugin's settings (<paramref name="settings"/> is its section), each naming its

@@ -99,7 +99,7 @@ public static class CoreServiceExtensions
     /// </summary>
     private sealed class EmbeddingChainValidator(PluginHost plugins, IConfiguration configuration, IOptions<RagPlatformOptions> options) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken)
+        public async Task StartAsync(CancellationToken cancellationToken)
         {
             // Every configured plugin's settings first, all problems at once, each naming its key.
             var problems = plugins.ValidateConfiguredSettings(options.Value);
@@ -112,7 +112,7 @@ public static class CoreServiceExtensions
             {
                 if (EmbeddingProviderDefinition.Read(configuration, section.Key).IsComposite)
                 {
-                    plugins.GetEmbeddingProvider(new EmbeddingSelection(section.Key, new Dictionary<string, string?>()));
+                    await plugins.GetEmbeddingProviderAsync(new EmbeddingSelection(section.Key, new Dictionary<string, string?>()), cancellationToken);
                 }
             }
 
@@ -122,8 +122,6 @@ public static class CoreServiceExtensions
                 throw new PluginConfigurationException(nameof(EmbeddingBudgetOptions),
                     [$"LocalProvider '{budget.LocalProvider}' is not an embedding provider here ({string.Join(", ", plugins.EmbeddingProviderNames)})."]);
             }
-
-            return Task.CompletedTask;
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -51,6 +51,12 @@ public static partial class SettingsValidation
         return result.Failures
             .Select(failure => Regex.Replace(failure, prefix + @"(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+",
                 match => match.Value.Replace('.', ':').Replace("[", ":", StringComparison.Ordinal).Replace("]", "", StringComparison.Ordinal)))
+            // "MaxTopK: The field RagPlatform:Query:MaxTopK must be…": the member list the builder puts first says
+            // less than the key the message already names.
+            .Select(failure => MemberListPrefix().Match(failure) is { Success: true } members
+                && failure.AsSpan(members.Length).Contains(sectionPath, StringComparison.Ordinal)
+                    ? failure[members.Length..]
+                    : failure)
             .Select(failure => failure.Contains(sectionPath, StringComparison.Ordinal) ? failure : $"{sectionPath}: {failure}")
             .ToList();
     }
@@ -63,18 +69,26 @@ public static partial class SettingsValidation
     public static IReadOnlyList<string> Problems<TOptions>(IConfiguration settings, IValidateOptions<TOptions> validator)
         where TOptions : class, new()
     {
-        var sectionPath = (settings as IConfigurationSection)?.Path ?? typeof(TOptions).Name;
+        ArgumentNullException.ThrowIfNull(settings);
+        var section = (settings as IConfigurationSection)?.Path;
+        var sectionPath = section ?? typeof(TOptions).Name;
         var options = new TOptions();
+        IReadOnlyList<string> problems;
         try
         {
             settings.Bind(options);
+            problems = Problems(sectionPath, options, validator);
         }
         catch (InvalidOperationException e)
         {
-            return [$"{sectionPath}: {e.Message}"];
+            problems = [$"{sectionPath}: {e.Message}"];
         }
 
-        return Problems(sectionPath, options, validator);
+        // Settings that are not a section of a larger configuration (a plugin's own, in tests or tools) have no
+        // path to name: their problems name the members alone.
+        return section is not null
+            ? problems
+            : problems.Select(p => p.Replace(sectionPath + ": ", "", StringComparison.Ordinal).Replace(sectionPath + ":", "", StringComparison.Ordinal)).ToList();
     }
 
     /// <summary>
@@ -94,4 +108,7 @@ public static partial class SettingsValidation
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*")]
     private static partial Regex LeadingMember();
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(, [A-Za-z_][A-Za-z0-9_]*)*: ")]
+    private static partial Regex MemberListPrefix();
 }

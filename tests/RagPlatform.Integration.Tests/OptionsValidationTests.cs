@@ -45,6 +45,17 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
+    public void A_nested_range_failure_reads_as_the_key_and_its_bounds()
+    {
+        using var platform = new PlatformFactory();
+        using var factory = platform.WithWebHostBuilder(builder => builder.UseSetting("RagPlatform:Query:MaxTopK", "0"));
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains("The field RagPlatform:Query:MaxTopK must be between 1 and 1000.", Messages(error), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Default_settings_start()
     {
         using var platform = new PlatformFactory();

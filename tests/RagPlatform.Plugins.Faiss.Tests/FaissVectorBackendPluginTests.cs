@@ -79,6 +79,11 @@ public sealed class FaissVectorBackendPluginTests : IDisposable
         var problems = ((IVectorBackendPlugin)new FaissVectorBackendPlugin()).ValidateSettings(settings);
 
         Assert.Contains(problems, p => p.Contains($"{section}:{key}", StringComparison.Ordinal));
+        if (key == "HnswEfSearch")
+        {
+            Assert.Equal([$"{section}:HnswEfSearch must be at least 1 (was 0)."], problems);
+        }
+
         Assert.Empty(((IVectorBackendPlugin)new FaissVectorBackendPlugin()).ValidateSettings(
             new ConfigurationBuilder().Build().GetSection(section)));
     }

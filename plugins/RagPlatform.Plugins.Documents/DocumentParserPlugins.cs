@@ -25,7 +25,10 @@ public sealed class PdfParserPlugin : IDocumentParserPlugin
 
     public IReadOnlyList<string> ContentTypes => [DocumentContentTypes.Pdf];
 
-    public IDocumentParser Create(PluginContext context)
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IDocumentParser> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IDocumentParser Create(PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         return new PdfDocumentParser(context.BindOptions<PdfParserOptions>());
@@ -39,7 +42,10 @@ public sealed class WordParserPlugin : IDocumentParserPlugin
 
     public IReadOnlyList<string> ContentTypes => [DocumentContentTypes.Docx];
 
-    public IDocumentParser Create(PluginContext context) => new WordDocumentParser();
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IDocumentParser> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IDocumentParser Create(PluginContext context) => new WordDocumentParser();
 }
 
 /// <summary>"pptx": PowerPoint presentations through the Open XML SDK, a slide per section and page.</summary>
@@ -49,7 +55,10 @@ public sealed class PowerPointParserPlugin : IDocumentParserPlugin
 
     public IReadOnlyList<string> ContentTypes => [DocumentContentTypes.Pptx];
 
-    public IDocumentParser Create(PluginContext context) => new PresentationParser();
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IDocumentParser> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IDocumentParser Create(PluginContext context) => new PresentationParser();
 }
 
 /// <summary>"xlsx": Excel workbooks through the Open XML SDK, a sheet per section, as a table.</summary>
@@ -59,7 +68,10 @@ public sealed class ExcelParserPlugin : IDocumentParserPlugin
 
     public IReadOnlyList<string> ContentTypes => [DocumentContentTypes.Xlsx];
 
-    public IDocumentParser Create(PluginContext context) => new SpreadsheetParser();
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IDocumentParser> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IDocumentParser Create(PluginContext context) => new SpreadsheetParser();
 }
 
 /// <summary>"html": web pages through AngleSharp, main content only.</summary>
@@ -69,7 +81,10 @@ public sealed class HtmlParserPlugin : IDocumentParserPlugin
 
     public IReadOnlyList<string> ContentTypes => [DocumentContentTypes.Html];
 
-    public IDocumentParser Create(PluginContext context) => new HtmlDocumentParser();
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IDocumentParser> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IDocumentParser Create(PluginContext context) => new HtmlDocumentParser();
 }
 
 /// <summary>"markdown": Markdown through Markdig.</summary>
@@ -79,7 +94,10 @@ public sealed class MarkdownParserPlugin : IDocumentParserPlugin
 
     public IReadOnlyList<string> ContentTypes => [DocumentContentTypes.Markdown];
 
-    public IDocumentParser Create(PluginContext context) => new MarkdownParser();
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IDocumentParser> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IDocumentParser Create(PluginContext context) => new MarkdownParser();
 }
 
 /// <summary>"text": plain text (UTF-8, UTF-16 with a byte-order mark, or CP949).</summary>
@@ -89,7 +107,10 @@ public sealed class PlainTextParserPlugin : IDocumentParserPlugin
 
     public IReadOnlyList<string> ContentTypes => [DocumentContentTypes.PlainText];
 
-    public IDocumentParser Create(PluginContext context) => new PlainTextParser();
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IDocumentParser> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IDocumentParser Create(PluginContext context) => new PlainTextParser();
 }
 
 /// <summary>"hwpx": Hancom HWPX (OWPML) documents.</summary>
@@ -99,7 +120,10 @@ public sealed class HwpxParserPlugin : IDocumentParserPlugin
 
     public IReadOnlyList<string> ContentTypes => [DocumentContentTypes.Hwpx];
 
-    public IDocumentParser Create(PluginContext context) => new HwpxParser();
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IDocumentParser> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IDocumentParser Create(PluginContext context) => new HwpxParser();
 }
 
 /// <summary>"hwp": Hancom HWP 5.x documents (our own OLE compound-file reader).</summary>
@@ -109,5 +133,8 @@ public sealed class HwpParserPlugin : IDocumentParserPlugin
 
     public IReadOnlyList<string> ContentTypes => [DocumentContentTypes.Hwp];
 
-    public IDocumentParser Create(PluginContext context) => new HwpParser();
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IDocumentParser> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IDocumentParser Create(PluginContext context) => new HwpParser();
 }

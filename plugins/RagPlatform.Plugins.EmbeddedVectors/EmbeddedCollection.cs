@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using RagPlatform.Sdk;
+using RagPlatform.Sdk.Storage;
 
 namespace RagPlatform.Plugins.EmbeddedVectors;
 
@@ -21,8 +22,12 @@ namespace RagPlatform.Plugins.EmbeddedVectors;
 internal sealed class EmbeddedCollection : IDisposable
 {
     public const string SpecFileName = "collection.json";
-    public const string SnapshotFileName = "snapshot.bin";
-    public const string LogFileName = "log.bin";
+    public const string SnapshotFileName = Journal.SnapshotFileName;
+    public const string LogFileName = Journal.LogFileName;
+
+    // The files before the journal: the same frames, headers with magics RAGVSNP1/RAGVLOG1.
+    private const string LegacySnapshotFileName = "snapshot.bin";
+    private const string LegacyLogFileName = "log.bin";
 
     /// <summary>A write batch or snapshot is cut into frames of about this size.</summary>
     private const int FrameTargetBytes = 8 << 20;
@@ -57,9 +62,7 @@ internal sealed class EmbeddedCollection : IDisposable
     private readonly Dictionary<string, HashSet<string>> _idsByDocument = new(StringComparer.Ordinal);
 
     // Persistence; touched only under the write gate (or while loading).
-    private SafeFileHandle? _log;
-    private long _logLength;
-    private long _generation;
+    private Journal? _journal;
     private bool _faulted;
     private readonly SearchBatcher? _batcher;
     private readonly RecordWriter _writer = new();
@@ -95,7 +98,7 @@ internal sealed class EmbeddedCollection : IDisposable
     internal void ExitWriteLockForTests() => _lock.ExitWriteLock();
 
     /// <summary>Bytes in the log file, header included (for tests and diagnostics).</summary>
-    internal long LogLength => _logLength;
+    internal long LogLength => _journal is null ? 0 : Journal.HeaderSize + _journal.LogBytes;
 
     // ---- spec file -------------------------------------------------------------------------------------
 
@@ -107,7 +110,7 @@ internal sealed class EmbeddedCollection : IDisposable
             using (var json = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true }))
             {
                 json.WriteStartObject();
-                json.WriteNumber("formatVersion", RecordFile.FormatVersion);
+                json.WriteNumber("formatVersion", RecordFile.SpecFormatVersion);
                 json.WriteString("name", spec.Name);
                 json.WriteNumber("dimensions", spec.Dimensions);
                 json.WriteString("metric", spec.Metric.ToString());
@@ -125,9 +128,9 @@ internal sealed class EmbeddedCollection : IDisposable
         using var document = JsonDocument.Parse(File.ReadAllBytes(path));
         var root = document.RootElement;
         var version = root.GetProperty("formatVersion").GetInt32();
-        if (version != RecordFile.FormatVersion)
+        if (version != RecordFile.SpecFormatVersion)
         {
-            throw new InvalidDataException($"'{path}' has format version {version}; this build reads {RecordFile.FormatVersion}.");
+            throw new InvalidDataException($"'{path}' has format version {version}; this build reads {RecordFile.SpecFormatVersion}.");
         }
 
         return new VectorCollectionSpec(
@@ -616,33 +619,16 @@ internal sealed class EmbeddedCollection : IDisposable
 
     private void AppendToLog()
     {
-        var log = _log ?? throw new ObjectDisposedException(nameof(EmbeddedVectorBackend));
-        var data = _writer.Written;
+        var journal = _journal ?? throw new ObjectDisposedException(nameof(EmbeddedVectorBackend));
         try
         {
-            RandomAccess.Write(log, data, _logLength);
-            if (_options.FlushToDisk)
-            {
-                RandomAccess.FlushToDisk(log);
-            }
+            journal.AppendFrames(_writer.Written);
         }
-        catch
+        finally
         {
-            // A partial frame would hide every later one from the replay; cut it off, or stop writing.
-            try
-            {
-                RandomAccess.SetLength(log, _logLength);
-            }
-            catch (Exception e)
-            {
-                _faulted = true;
-                _logger.LogError(e, "Could not roll back a failed log write in {Directory}; the collection is read-only until restart.", Directory);
-            }
-
-            throw;
+            // A write the journal could not roll back leaves the log in doubt: stop writing until restart.
+            _faulted |= journal.Faulted;
         }
-
-        _logLength += data.Length;
     }
 
     // ---- the in-memory store (callers hold the write lock, or are loading) ------------------------------
@@ -1021,8 +1007,8 @@ internal sealed class EmbeddedCollection : IDisposable
             catch
             {
                 ClearStore();
-                _log?.Dispose();
-                _log = null;
+                _journal?.Dispose();
+                _journal = null;
                 throw;
             }
 
@@ -1033,108 +1019,106 @@ internal sealed class EmbeddedCollection : IDisposable
     private void Load()
     {
         var started = Environment.TickCount64;
-        var buffer = new byte[1 << 20];
-        long generation = 0;
-        var snapshotPath = Path.Combine(Directory, SnapshotFileName);
-        if (File.Exists(snapshotPath))
-        {
-            generation = LoadSnapshot(snapshotPath, ref buffer);
-        }
-
-        var leftover = snapshotPath + ".tmp";
-        if (File.Exists(leftover))
-        {
-            // A compaction that did not finish; the snapshot and log before it are still whole.
-            File.Delete(leftover);
-        }
-
-        var logPath = Path.Combine(Directory, LogFileName);
-        _log = File.OpenHandle(logPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        var length = RandomAccess.GetLength(_log);
-        var replayed = 0;
-        if (length < RecordFile.HeaderSize)
-        {
-            // New, or a crash while the log was being reset.
-            ResetLog(generation);
-        }
-        else
-        {
-            Span<byte> header = stackalloc byte[RecordFile.HeaderSize];
-            RecordFile.ReadExactly(_log, header, 0);
-            var (logGeneration, _) = RecordFile.ReadHeader(header, RecordFile.LogMagic, _dimensions, logPath);
-            if (logGeneration != generation)
+        var frames = 0;
+        _journal = Journal.Open(Directory,
+            new JournalOptions
             {
-                // The crash came after a snapshot replaced the file but before the log was reset: the snapshot holds it all.
-                _logger.LogInformation("Discarding log of generation {LogGeneration} in {Directory}: the snapshot (generation {Generation}) already contains it.", logGeneration, Directory, generation);
-                ResetLog(generation);
-            }
-            else
-            {
-                long offset = RecordFile.HeaderSize;
-                while (true)
+                Tag = _dimensions,
+                FlushToDisk = _options.FlushToDisk,
+                LegacyFiles = [LegacySnapshotFileName, LegacyLogFileName],
+                OnSnapshotCount = count =>
                 {
-                    var bodyLength = RecordFile.TryReadFrame(_log, offset, length, ref buffer);
-                    if (bodyLength < 0)
+                    if (count > 0)
                     {
-                        break;
+                        Grow(checked((int)count));
                     }
-
-                    ApplyFrame(buffer.AsSpan(0, bodyLength), LogFileName);
-                    offset += RecordFile.FrameHeaderSize + bodyLength;
-                    replayed++;
-                }
-
-                if (offset < length)
+                },
+            },
+            (body, part) =>
+            {
+                if (part == JournalPart.Log)
                 {
-                    _logger.LogWarning("Ignoring {Bytes} bytes of torn log tail in {Directory} (a write interrupted by a crash); {Frames} whole frames replayed.", length - offset, Directory, replayed);
-                    RandomAccess.SetLength(_log, offset);
-                    RandomAccess.FlushToDisk(_log);
+                    frames++;
                 }
 
-                _logLength = offset;
-                _generation = generation;
-            }
+                CheckEnd(ApplyFrame(body, part.ToString()), part);
+            },
+            _logger);
+        if (_journal.MigrationPending)
+        {
+            LoadLegacy();
+            WriteSnapshot();
         }
 
         PackIfSparse();
-        _logger.LogInformation("Loaded collection '{Collection}': {Points} points, {Frames} log frames replayed, in {Milliseconds} ms.", Spec.Name, _slotById.Count, replayed, Environment.TickCount64 - started);
+        _logger.LogInformation("Loaded collection '{Collection}': {Points} points, {Frames} log frames replayed, in {Milliseconds} ms.", Spec.Name, _slotById.Count, frames, Environment.TickCount64 - started);
     }
 
-    private long LoadSnapshot(string path, ref byte[] buffer)
+    private void CheckEnd(long? endCount, JournalPart part)
     {
-        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-        var length = RandomAccess.GetLength(file);
-        Span<byte> header = stackalloc byte[RecordFile.HeaderSize];
-        if (length < RecordFile.HeaderSize || !RecordFile.ReadExactly(file, header, 0))
+        if (endCount is { } count && (part != JournalPart.Snapshot || count != _slotById.Count))
         {
-            throw new InvalidDataException($"Snapshot '{path}' is too short to be one.");
+            throw new InvalidDataException($"The {part} of collection '{Spec.Name}' does not add up: {_slotById.Count} points read, {count} recorded.");
         }
+    }
 
-        var (generation, pointCount) = RecordFile.ReadHeader(header, RecordFile.SnapshotMagic, _dimensions, path);
-        if (pointCount > 0)
+    /// <summary>
+    /// Reads the files written before the journal (<c>snapshot.bin</c>, <c>log.bin</c>): journal frames behind a
+    /// header with the magics <c>RAGVSNP1</c>/<c>RAGVLOG1</c>, version 1, the dimensions, generation and point count.
+    /// A log of another generation than the snapshot's is already inside it; a torn log tail is ignored.
+    /// </summary>
+    private void LoadLegacy()
+    {
+        var buffer = new byte[1 << 16];
+        long? snapshotGeneration = null;
+        foreach (var (name, magic) in new[] { (LegacySnapshotFileName, "RAGVSNP1"u8.ToArray()), (LegacyLogFileName, "RAGVLOG1"u8.ToArray()) })
         {
-            Grow(checked((int)pointCount));
-        }
-
-        long offset = RecordFile.HeaderSize;
-        while (true)
-        {
-            var bodyLength = RecordFile.TryReadFrame(file, offset, length, ref buffer);
-            if (bodyLength < 0)
+            var path = Path.Combine(Directory, name);
+            if (!File.Exists(path))
             {
-                // Snapshots are renamed into place only once complete and fsynced, so this is damage, not a crash.
-                throw new InvalidDataException($"Snapshot '{path}' is damaged at byte {offset}.");
+                continue;
             }
 
-            offset += RecordFile.FrameHeaderSize + bodyLength;
-            if (ApplyFrame(buffer.AsSpan(0, bodyLength), SnapshotFileName) is { } endCount)
+            using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            var length = RandomAccess.GetLength(file);
+            var header = new byte[Journal.HeaderSize];
+            if (length < Journal.HeaderSize || !Journal.ReadExactly(file, header, 0) || !header.AsSpan(0, 8).SequenceEqual(magic)
+                || BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(8)) != 1)
             {
-                if (endCount != _slotById.Count || endCount != pointCount || offset != length)
+                if (name == LegacySnapshotFileName)
                 {
-                    throw new InvalidDataException($"Snapshot '{path}' does not add up: {_slotById.Count} points read, {endCount} recorded.");
+                    throw new InvalidDataException($"'{path}' is not an embedded vector store file.");
                 }
 
-                return generation;
+                continue;
+            }
+
+            if (BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(12)) != _dimensions)
+            {
+                throw new InvalidDataException($"'{path}' holds vectors of other dimensions than the collection's {_dimensions}.");
+            }
+
+            var generation = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(16));
+            var isSnapshot = name == LegacySnapshotFileName;
+            if (isSnapshot)
+            {
+                snapshotGeneration = generation;
+            }
+            else if (generation != (snapshotGeneration ?? 0))
+            {
+                continue;
+            }
+
+            long offset = Journal.HeaderSize;
+            while (Journal.TryReadFrame(file, offset, length, ref buffer) is var bodyLength and >= 0)
+            {
+                CheckEnd(ApplyFrame(buffer.AsSpan(0, bodyLength), name), isSnapshot ? JournalPart.Snapshot : JournalPart.Log);
+                offset += Journal.FrameHeaderSize + bodyLength;
+            }
+
+            if (isSnapshot && offset != length)
+            {
+                throw new InvalidDataException($"Snapshot '{path}' is damaged at byte {offset}.");
             }
         }
     }
@@ -1195,7 +1179,7 @@ internal sealed class EmbeddedCollection : IDisposable
 
     private void CompactIfLogIsLarge()
     {
-        if (_logLength - RecordFile.HeaderSize <= _options.CompactAfterLogBytes)
+        if (_journal is null || _journal.LogBytes <= _options.CompactAfterLogBytes)
         {
             return;
         }
@@ -1212,90 +1196,62 @@ internal sealed class EmbeddedCollection : IDisposable
     }
 
     /// <summary>
-    /// Writes the whole collection to a new snapshot (temp file, fsync, atomic rename) and then empties the
-    /// log. The new generation number tells a later open that a log left behind by a crash in between is
-    /// already contained in the snapshot. Caller holds the write gate.
+    /// Writes the whole collection to a new snapshot and empties the log, through the journal's compaction (temp
+    /// file, fsync, rename, folder fsync, log reset). Caller holds the write gate.
     /// </summary>
     private void WriteSnapshot()
     {
         var started = Environment.TickCount64;
-        var path = Path.Combine(Directory, SnapshotFileName);
-        var temp = path + ".tmp";
-        var generation = _generation + 1;
+        var journal = _journal ?? throw new ObjectDisposedException(nameof(EmbeddedVectorBackend));
         var count = _slotById.Count;
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 20))
-        {
-            Span<byte> header = stackalloc byte[RecordFile.HeaderSize];
-            RecordFile.WriteHeader(header, RecordFile.SnapshotMagic, _dimensions, generation, count);
-            file.Write(header);
-
-            var slot = 0;
-            while (slot < _highWater)
-            {
-                _writer.Reset();
-                var frame = RecordFile.BeginFrame(_writer);
-                _writer.WriteByte(RecordFile.OpUpsert);
-                var countOffset = _writer.Reserve(sizeof(int));
-                var inFrame = 0;
-                for (; slot < _highWater && _writer.Length < FrameTargetBytes; slot++)
-                {
-                    var point = _points[slot];
-                    if (point is null)
-                    {
-                        continue;
-                    }
-
-                    _writer.WriteString(point.Id);
-                    _writer.WriteFloats(_store.Row(slot));
-                    PayloadCodec.WriteStored(_writer, point, _jsonScratch);
-                    inFrame++;
-                }
-
-                if (inFrame > 0)
-                {
-                    BinaryPrimitives.WriteInt32LittleEndian(_writer.WrittenSpan(countOffset, sizeof(int)), inFrame);
-                    RecordFile.EndFrame(_writer, frame);
-                    file.Write(_writer.Written);
-                }
-            }
-
-            _writer.Reset();
-            var end = RecordFile.BeginFrame(_writer);
-            _writer.WriteByte(RecordFile.OpEnd);
-            _writer.WriteInt64(count);
-            RecordFile.EndFrame(_writer, end);
-            file.Write(_writer.Written);
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, path, overwrite: true);
-        Durability.FlushDirectory(Directory);
         try
         {
-            ResetLog(generation);
+            journal.Compact(count, snapshot =>
+            {
+                var slot = 0;
+                while (slot < _highWater)
+                {
+                    _writer.Reset();
+                    var frame = RecordFile.BeginFrame(_writer);
+                    _writer.WriteByte(RecordFile.OpUpsert);
+                    var countOffset = _writer.Reserve(sizeof(int));
+                    var inFrame = 0;
+                    for (; slot < _highWater && _writer.Length < FrameTargetBytes; slot++)
+                    {
+                        var point = _points[slot];
+                        if (point is null)
+                        {
+                            continue;
+                        }
+
+                        _writer.WriteString(point.Id);
+                        _writer.WriteFloats(_store.Row(slot));
+                        PayloadCodec.WriteStored(_writer, point, _jsonScratch);
+                        inFrame++;
+                    }
+
+                    if (inFrame > 0)
+                    {
+                        BinaryPrimitives.WriteInt32LittleEndian(_writer.WrittenSpan(countOffset, sizeof(int)), inFrame);
+                        RecordFile.EndFrame(_writer, frame);
+                        snapshot.WriteFrames(_writer.Written);
+                    }
+                }
+
+                _writer.Reset();
+                var end = RecordFile.BeginFrame(_writer);
+                _writer.WriteByte(RecordFile.OpEnd);
+                _writer.WriteInt64(count);
+                RecordFile.EndFrame(_writer, end);
+                snapshot.WriteFrames(_writer.Written);
+            });
         }
-        catch (Exception e)
+        finally
         {
-            // The old log now names a superseded generation: appending to it would lose writes at the next open.
-            _faulted = true;
-            _logger.LogError(e, "Could not reset the log of {Directory} after a snapshot; the collection is read-only until restart.", Directory);
-            throw;
+            _faulted |= journal.Faulted;
         }
 
-        _logger.LogInformation("Snapshotted collection '{Collection}' ({Points} points, generation {Generation}) in {Milliseconds} ms.", Spec.Name, count, generation, Environment.TickCount64 - started);
-    }
-
-    private void ResetLog(long generation)
-    {
-        var log = _log!;
-        // Emptied first: a crash before the new header lands leaves an empty log, which reads as "nothing to replay".
-        RandomAccess.SetLength(log, 0);
-        Span<byte> header = stackalloc byte[RecordFile.HeaderSize];
-        RecordFile.WriteHeader(header, RecordFile.LogMagic, _dimensions, generation, 0);
-        RandomAccess.Write(log, header, 0);
-        RandomAccess.FlushToDisk(log);
-        _generation = generation;
-        _logLength = RecordFile.HeaderSize;
+        _logger.LogInformation("Snapshotted collection '{Collection}' ({Points} points, generation {Generation}) in {Milliseconds} ms.", Spec.Name, count, journal.Generation, Environment.TickCount64 - started);
     }
 
     // ---- lifetime --------------------------------------------------------------------------------------
@@ -1311,7 +1267,7 @@ internal sealed class EmbeddedCollection : IDisposable
                 return;
             }
 
-            if (_loaded && _log is not null && !_faulted && _logLength > RecordFile.HeaderSize)
+            if (_loaded && _journal is not null && !_faulted && _journal.LogBytes > 0)
             {
                 try
                 {
@@ -1374,8 +1330,8 @@ internal sealed class EmbeddedCollection : IDisposable
 
         lock (_loadLock)
         {
-            _log?.Dispose();
-            _log = null;
+            _journal?.Dispose();
+            _journal = null;
         }
     }
 

@@ -120,7 +120,7 @@ public sealed class EmbeddedVectorBackend : IVectorBackend
                 throw;
             }
 
-            Durability.FlushDirectory(Root);
+            RagPlatform.Sdk.Storage.Journal.FlushDirectory(Root);
             _collections[spec.Name] = new EmbeddedCollection(spec, folder, _options, _logger);
             _logger.LogInformation("Created vector collection '{Collection}' ({Dimensions} dims, {Metric}, {Fingerprint}).", spec.Name, spec.Dimensions, spec.Metric, spec.Fingerprint);
         }
@@ -158,7 +158,7 @@ public sealed class EmbeddedVectorBackend : IVectorBackend
             {
                 var trash = System.IO.Path.Combine(Root, DeletingPrefix + Guid.NewGuid().ToString("N"));
                 Directory.Move(removed.Directory, trash);
-                Durability.FlushDirectory(Root);
+                RagPlatform.Sdk.Storage.Journal.FlushDirectory(Root);
                 TryDeleteFolder(trash);
             }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RagPlatform.Plugins.EmbeddedVectors;
 using RagPlatform.Sdk;
@@ -11,10 +12,15 @@ public sealed class EmbeddedVectorBackendPlugin : IVectorBackendPlugin
 {
     public string Name => "embedded";
 
-    public IVectorBackend Create(PluginContext context)
+    public IReadOnlyList<string> ValidateSettings(IConfiguration settings) => SettingsValidation.Problems(settings, new EmbeddedVectorOptionsValidator());
+
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IVectorBackend> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IVectorBackend Create(PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var options = context.BindOptions<EmbeddedVectorOptions>(o => o.Validate());
+        var options = context.BindOptions(new EmbeddedVectorOptionsValidator());
         options.Path = string.IsNullOrWhiteSpace(options.Path)
             ? context.DataDirectory
             : System.IO.Path.GetFullPath(options.Path, System.IO.Path.GetFullPath(context.DataDirectory));

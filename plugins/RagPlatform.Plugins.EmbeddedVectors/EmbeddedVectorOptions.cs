@@ -1,8 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using RagPlatform.Sdk;
+
 namespace RagPlatform.Plugins.EmbeddedVectors;
 
 /// <summary>Settings of the embedded backend (configuration section of the "embedded" vector store).</summary>
-public sealed class EmbeddedVectorOptions
+public sealed class EmbeddedVectorOptions : IValidatableObject
 {
+    /// <summary>The checks of <see cref="Validate()"/>, for the generated <see cref="EmbeddedVectorOptionsValidator"/>.</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        SettingsValidation.AsValidationResults(Validate(), validationContext);
+
     /// <summary>Default for <see cref="CompactAfterLogBytes"/>: 256 MiB.</summary>
     public const long DefaultCompactAfterLogBytes = 256L * 1024 * 1024;
 
@@ -65,3 +73,7 @@ public sealed class EmbeddedVectorOptions
         }
     }
 }
+
+/// <summary>Validates <see cref="EmbeddedVectorOptions"/> (generated at compile time); the host runs it at start and on creation.</summary>
+[OptionsValidator]
+public sealed partial class EmbeddedVectorOptionsValidator : IValidateOptions<EmbeddedVectorOptions>;

@@ -191,24 +191,3 @@ internal ref struct RecordReader(ReadOnlySpan<byte> data)
         return slice;
     }
 }
-
-/// <summary>CRC-32C (Castagnoli) over a record body; the runtime uses the CPU instruction when there is one.</summary>
-internal static class Crc32C
-{
-    public static uint Compute(ReadOnlySpan<byte> data)
-    {
-        var crc = uint.MaxValue;
-        var words = MemoryMarshal.Cast<byte, ulong>(data);
-        foreach (var word in words)
-        {
-            crc = BitOperations.Crc32C(crc, BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word));
-        }
-
-        foreach (var b in data[(words.Length * sizeof(ulong))..])
-        {
-            crc = BitOperations.Crc32C(crc, b);
-        }
-
-        return ~crc;
-    }
-}

@@ -35,6 +35,7 @@ internal static class AtomicFile
         }
 
         File.Move(temp, path, overwrite: true);
+        RagPlatform.Sdk.Storage.Journal.FlushDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
     /// <summary>Fsyncs a file another writer (the native library) produced, then renames it into place.</summary>

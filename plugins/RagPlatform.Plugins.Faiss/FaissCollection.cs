@@ -1,26 +1,33 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 using RagPlatform.Sdk;
+using RagPlatform.Sdk.Storage;
 
 namespace RagPlatform.Plugins.Faiss;
 
 /// <summary>
 /// One collection: a FAISS index (inside an id map) plus, beside it, every point as stored (vector bit for
-/// bit, payload, FAISS id). On disk: collection.json, a checkpoint (index.&lt;generation&gt;.faiss and
-/// points.snap, both renamed into place only once complete and fsynced) and points.log, the writes since
-/// that checkpoint. Reads share a lock and may run in parallel (FAISS searches are const); writes are
+/// bit, payload, FAISS id). On disk: collection.json, index.&lt;generation&gt;.faiss (renamed into place once complete
+/// and fsynced) and the points in the platform's <see cref="Journal"/>: its snapshot is the checkpoint of the same
+/// generation as the index file, its log the writes since. Files of the format before the journal
+/// (points.snap, points.log) are read once and rewritten. Reads share a lock and may run in parallel (FAISS searches are const); writes are
 /// serialised.
 /// </summary>
 internal sealed class FaissCollection : IDisposable
 {
     private const string ManifestFile = "collection.json";
-    private const string SnapshotFile = "points.snap";
-    private const string LogFile = "points.log";
-    private const int SnapshotMagic = 0x4E534652; // "RFSN"
-    private const int LogMagic = 0x474C4652; // "RFLG"
-    private const int FormatVersion = 1;
+    private const string LegacySnapshotFile = "points.snap";
+    private const string LegacyLogFile = "points.log";
+    private const int LegacySnapshotMagic = 0x4E534652; // "RFSN"
+    private const int LegacyLogMagic = 0x474C4652; // "RFLG"
+    private const int LegacyFormatVersion = 1;
     private const byte UpsertRecord = 1;
     private const byte DeleteRecord = 2;
+
+    // The snapshot's first frame: the next FAISS id and the tombstones; its points follow in upsert frames.
+    private const byte SnapshotStateRecord = 3;
+    private const int SnapshotPointsPerFrame = 1024;
     private const int AddBatch = 4096;
 
     private readonly NativeFaiss _native;
@@ -36,13 +43,14 @@ internal sealed class FaissCollection : IDisposable
     private nint _index;
     private bool _canRemove = true;
     private long _nextFaissId;
-    private long _generation;
-    private FileStream? _log;
+    private Journal? _journal;
+    private readonly ILogger _logger;
     private bool _dirty;
     private bool _closed;
 
-    private FaissCollection(NativeFaiss native, FaissVectorOptions options, string directory, CollectionManifest manifest)
+    private FaissCollection(NativeFaiss native, FaissVectorOptions options, string directory, CollectionManifest manifest, ILogger? logger)
     {
+        _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _native = native;
         _options = options;
         _directory = directory;
@@ -53,7 +61,7 @@ internal sealed class FaissCollection : IDisposable
 
     private int Dimensions => Manifest.Dimensions;
 
-    public static FaissCollection Create(NativeFaiss native, FaissVectorOptions options, string directory, CollectionManifest manifest)
+    public static FaissCollection Create(NativeFaiss native, FaissVectorOptions options, string directory, CollectionManifest manifest, ILogger? logger = null)
     {
         // A folder left by an earlier failed create holds nothing worth keeping (no manifest was written).
         if (Directory.Exists(directory))
@@ -62,11 +70,11 @@ internal sealed class FaissCollection : IDisposable
         }
 
         Directory.CreateDirectory(directory);
-        var collection = new FaissCollection(native, options, directory, manifest);
+        var collection = new FaissCollection(native, options, directory, manifest, logger);
         try
         {
             collection._index = collection.NewIndex();
-            collection.StartLog();
+            collection._journal = Journal.Open(directory, collection.JournalSettings(onSnapshotLoaded: null), collection.Replay, collection._logger);
 
             // Written last: a folder counts as a collection only once it is complete.
             manifest.Write(Path.Combine(directory, ManifestFile));
@@ -82,10 +90,10 @@ internal sealed class FaissCollection : IDisposable
 
     public static bool Exists(string directory) => File.Exists(Path.Combine(directory, ManifestFile));
 
-    public static FaissCollection Open(NativeFaiss native, FaissVectorOptions options, string directory)
+    public static FaissCollection Open(NativeFaiss native, FaissVectorOptions options, string directory, ILogger? logger = null)
     {
         var manifest = CollectionManifest.Read(Path.Combine(directory, ManifestFile));
-        var collection = new FaissCollection(native, options, directory, manifest);
+        var collection = new FaissCollection(native, options, directory, manifest, logger);
         try
         {
             collection.Load();
@@ -148,7 +156,7 @@ internal sealed class FaissCollection : IDisposable
             {
                 // FAISS refused the vectors (e.g. an IVF index that cannot train on so few): forget the
                 // record too, or every reopen would fail replaying it.
-                _log?.SetLength(logged);
+                _journal?.TruncateTo(logged);
                 throw;
             }
 
@@ -357,7 +365,7 @@ internal sealed class FaissCollection : IDisposable
         try
         {
             ThrowIfClosed();
-            return (_native.Count(_index), _tombstones.Count, _generation);
+            return (_native.Count(_index), _tombstones.Count, _journal?.Generation ?? 0);
         }
         finally
         {
@@ -408,8 +416,8 @@ internal sealed class FaissCollection : IDisposable
     private void Close()
     {
         _closed = true;
-        _log?.Dispose();
-        _log = null;
+        _journal?.Dispose();
+        _journal = null;
         _native.Free(_index);
         _index = 0;
     }
@@ -625,7 +633,7 @@ internal sealed class FaissCollection : IDisposable
             RebuildLocked();
         }
 
-        if (_log is not null && _log.Length >= _options.CheckpointAfterLogBytes)
+        if (_journal is not null && _journal.LogBytes >= _options.CheckpointAfterLogBytes)
         {
             CheckpointLocked();
         }
@@ -640,125 +648,135 @@ internal sealed class FaissCollection : IDisposable
             return;
         }
 
-        var generation = _generation + 1;
+        var journal = _journal ?? throw new ObjectDisposedException(nameof(FaissCollection));
+        var previous = journal.Generation;
+        var generation = previous + 1;
         var indexPath = IndexPath(generation);
         _native.Write(_index, indexPath + ".tmp");
         AtomicFile.Commit(indexPath + ".tmp", indexPath);
 
-        AtomicFile.Write(Path.Combine(_directory, SnapshotFile), stream =>
+        // The journal's compaction fsyncs the folder after its own rename, which makes the index file's rename durable too.
+        journal.Compact(_points.Count, snapshot =>
         {
-            using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-            writer.Write(SnapshotMagic);
-            writer.Write(FormatVersion);
-            writer.Write(generation);
-            writer.Write(_nextFaissId);
-            writer.Write(_points.Count);
-            foreach (var point in _points.Values.OrderBy(p => p.FaissId))
+            using var buffer = new MemoryStream();
+            using var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true);
+            void Frame()
             {
-                PointCodec.Write(writer, point);
+                writer.Flush();
+                snapshot.Write(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+                buffer.SetLength(0);
             }
 
+            writer.Write(SnapshotStateRecord);
+            writer.Write(_nextFaissId);
             writer.Write(_tombstones.Count);
             foreach (var id in _tombstones)
             {
                 writer.Write(id);
             }
+
+            Frame();
+            foreach (var chunk in _points.Values.OrderBy(p => p.FaissId).Chunk(SnapshotPointsPerFrame))
+            {
+                writer.Write(UpsertRecord);
+                writer.Write(chunk.Length);
+                foreach (var point in chunk)
+                {
+                    PointCodec.Write(writer, point);
+                }
+
+                Frame();
+            }
         });
 
-        // From here the snapshot holds everything; a log of an older generation is ignored when loading.
-        var previous = _generation;
-        _generation = generation;
-        StartLog();
+        // From here the snapshot of this generation holds everything; the older index file is not needed.
         File.Delete(IndexPath(previous));
         _dirty = false;
     }
 
     private string IndexPath(long generation) => Path.Combine(_directory, $"index.{generation}.faiss");
 
-    /// <summary>Replaces the log with an empty one of the current generation.</summary>
-    private void StartLog()
+    private JournalOptions JournalSettings(Action<long>? onSnapshotLoaded) => new()
     {
-        _log?.Dispose();
-        var path = Path.Combine(_directory, LogFile);
-        AtomicFile.Write(path, stream =>
-        {
-            using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-            writer.Write(LogMagic);
-            writer.Write(FormatVersion);
-            writer.Write(_generation);
-        });
-        _log = OpenLogForAppend(path);
-    }
+        Tag = Dimensions,
+        FlushToDisk = _options.FlushToDisk,
+        LegacyFiles = [LegacySnapshotFile, LegacyLogFile],
+        OnSnapshotLoaded = onSnapshotLoaded,
+    };
 
-    private static FileStream OpenLogForAppend(string path)
-    {
-        var log = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
-        log.Seek(0, SeekOrigin.End);
-        return log;
-    }
-
-    /// <summary>One record: length, checksum, then the body. A crash mid-write leaves a torn tail that loading drops.</summary>
+    /// <summary>One record: the type byte, then its fields. A crash mid-write leaves a torn tail that the journal drops.</summary>
     private long AppendLog(byte type, Action<BinaryWriter> body)
     {
         using var buffer = new MemoryStream();
         using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            writer.Write(0);
-            writer.Write(0u);
             writer.Write(type);
             body(writer);
         }
 
-        var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
-        var content = bytes[8..];
-        BitConverter.TryWriteBytes(bytes[..4], content.Length);
-        BitConverter.TryWriteBytes(bytes[4..8], PointCodec.Checksum(content));
-        var log = _log ?? throw new ObjectDisposedException(nameof(FaissCollection));
-        var start = log.Position;
-        try
-        {
-            log.Write(bytes);
-            log.Flush(_options.FlushToDisk);
-        }
-        catch
-        {
-            // Leave no half record behind for the next append to follow.
-            log.SetLength(start);
-            throw;
-        }
-
+        var journal = _journal ?? throw new ObjectDisposedException(nameof(FaissCollection));
+        var start = journal.LogPosition;
+        journal.Append(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
         return start;
     }
 
     private void Load()
     {
-        var snapshotPath = Path.Combine(_directory, SnapshotFile);
-        if (File.Exists(snapshotPath))
+        _journal = Journal.Open(_directory, JournalSettings(LoadIndex), Replay, _logger);
+        if (_journal.MigrationPending)
         {
-            using var reader = new BinaryReader(File.OpenRead(snapshotPath), System.Text.Encoding.UTF8);
-            if (reader.ReadInt32() != SnapshotMagic || reader.ReadInt32() != FormatVersion)
-            {
-                throw new InvalidDataException($"{snapshotPath} is not a FAISS backend snapshot of this version.");
-            }
+            _journal.SetMigratedGeneration(LoadLegacy());
+            _dirty = true;
+            CheckpointLocked();
+        }
 
-            _generation = reader.ReadInt64();
+        // Index files of other generations: a checkpoint that wrote its index but crashed before its snapshot.
+        foreach (var stale in Directory.EnumerateFiles(_directory, "index.*.faiss*").Where(f => f != IndexPath(_journal.Generation)))
+        {
+            File.Delete(stale);
+        }
+    }
+
+    private void Replay(ReadOnlySpan<byte> body, JournalPart part)
+    {
+        using var reader = new BinaryReader(new MemoryStream(body.ToArray()), System.Text.Encoding.UTF8);
+        var type = reader.ReadByte();
+        if (part == JournalPart.Log)
+        {
+            ApplyRecord(type, reader);
+        }
+        else if (type == SnapshotStateRecord)
+        {
             _nextFaissId = reader.ReadInt64();
-            var count = reader.ReadInt32();
-            for (var i = 0; i < count; i++)
-            {
-                var point = PointCodec.Read(reader);
-                _points[point.Id] = point;
-                _byFaissId[point.FaissId] = point;
-            }
-
-            var tombstones = reader.ReadInt32();
-            for (var i = 0; i < tombstones; i++)
+            for (var count = reader.ReadInt32(); count > 0; count--)
             {
                 _tombstones.Add(reader.ReadInt64());
             }
         }
+        else if (type == UpsertRecord)
+        {
+            // The snapshot's points only: the index file of the same generation already holds their vectors.
+            for (var count = reader.ReadInt32(); count > 0; count--)
+            {
+                AddStored(PointCodec.Read(reader));
+            }
+        }
+        else
+        {
+            throw new InvalidDataException($"Unknown snapshot record type {type} in {_directory}.");
+        }
+    }
 
-        var indexPath = IndexPath(_generation);
+    private void AddStored(StoredPoint point)
+    {
+        _points[point.Id] = point;
+        _byFaissId[point.FaissId] = point;
+    }
+
+    /// <summary>Opens the index file of the snapshot's generation, or builds one from the stored vectors.</summary>
+    private void LoadIndex(long generation)
+    {
+        var indexPath = IndexPath(generation);
         if (File.Exists(indexPath))
         {
             _index = _native.Read(indexPath);
@@ -776,64 +794,77 @@ internal sealed class FaissCollection : IDisposable
             AddToIndex(_index, [.. _points.Values.OrderBy(p => p.FaissId)]);
             _dirty = _points.Count > 0;
         }
-
-        ReplayLog();
     }
 
-    private void ReplayLog()
+    /// <summary>
+    /// Reads the files of the format before the journal: points.snap (int32 magic "RFSN", version, generation, next
+    /// FAISS id, points, tombstones) and points.log (magic "RFLG", version, generation, then records
+    /// <c>[int32 length][uint32 FNV-1a][body]</c>), a torn log tail ignored. Returns their generation.
+    /// </summary>
+    private long LoadLegacy()
     {
-        var path = Path.Combine(_directory, LogFile);
-        if (!File.Exists(path))
+        long generation = 0;
+        var snapshotPath = Path.Combine(_directory, LegacySnapshotFile);
+        if (File.Exists(snapshotPath))
         {
-            StartLog();
-            return;
-        }
-
-        var log = OpenLogForAppend(path);
-        log.Seek(0, SeekOrigin.Begin);
-        using (var reader = new BinaryReader(log, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            var valid = log.Length >= 16 && reader.ReadInt32() == LogMagic && reader.ReadInt32() == FormatVersion;
-            if (!valid || reader.ReadInt64() != _generation)
+            using var reader = new BinaryReader(File.OpenRead(snapshotPath), System.Text.Encoding.UTF8);
+            if (reader.ReadInt32() != LegacySnapshotMagic || reader.ReadInt32() != LegacyFormatVersion)
             {
-                // A log of another generation was already folded into the snapshot before it was replaced.
-                log.Dispose();
-                StartLog();
-                return;
+                throw new InvalidDataException($"{snapshotPath} is not a FAISS backend snapshot of this version.");
             }
 
-            var good = log.Position;
-            while (log.Length - log.Position >= 8)
+            generation = reader.ReadInt64();
+            _nextFaissId = reader.ReadInt64();
+            for (var count = reader.ReadInt32(); count > 0; count--)
             {
-                var length = reader.ReadInt32();
-                var checksum = reader.ReadUInt32();
-                if (length <= 0 || length > log.Length - log.Position)
-                {
-                    break;
-                }
-
-                var body = reader.ReadBytes(length);
-                if (PointCodec.Checksum(body) != checksum)
-                {
-                    break;
-                }
-
-                ApplyRecord(body);
-                good = log.Position;
+                AddStored(PointCodec.Read(reader));
             }
 
-            // Drop a torn tail so new records follow the last complete one.
-            log.SetLength(good);
-            log.Seek(0, SeekOrigin.End);
+            for (var count = reader.ReadInt32(); count > 0; count--)
+            {
+                _tombstones.Add(reader.ReadInt64());
+            }
         }
 
-        _log = log;
+        LoadIndex(generation);
+        var logPath = Path.Combine(_directory, LegacyLogFile);
+        if (!File.Exists(logPath))
+        {
+            return generation;
+        }
+
+        using var log = new BinaryReader(File.OpenRead(logPath), System.Text.Encoding.UTF8);
+        var length = log.BaseStream.Length;
+        if (length < 16 || log.ReadInt32() != LegacyLogMagic || log.ReadInt32() != LegacyFormatVersion || log.ReadInt64() != generation)
+        {
+            // A log of another generation was already folded into the snapshot before it was replaced.
+            return generation;
+        }
+
+        while (length - log.BaseStream.Position >= 8)
+        {
+            var recordLength = log.ReadInt32();
+            var checksum = log.ReadUInt32();
+            if (recordLength <= 0 || recordLength > length - log.BaseStream.Position)
+            {
+                break;
+            }
+
+            var body = log.ReadBytes(recordLength);
+            if (PointCodec.Checksum(body) != checksum)
+            {
+                break;
+            }
+
+            using var record = new BinaryReader(new MemoryStream(body), System.Text.Encoding.UTF8);
+            ApplyRecord(record.ReadByte(), record);
+        }
+
+        return generation;
     }
 
-    private void ApplyRecord(byte[] body)
+    private void ApplyRecord(byte type, BinaryReader reader)
     {
-        using var reader = new BinaryReader(new MemoryStream(body), System.Text.Encoding.UTF8);
-        var type = reader.ReadByte();
         var count = reader.ReadInt32();
         if (type == UpsertRecord)
         {
@@ -857,7 +888,7 @@ internal sealed class FaissCollection : IDisposable
         }
         else
         {
-            throw new InvalidDataException($"Unknown record type {type} in {Path.Combine(_directory, LogFile)}.");
+            throw new InvalidDataException($"Unknown record type {type} in the log of {_directory}.");
         }
     }
 }

@@ -48,7 +48,7 @@ public sealed partial class FaissVectorBackend : IVectorBackend
                 continue;
             }
 
-            var collection = FaissCollection.Open(_native, _options, directory);
+            var collection = FaissCollection.Open(_native, _options, directory, _logger);
             _collections[collection.Manifest.Name] = collection;
         }
 
@@ -76,7 +76,7 @@ public sealed partial class FaissVectorBackend : IVectorBackend
             }
 
             var manifest = new CollectionManifest(spec.Name, spec.Dimensions, spec.Metric, spec.Fingerprint, _options.IndexFactory);
-            _collections[spec.Name] = FaissCollection.Create(_native, _options, Path.Combine(_root, DirectoryName(spec.Name)), manifest);
+            _collections[spec.Name] = FaissCollection.Create(_native, _options, Path.Combine(_root, DirectoryName(spec.Name)), manifest, _logger);
         }
 
         return Task.CompletedTask;

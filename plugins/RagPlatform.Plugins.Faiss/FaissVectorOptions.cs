@@ -1,8 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using RagPlatform.Sdk;
+
 namespace RagPlatform.Plugins.Faiss;
 
 /// <summary>Settings of the FAISS backend (configuration section of the "faiss" vector store).</summary>
-public sealed class FaissVectorOptions
+public sealed class FaissVectorOptions : IValidatableObject
 {
+    /// <summary>The checks of <see cref="Validate()"/>, for the generated <see cref="FaissVectorOptionsValidator"/>.</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        SettingsValidation.AsValidationResults(Validate(), validationContext);
+
     public const string DefaultIndexFactory = "HNSW32,Flat";
 
     /// <summary>
@@ -91,3 +99,7 @@ public sealed class FaissVectorOptions
         }
     }
 }
+
+/// <summary>Validates <see cref="FaissVectorOptions"/> (generated at compile time); the host runs it at start and on creation.</summary>
+[OptionsValidator]
+public sealed partial class FaissVectorOptionsValidator : IValidateOptions<FaissVectorOptions>;

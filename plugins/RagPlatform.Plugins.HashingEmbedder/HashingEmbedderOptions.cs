@@ -1,8 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using RagPlatform.Sdk;
+
 namespace RagPlatform.Plugins.HashingEmbedder;
 
 /// <summary>Settings of the "hashing" provider (configuration section of the chosen provider).</summary>
-public sealed class HashingEmbedderOptions
+public sealed class HashingEmbedderOptions : IValidatableObject
 {
+    /// <summary>The checks of <see cref="Validate()"/>, for the generated <see cref="HashingEmbedderOptionsValidator"/>.</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        SettingsValidation.AsValidationResults(Validate(), validationContext);
+
     public const int DefaultDimensions = 1024;
     public const int MinDimensions = 32;
     public const int MaxDimensions = 65536;
@@ -64,3 +72,7 @@ public sealed class HashingEmbedderOptions
         }
     }
 }
+
+/// <summary>Validates <see cref="HashingEmbedderOptions"/> (generated at compile time); the host runs it at start and on creation.</summary>
+[OptionsValidator]
+public sealed partial class HashingEmbedderOptionsValidator : IValidateOptions<HashingEmbedderOptions>;

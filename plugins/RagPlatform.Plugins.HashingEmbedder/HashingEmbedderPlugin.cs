@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using RagPlatform.Plugins.HashingEmbedder;
 using RagPlatform.Sdk;
 
@@ -10,9 +11,14 @@ public sealed class HashingEmbedderPlugin : IEmbeddingProviderPlugin
 {
     public string Name => HashingEmbeddingProvider.ProviderName;
 
-    public IEmbeddingProvider Create(PluginContext context)
+    public IReadOnlyList<string> ValidateSettings(IConfiguration settings) => SettingsValidation.Problems(settings, new HashingEmbedderOptionsValidator());
+
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IEmbeddingProvider> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IEmbeddingProvider Create(PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return new HashingEmbeddingProvider(context.BindOptions<HashingEmbedderOptions>(options => options.Validate()));
+        return new HashingEmbeddingProvider(context.BindOptions(new HashingEmbedderOptionsValidator()));
     }
 }

@@ -1,8 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using RagPlatform.Sdk;
+
 namespace RagPlatform.Plugins.Onnx;
 
 /// <summary>Settings of the "onnx" embedding provider (section <c>RagPlatform:Embedding:Providers:onnx</c>).</summary>
-public sealed class OnnxEmbedderOptions : OnnxModelOptions
+public sealed class OnnxEmbedderOptions : OnnxModelOptions, IValidatableObject
 {
+    /// <summary>The checks of <see cref="Validate()"/>, for the generated <see cref="OnnxEmbedderOptionsValidator"/>.</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        SettingsValidation.AsValidationResults(Validate(), validationContext);
+
     public const string Section = "RagPlatform:Embedding:Providers:onnx";
 
     /// <summary>The vector space's revision in the fingerprint; default: a hash of the model file.</summary>
@@ -65,3 +73,7 @@ internal static class PoolingModes
 
     public static string Name(PoolingMode mode) => mode == PoolingMode.Cls ? "cls" : "mean";
 }
+
+/// <summary>Validates <see cref="OnnxEmbedderOptions"/> (generated at compile time); the host runs it at start and on creation.</summary>
+[OptionsValidator]
+public sealed partial class OnnxEmbedderOptionsValidator : IValidateOptions<OnnxEmbedderOptions>;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RagPlatform.ModelHub;
 using RagPlatform.Plugins.Onnx;
@@ -13,11 +14,13 @@ public sealed class OnnxEmbedderPlugin : IEmbeddingProviderPlugin
 {
     public string Name => OnnxEmbeddingProvider.ProviderName;
 
-    public IEmbeddingProvider Create(PluginContext context)
+    public IReadOnlyList<string> ValidateSettings(IConfiguration settings) => SettingsValidation.Problems(settings, new OnnxEmbedderOptionsValidator());
+
+    public async ValueTask<IEmbeddingProvider> CreateAsync(PluginContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var options = context.BindOptions<OnnxEmbedderOptions>(o => o.Validate());
-        var folder = ModelFolder.Open(ResolveModelDirectory(options, context));
+        var options = context.BindOptions(new OnnxEmbedderOptionsValidator());
+        var folder = ModelFolder.Open(await ResolveModelDirectoryAsync(options, context, cancellationToken));
         var tokenizer = TokenizerFile.Load(folder.TokenizerFile);
         return new OnnxEmbeddingProvider(options, folder, tokenizer, context.LoggerFactory.CreateLogger<OnnxEmbeddingProvider>());
     }
@@ -28,7 +31,7 @@ public sealed class OnnxEmbedderPlugin : IEmbeddingProviderPlugin
     /// downloaded once into the cache (default <c>&lt;data&gt;/models</c>) with the plugin's <c>ModelHub:*</c>
     /// settings. A model that cannot be had fails here with what to set, before anything is served.
     /// </summary>
-    internal static string ResolveModelDirectory(OnnxModelOptions options, PluginContext context)
+    internal static async Task<string> ResolveModelDirectoryAsync(OnnxModelOptions options, PluginContext context, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrWhiteSpace(options.ModelPath))
         {
@@ -38,7 +41,6 @@ public sealed class OnnxEmbedderPlugin : IEmbeddingProviderPlugin
         var hub = ModelHubOptions.FromConfiguration(context.Settings.GetSection("ModelHub"));
         hub.CacheDirectory ??= Path.Combine(context.DataDirectory, "models");
         using var resolver = new ModelResolver(hub, context.CreateHttpClient(), context.LoggerFactory.CreateLogger<ModelResolver>(), ownsHttpClient: true);
-        // Plugin creation is synchronous and happens once per process, before the provider serves anything.
-        return resolver.ResolveAsync(options.ModelId!, options.HubRevision, CancellationToken.None).GetAwaiter().GetResult();
+        return await resolver.ResolveAsync(options.ModelId!, options.HubRevision, cancellationToken);
     }
 }

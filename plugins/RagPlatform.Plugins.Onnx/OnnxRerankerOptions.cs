@@ -1,8 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using RagPlatform.Sdk;
+
 namespace RagPlatform.Plugins.Onnx;
 
 /// <summary>Settings of the "onnx" cross-encoder reranker (section <c>RagPlatform:Query:Rerankers:onnx</c>).</summary>
-public sealed class OnnxRerankerOptions : OnnxModelOptions
+public sealed class OnnxRerankerOptions : OnnxModelOptions, IValidatableObject
 {
+    /// <summary>The checks of <see cref="Validate()"/>, for the generated <see cref="OnnxRerankerOptionsValidator"/>.</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        SettingsValidation.AsValidationResults(Validate(), validationContext);
+
     public const string Section = "RagPlatform:Query:Rerankers:onnx";
 
     /// <summary>
@@ -30,3 +38,7 @@ public sealed class OnnxRerankerOptions : OnnxModelOptions
         }
     }
 }
+
+/// <summary>Validates <see cref="OnnxRerankerOptions"/> (generated at compile time); the host runs it at start and on creation.</summary>
+[OptionsValidator]
+public sealed partial class OnnxRerankerOptionsValidator : IValidateOptions<OnnxRerankerOptions>;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RagPlatform.Plugins.Onnx;
 using RagPlatform.Sdk;
@@ -13,11 +14,13 @@ public sealed class OnnxRerankerPlugin : IRerankerPlugin
 {
     public string Name => OnnxReranker.RerankerName;
 
-    public IReranker Create(PluginContext context)
+    public IReadOnlyList<string> ValidateSettings(IConfiguration settings) => SettingsValidation.Problems(settings, new OnnxRerankerOptionsValidator());
+
+    public async ValueTask<IReranker> CreateAsync(PluginContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var options = context.BindOptions<OnnxRerankerOptions>(o => o.Validate());
-        var folder = ModelFolder.Open(OnnxEmbedderPlugin.ResolveModelDirectory(options, context));
+        var options = context.BindOptions(new OnnxRerankerOptionsValidator());
+        var folder = ModelFolder.Open(await OnnxEmbedderPlugin.ResolveModelDirectoryAsync(options, context, cancellationToken));
         var tokenizer = TokenizerFile.Load(folder.TokenizerFile);
         return new OnnxReranker(options, folder, tokenizer, context.LoggerFactory.CreateLogger<OnnxReranker>());
     }

@@ -1,3 +1,7 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using RagPlatform.Sdk;
+
 namespace RagPlatform.Plugins.OpenAI;
 
 /// <summary>How the provider counts tokens before it sends: for batching, the per-input limit and chunking.</summary>
@@ -13,8 +17,12 @@ public enum TokenCounting
 }
 
 /// <summary>Settings of the "openai" provider (<c>RagPlatform:Embedding:Providers:openai</c>).</summary>
-public sealed class OpenAIEmbedderOptions
+public sealed class OpenAIEmbedderOptions : IValidatableObject
 {
+    /// <summary>The checks of <see cref="Validate()"/>, for the generated <see cref="OpenAIEmbedderOptionsValidator"/>.</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        SettingsValidation.AsValidationResults(Validate(), validationContext);
+
     public const string DefaultEndpoint = "https://api.openai.com/v1";
 
     /// <summary>The model the server is asked for (<c>model</c> in the request).</summary>
@@ -193,3 +201,7 @@ internal static class KnownModels
     public static KnownModel? Find(string? model) =>
         _all.FirstOrDefault(m => string.Equals(m.Name, model, StringComparison.Ordinal));
 }
+
+/// <summary>Validates <see cref="OpenAIEmbedderOptions"/> (generated at compile time); the host runs it at start and on creation.</summary>
+[OptionsValidator]
+public sealed partial class OpenAIEmbedderOptionsValidator : IValidateOptions<OpenAIEmbedderOptions>;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using RagPlatform.Plugins.OpenAI;
 using RagPlatform.Sdk;
 
@@ -10,10 +11,15 @@ public sealed class OpenAIEmbedderPlugin : IEmbeddingProviderPlugin
 {
     public string Name => OpenAIEmbeddingProvider.ProviderName;
 
-    public IEmbeddingProvider Create(PluginContext context)
+    public IReadOnlyList<string> ValidateSettings(IConfiguration settings) => SettingsValidation.Problems(settings, new OpenAIEmbedderOptionsValidator());
+
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IEmbeddingProvider> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IEmbeddingProvider Create(PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var options = context.BindOptions<OpenAIEmbedderOptions>(o => o.Validate());
+        var options = context.BindOptions(new OpenAIEmbedderOptionsValidator());
         return new OpenAIEmbeddingProvider(
             options, context.LoggerFactory.CreateLogger(typeof(OpenAIEmbeddingProvider).FullName!), httpClient: context.CreateHttpClient(), ownsHttpClient: true);
     }

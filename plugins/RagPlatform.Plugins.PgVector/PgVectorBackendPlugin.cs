@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RagPlatform.Plugins.PgVector;
 using RagPlatform.Sdk;
@@ -11,10 +12,15 @@ public sealed class PgVectorBackendPlugin : IVectorBackendPlugin
 {
     public string Name => "pgvector";
 
-    public IVectorBackend Create(PluginContext context)
+    public IReadOnlyList<string> ValidateSettings(IConfiguration settings) => SettingsValidation.Problems(settings, new PgVectorOptionsValidator());
+
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IVectorBackend> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private IVectorBackend Create(PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var options = context.BindOptions<PgVectorOptions>(o => o.Validate());
+        var options = context.BindOptions(new PgVectorOptionsValidator());
         var connectionString = string.IsNullOrWhiteSpace(options.ConnectionString)
             ? context.GetConnectionString(options.ConnectionName)
             : options.ConnectionString;

@@ -1,10 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using RagPlatform.Sdk;
 using System.Text.RegularExpressions;
 
 namespace RagPlatform.Plugins.PgVector;
 
 /// <summary>Settings of the pgvector backend (configuration section <c>RagPlatform:VectorStore:Backends:pgvector</c>).</summary>
-public sealed partial class PgVectorOptions
+public sealed partial class PgVectorOptions : IValidatableObject
 {
+    /// <summary>The checks of <see cref="Validate()"/>, for the generated <see cref="PgVectorOptionsValidator"/>.</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        SettingsValidation.AsValidationResults(Validate(), validationContext);
+
     /// <summary>An Npgsql connection string. Use <see cref="ConnectionName"/> instead to keep the secret out of this section.</summary>
     public string? ConnectionString { get; set; }
 
@@ -82,3 +89,7 @@ public sealed partial class PgVectorOptions
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,39}$", RegexOptions.CultureInvariant)]
     private static partial Regex IdentifierPattern();
 }
+
+/// <summary>Validates <see cref="PgVectorOptions"/> (generated at compile time); the host runs it at start and on creation.</summary>
+[OptionsValidator]
+public sealed partial class PgVectorOptionsValidator : IValidateOptions<PgVectorOptions>;

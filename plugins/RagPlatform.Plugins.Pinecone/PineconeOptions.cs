@@ -1,10 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using RagPlatform.Sdk;
 using System.Text.RegularExpressions;
 
 namespace RagPlatform.Plugins.Pinecone;
 
 /// <summary>Settings of the Pinecone backend (section <c>RagPlatform:VectorStore:Backends:pinecone</c>).</summary>
-public sealed partial class PineconeOptions
+public sealed partial class PineconeOptions : IValidatableObject
 {
+    /// <summary>The checks of <see cref="Validate()"/>, for the generated <see cref="PineconeOptionsValidator"/>.</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        SettingsValidation.AsValidationResults(Validate(), validationContext);
+
     /// <summary>Pinecone's documented upsert limits: 1,000 records and 2 MB per request, 40 KB of metadata per record.</summary>
     public const int PineconeMaxBatchRecords = 1000;
     public const long PineconeMaxRequestBytes = 2L * 1024 * 1024;
@@ -136,3 +143,7 @@ public sealed partial class PineconeOptions
     [GeneratedRegex("^[a-z][a-z0-9-]{0,19}$")]
     private static partial Regex IndexPrefixPattern();
 }
+
+/// <summary>Validates <see cref="PineconeOptions"/> (generated at compile time); the host runs it at start and on creation.</summary>
+[OptionsValidator]
+public sealed partial class PineconeOptionsValidator : IValidateOptions<PineconeOptions>;

@@ -1,8 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using RagPlatform.Sdk;
+
 namespace RagPlatform.Plugins.Qdrant;
 
 /// <summary>Settings of the Qdrant backend (section <c>RagPlatform:VectorStore:Backends:qdrant</c>).</summary>
-public sealed class QdrantOptions
+public sealed class QdrantOptions : IValidatableObject
 {
+    /// <summary>The checks of <see cref="Validate()"/>, for the generated <see cref="QdrantOptionsValidator"/>.</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        SettingsValidation.AsValidationResults(Validate(), validationContext);
+
     /// <summary>Qdrant's default limit on a request (service.max_request_size_mb = 32), which applies to gRPC too.</summary>
     public const long QdrantDefaultRequestLimitBytes = 32L * 1024 * 1024;
 
@@ -119,3 +127,7 @@ public sealed class QdrantOptions
         }
     }
 }
+
+/// <summary>Validates <see cref="QdrantOptions"/> (generated at compile time); the host runs it at start and on creation.</summary>
+[OptionsValidator]
+public sealed partial class QdrantOptionsValidator : IValidateOptions<QdrantOptions>;

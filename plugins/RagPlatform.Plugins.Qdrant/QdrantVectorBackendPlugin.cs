@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RagPlatform.Plugins.Qdrant;
 using RagPlatform.Sdk;
@@ -12,10 +13,15 @@ public sealed class QdrantVectorBackendPlugin : IVectorBackendPlugin
 {
     public string Name => "qdrant";
 
-    public IVectorBackend Create(PluginContext context)
+    public IReadOnlyList<string> ValidateSettings(IConfiguration settings) => SettingsValidation.Problems(settings, new QdrantOptionsValidator());
+
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IVectorBackend> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private IVectorBackend Create(PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var options = context.BindOptions<QdrantOptions>(o => o.Validate());
+        var options = context.BindOptions(new QdrantOptionsValidator());
         var name = options.ConnectionName;
         ServiceConnectionString? connection;
         try

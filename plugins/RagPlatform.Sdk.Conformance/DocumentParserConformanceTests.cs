@@ -21,8 +21,9 @@ public abstract class DocumentParserConformanceTests
     /// <summary>The content type of <see cref="Sample"/> (by default what <see cref="ContentSniffer"/> finds).</summary>
     protected virtual string SampleContentType => ContentSniffer.Sniff(Sample().FileName, Sample().Content);
 
-    private IDocumentParser CreateParser() =>
-        CreatePlugin().Create(PluginContexts.FromSettings(new Dictionary<string, string?>(), Path.Combine(Path.GetTempPath(), "rag-parser-conformance")));
+    private async Task<IDocumentParser> CreateParserAsync() =>
+        await CreatePlugin().CreateAsync(
+            PluginContexts.FromSettings(new Dictionary<string, string?>(), Path.Combine(Path.GetTempPath(), "rag-parser-conformance")), CancellationToken.None);
 
     [Fact]
     public void PluginNamesItselfAndTheContentTypesItReads()
@@ -40,7 +41,7 @@ public abstract class DocumentParserConformanceTests
     {
         var (name, content, phrases) = Sample();
 
-        var document = await CreateParser().ParseAsync(new DocumentSource(name, SampleContentType, content), DocumentParseLimits.Default, CancellationToken.None);
+        var document = await (await CreateParserAsync()).ParseAsync(new DocumentSource(name, SampleContentType, content), DocumentParseLimits.Default, CancellationToken.None);
 
         Assert.NotEmpty(document.Sections);
         Assert.All(document.Sections, s => Assert.NotEmpty(s.Blocks));
@@ -51,7 +52,7 @@ public abstract class DocumentParserConformanceTests
     [Fact]
     public async Task UnreadableBytesAreRefusedWithAReasonNotAnException()
     {
-        var parser = CreateParser();
+        var parser = await CreateParserAsync();
         var (name, content, _) = Sample();
         var random = new Random(20_261_205);
         var garbage = new byte[4096];
@@ -74,7 +75,7 @@ public abstract class DocumentParserConformanceTests
     [Fact]
     public async Task OneParserServesConcurrentFilesAlike()
     {
-        var parser = CreateParser();
+        var parser = await CreateParserAsync();
         var (name, content, _) = Sample();
 
         var documents = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>

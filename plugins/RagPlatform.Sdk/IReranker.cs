@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace RagPlatform.Sdk;
 
 /// <summary>A candidate passage for <see cref="IReranker"/>: the chunk's id, its document's title and its text.</summary>
@@ -21,5 +23,12 @@ public interface IRerankerPlugin
 
     /// <summary>Creates the reranker from its settings (<c>RagPlatform:Query:Rerankers:&lt;name&gt;</c>).
     /// Called once per process; the host shares the instance.</summary>
-    IReranker Create(PluginContext context);
+    ValueTask<IReranker> CreateAsync(PluginContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The problems with the plugin's settings (<paramref name="settings"/> is its section), each naming its
+    /// configuration key, without creating anything. The host calls it at start for every configured section of
+    /// the plugin, so a bad value stops start-up. The default finds none.
+    /// </summary>
+    IReadOnlyList<string> ValidateSettings(IConfiguration settings) => [];
 }

@@ -22,8 +22,16 @@ public interface IEmbeddingProviderPlugin
     /// <summary>The name configuration uses to choose this provider (e.g. "hashing", "onnx", "openai").</summary>
     string Name { get; }
 
-    /// <summary>Creates a provider from its settings. Called once per distinct settings; the host shares the instance.</summary>
-    IEmbeddingProvider Create(PluginContext context);
+    /// <summary>Creates a provider from its settings (loading or downloading a model asynchronously). Called once per
+    /// distinct settings; the host shares the instance.</summary>
+    ValueTask<IEmbeddingProvider> CreateAsync(PluginContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The problems with the plugin's settings (<paramref name="settings"/> is its section), each naming its
+    /// configuration key, without creating anything. The host calls it at start for every configured section of
+    /// the plugin, so a bad value stops start-up. The default finds none.
+    /// </summary>
+    IReadOnlyList<string> ValidateSettings(IConfiguration settings) => [];
 }
 
 /// <summary>Registration entry point of a vector backend plugin.</summary>
@@ -33,7 +41,14 @@ public interface IVectorBackendPlugin
     string Name { get; }
 
     /// <summary>Creates the backend from its settings. Called once per process; the host shares the instance.</summary>
-    IVectorBackend Create(PluginContext context);
+    ValueTask<IVectorBackend> CreateAsync(PluginContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The problems with the plugin's settings (<paramref name="settings"/> is its section), each naming its
+    /// configuration key, without creating anything. The host calls it at start for every configured section of
+    /// the plugin, so a bad value stops start-up. The default finds none.
+    /// </summary>
+    IReadOnlyList<string> ValidateSettings(IConfiguration settings) => [];
 }
 
 /// <summary>What the host hands a plugin when it creates one.</summary>
@@ -71,6 +86,24 @@ public sealed class PluginContext(
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var value = connectionStrings?[name];
         return string.IsNullOrWhiteSpace(value) ? null : value;
+    }
+
+    /// <summary>
+    /// Binds the settings onto a fresh options object and validates it with <paramref name="validator"/> (the
+    /// plugin's <c>[OptionsValidator]</c>); the exception names each bad key.
+    /// </summary>
+    public TOptions BindOptions<TOptions>(Microsoft.Extensions.Options.IValidateOptions<TOptions> validator)
+        where TOptions : class, new()
+    {
+        var problems = SettingsValidation.Problems(Settings, validator);
+        if (problems.Count > 0)
+        {
+            throw new PluginConfigurationException(typeof(TOptions).Name, problems);
+        }
+
+        var options = new TOptions();
+        Settings.Bind(options);
+        return options;
     }
 
     /// <summary>Binds the settings onto a fresh options object and validates it with <paramref name="validate"/>.</summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RagPlatform.Core.Caching;
+using RagPlatform.Core.Configuration;
 using StackExchange.Redis;
 
 namespace RagPlatform.Caching.Redis;
@@ -33,10 +34,7 @@ public static class RedisCacheExtensions
         }
 
         var options = builder.Configuration.GetSection(RedisCacheOptions.SectionName).Get<RedisCacheOptions>() ?? new RedisCacheOptions();
-        builder.Services.AddOptions<RedisCacheOptions>()
-            .Bind(builder.Configuration.GetSection(RedisCacheOptions.SectionName))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<RedisCacheOptions, RedisCacheOptionsValidator>(builder.Configuration, RedisCacheOptions.SectionName);
         builder.AddRedisClient(ConnectionName, configureOptions: configuration => RedisRagCache.Configure(configuration, options));
         builder.Services.Configure<HealthCheckServiceOptions>(health =>
         {

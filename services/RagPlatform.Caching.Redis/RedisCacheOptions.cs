@@ -27,3 +27,7 @@ public sealed class RedisCacheOptions
     [Range(0, 86_400)]
     public int MemoryTierSeconds { get; set; } = 30;
 }
+
+/// <summary>Validates <see cref="RedisCacheOptions"/> at start (generated at compile time).</summary>
+[Microsoft.Extensions.Options.OptionsValidator]
+public sealed partial class RedisCacheOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<RedisCacheOptions>;

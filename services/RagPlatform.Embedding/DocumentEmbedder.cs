@@ -171,7 +171,7 @@ public sealed class DocumentEmbedder(
         string? error;
         try
         {
-            var target = collections.ResolveReindexTarget(collection.Record)!;
+            var target = (await collections.ResolveReindexTargetAsync(collection.Record, cancellationToken))!;
             var synced = await copier.CopyAsync(collection, target, changed, vanished, cancellationToken);
             error = synced.FirstOrDefault(r => r.Outcome == JobItemOutcome.Failed) is { } failed ? $"{failed.DocumentId}: {failed.Error}" : null;
         }

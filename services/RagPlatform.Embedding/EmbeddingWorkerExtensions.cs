@@ -29,19 +29,17 @@ public static class EmbeddingWorkerExtensions
 
     private sealed class DefaultModelWarmup(ModelRegistry models, ILogger<DefaultModelWarmup> logger) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken)
+        public async Task StartAsync(CancellationToken cancellationToken)
         {
             try
             {
-                models.Get(models.DefaultModel);
+                await models.GetAsync(models.DefaultModel, cancellationToken);
             }
             catch (Exception ex) when (ex is InvalidOperationException or IOException)
             {
                 // Keep serving (health, other models); the status endpoint reports the error.
                 logger.LogError(ex, "Default model {Model} failed to load", models.DefaultModel);
             }
-
-            return Task.CompletedTask;
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

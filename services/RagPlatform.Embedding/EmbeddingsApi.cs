@@ -44,7 +44,7 @@ public static class EmbeddingsApi
                 _ => throw new RequestValidationException("encoding_format", "encoding_format is 'float' or 'base64'."),
             };
 
-            var provider = models.Get(model);
+            var provider = await models.GetAsync(model, ct);
             if (request.Dimensions is { } dimensions && dimensions != provider.Fingerprint.Dimensions)
             {
                 throw new RequestValidationException("dimensions",

@@ -24,13 +24,13 @@ public sealed class ModelRegistry(PluginHost plugins, IOptions<RagPlatformOption
     public bool Exists(string model) => plugins.IsEmbeddingProvider(model);
 
     /// <summary>The shared provider for a model id (a provider plugin name with its configured settings).</summary>
-    public IEmbeddingProvider Get(string model)
+    public async Task<IEmbeddingProvider> GetAsync(string model, CancellationToken cancellationToken)
     {
         var state = _states.GetOrAdd(model, _ => new ModelState());
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var provider = plugins.GetEmbeddingProvider(new EmbeddingSelection(model, new Dictionary<string, string?>()));
+            var provider = await plugins.GetEmbeddingProviderAsync(new EmbeddingSelection(model, new Dictionary<string, string?>()), cancellationToken);
             if (state.LoadTimeMs is null)
             {
                 lock (state)

@@ -28,9 +28,9 @@ public sealed class ReindexDocumentsConsumer(
             }
 
             IReadOnlyList<JobItemResult> results;
-            if (collections.ResolveReindexTarget(record) is { } target && target.Reindex.JobId == message.JobId)
+            if (await collections.ResolveReindexTargetAsync(record, cancellationToken) is { } target && target.Reindex.JobId == message.JobId)
             {
-                results = await copier.CopyAsync(collections.Resolve(record), target, message.DocumentIds, [], cancellationToken);
+                results = await copier.CopyAsync(await collections.ResolveAsync(record, cancellationToken), target, message.DocumentIds, [], cancellationToken);
             }
             else
             {

@@ -261,7 +261,7 @@ public sealed class IngestionService(
 
             // Points first: if the store update then fails, a retried delete still finds the document.
             await collection.Backend.DeleteByDocumentAsync(collection.VectorName, documentId, cancellationToken);
-            if (collections.ResolveReindexTarget(collection.Record) is { } target)
+            if (await collections.ResolveReindexTargetAsync(collection.Record, cancellationToken) is { } target)
             {
                 await target.Backend.DeleteByDocumentAsync(target.VectorName, documentId, cancellationToken);
             }

@@ -176,7 +176,7 @@ public sealed class SearchService(
         IReadOnlyList<float> scores;
         try
         {
-            var reranker = plugins.GetReranker(_options.Reranker!);
+            var reranker = await plugins.GetRerankerAsync(_options.Reranker!, cancellationToken);
             scores = await reranker.ScoreAsync(
                 query, hits.Select(h => new RerankCandidate(h.Id, h.Payload.Title, h.Payload.Text)).ToList(), cancellationToken);
         }

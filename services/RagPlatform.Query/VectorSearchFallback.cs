@@ -37,7 +37,7 @@ public sealed class VectorSearchFallback(
             {
                 try
                 {
-                    var backend = plugins.GetVectorBackend(name);
+                    var backend = await plugins.GetVectorBackendAsync(name, cancellationToken);
                     var spec = await backend.GetCollectionAsync(collection.VectorName, cancellationToken);
                     if (spec is null || spec.Fingerprint.ToString() != collection.Record.Fingerprint)
                     {

@@ -107,8 +107,8 @@ public sealed class VectorMaintenanceTests : IDisposable
         await using (var platform = await OfflinePlatform.OpenAsync(DataDirectory, pgSettings, CancellationToken.None))
         {
             var interrupted = await new VectorMigration(
-                platform.OpenBackend(new BackendSelection("embedded", new Dictionary<string, string>())),
-                platform.OpenBackend(new BackendSelection("pgvector", new Dictionary<string, string>())),
+                await platform.OpenBackendAsync(new BackendSelection("embedded", new Dictionary<string, string>()), default),
+                await platform.OpenBackendAsync(new BackendSelection("pgvector", new Dictionary<string, string>()), default),
                 new MigrationOptions(Collection, "embedded", "pgvector", checkpoint, BatchSize: 2, MaxPoints: 2),
                 TextWriter.Null).RunAsync(CancellationToken.None);
             Assert.False(interrupted.Completed);
@@ -125,8 +125,8 @@ public sealed class VectorMaintenanceTests : IDisposable
         await using (var platform = await OfflinePlatform.OpenAsync(DataDirectory, pgSettings, CancellationToken.None))
         {
             Assert.Equal("pgvector", (await platform.Store.GetCollectionAsync(Collection, CancellationToken.None))!.Settings.VectorBackend);
-            var embedded = platform.OpenBackend(new BackendSelection("embedded", new Dictionary<string, string>()));
-            var pg = platform.OpenBackend(new BackendSelection("pgvector", new Dictionary<string, string>()));
+            var embedded = await platform.OpenBackendAsync(new BackendSelection("embedded", new Dictionary<string, string>()), default);
+            var pg = await platform.OpenBackendAsync(new BackendSelection("pgvector", new Dictionary<string, string>()), default);
             Assert.Equal(await embedded.CountAsync(Collection, null, CancellationToken.None), await pg.CountAsync(Collection, null, CancellationToken.None));
 
             // A second, complete run over the same stores resumes nothing and verifies every sample.
@@ -194,7 +194,7 @@ public sealed class VectorMaintenanceTests : IDisposable
         string[] texts = ["서울은 대한민국의 수도입니다.", "부산은 항구 도시다."];
         await using (var platform = await OfflinePlatform.OpenAsync(DataDirectory, [], CancellationToken.None))
         {
-            var provider = platform.Plugins.GetEmbeddingProvider(new EmbeddingSelection("hashing", new Dictionary<string, string?>()));
+            var provider = await platform.Plugins.GetEmbeddingProviderAsync(new EmbeddingSelection("hashing", new Dictionary<string, string?>()), default);
             fingerprint = provider.Fingerprint.ToString();
             vectors = [.. (await provider.EmbedAsync(texts, EmbeddingPurpose.Document, CancellationToken.None)).Select(r => r.Vector!)];
         }

@@ -161,13 +161,45 @@ public sealed class EmbeddedLexicalIndexTests : IDisposable
             }
         }
 
-        Assert.True(File.Exists(Path.Combine(_directory, "persisted", Collection, "snapshot.bin")));
+        Assert.True(File.Exists(Path.Combine(_directory, "persisted", Collection, RagPlatform.Sdk.Storage.Journal.SnapshotFileName)));
         first.Dispose();
         _opened.Remove(first);
 
         var reopened = Open("persisted", options);
 
         await AssertSameAsync(reference, reopened);
+    }
+
+    [Fact]
+    public async Task An_index_written_in_the_format_before_the_journal_opens_and_is_rewritten_as_a_journal()
+    {
+        var folder = Path.Combine(_directory, "legacy");
+        CopyDirectory(Path.Combine(AppContext.BaseDirectory, "fixtures", "legacy-stores", "lexical"), folder);
+
+        var index = Open("legacy");
+        Assert.Equal(3, index.Inspect(Collection).Chunks);
+        Assert.Equal(["a"], (await index.SearchAsync(Collection, "은행", 10, null, default)).Select(h => h.Id));
+        Assert.Equal(["d"], (await index.SearchAsync(Collection, "정기예금", 10, null, default)).Select(h => h.Id));
+        Assert.Empty(await index.SearchAsync(Collection, "축구", 10, null, default));
+        var files = Directory.GetFiles(Path.Combine(folder, Collection)).Select(Path.GetFileName).Order(StringComparer.Ordinal);
+        Assert.Equal([RagPlatform.Sdk.Storage.Journal.LogFileName, RagPlatform.Sdk.Storage.Journal.SnapshotFileName], files);
+
+        await index.DeleteAsync(Collection, ["a"], default);
+        index.Dispose();
+        _opened.Remove(index);
+        var reopened = Open("legacy");
+        Assert.Equal(2, reopened.Inspect(Collection).Chunks);
+        Assert.Equal(["c"], (await reopened.SearchAsync(Collection, "건강검진", 10, null, default)).Select(h => h.Id));
+    }
+
+    private static void CopyDirectory(string source, string target)
+    {
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
     }
 
     [Fact]
@@ -178,7 +210,7 @@ public sealed class EmbeddedLexicalIndexTests : IDisposable
         await index.UpsertAsync(Collection, [Chunk("late", "d9", "마지막으로 추가된 환율 문서")], default);
         index.Dispose();
         _opened.Remove(index);
-        var log = Path.Combine(_directory, "torn", Collection, "log.bin");
+        var log = Path.Combine(_directory, "torn", Collection, RagPlatform.Sdk.Storage.Journal.LogFileName);
         using (var stream = new FileStream(log, FileMode.Open))
         {
             // A crash in the middle of the last append.

@@ -33,13 +33,13 @@ public class PluginCatalogTests
         Assert.Equal(["docx", "html", "hwp", "hwpx", "markdown", "pdf", "pptx", "text", "xlsx"], catalog.DocumentParsers.Order(StringComparer.Ordinal));
         Assert.Equal("hwp", catalog.FindDocumentParser(Sdk.Documents.DocumentContentTypes.Hwp)!.Name);
         Assert.Null(catalog.FindDocumentParser(Sdk.Documents.DocumentContentTypes.CompoundFile));
-        var (name, parser) = host.GetDocumentParser(Sdk.Documents.DocumentContentTypes.Markdown)!.Value;
+        var (name, parser) = (await host.GetDocumentParserAsync(Sdk.Documents.DocumentContentTypes.Markdown, default))!.Value;
         var document = await parser.ParseAsync(
             new Sdk.Documents.DocumentSource("a.md", Sdk.Documents.DocumentContentTypes.Markdown, "# 제목\n\n본문입니다."u8.ToArray()),
             Sdk.Documents.DocumentParseLimits.Default, default);
 
         Assert.Equal(("markdown", "제목"), (name, document.Title));
-        Assert.Same(parser, host.GetDocumentParser(Sdk.Documents.DocumentContentTypes.Markdown)!.Value.Parser);
+        Assert.Same(parser, (await host.GetDocumentParserAsync(Sdk.Documents.DocumentContentTypes.Markdown, default))!.Value.Parser);
         if (Directory.Exists(data))
         {
             Directory.Delete(data, recursive: true);
@@ -56,12 +56,12 @@ public class PluginCatalogTests
         var data = Path.Combine(Path.GetTempPath(), "rag-rerank-" + Guid.NewGuid().ToString("N"));
         await using var host = new PluginHost(catalog, configuration, Options.Create(new RagPlatformOptions { DataDirectory = data }), NullLoggerFactory.Instance);
 
-        var reranker = host.GetReranker("keyword");
+        var reranker = await host.GetRerankerAsync("keyword", default);
         var scores = await reranker.ScoreAsync("q", [new RerankCandidate("a", null, "축구 경기"), new RerankCandidate("b", null, "은행 금리")], default);
 
-        Assert.Same(reranker, host.GetReranker("KEYWORD"));
+        Assert.Same(reranker, await host.GetRerankerAsync("KEYWORD", default));
         Assert.Equal([0f, 1f], scores);
-        Assert.Throws<PluginNotFoundException>(() => host.GetReranker("cross-encoder"));
+        await Assert.ThrowsAsync<PluginNotFoundException>(() => host.GetRerankerAsync("cross-encoder", default));
         Directory.Delete(data, recursive: true);
     }
 
@@ -107,13 +107,42 @@ public class PluginCatalogTests
         var options = Options.Create(new RagPlatformOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "rag-plugins-" + Guid.NewGuid().ToString("N")) });
         await using var host = new PluginHost(new PluginCatalog(PluginDirectory, [], NullLogger<PluginCatalog>.Instance), configuration, options, NullLoggerFactory.Instance);
 
-        var configured = host.GetEmbeddingProvider(new EmbeddingSelection("faulty", new Dictionary<string, string?>()));
-        var again = host.GetEmbeddingProvider(new EmbeddingSelection("faulty", new Dictionary<string, string?>()));
-        var overridden = host.GetEmbeddingProvider(new EmbeddingSelection("faulty", new Dictionary<string, string?> { ["Dimensions"] = "96" }));
+        var configured = await host.GetEmbeddingProviderAsync(new EmbeddingSelection("faulty", new Dictionary<string, string?>()), default);
+        var again = await host.GetEmbeddingProviderAsync(new EmbeddingSelection("faulty", new Dictionary<string, string?>()), default);
+        var overridden = await host.GetEmbeddingProviderAsync(new EmbeddingSelection("faulty", new Dictionary<string, string?> { ["Dimensions"] = "96" }), default);
 
         Assert.Same(configured, again);
         Assert.Equal(48, configured.Fingerprint.Dimensions);
         Assert.Equal(96, overridden.Fingerprint.Dimensions);
+        Directory.Delete(options.Value.DataDirectory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Concurrent_first_uses_share_one_asynchronous_creation()
+    {
+        var options = Options.Create(new RagPlatformOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "rag-plugins-" + Guid.NewGuid().ToString("N")) });
+        await using var host = new PluginHost(new PluginCatalog(PluginDirectory, [], NullLogger<PluginCatalog>.Instance), new ConfigurationBuilder().Build(), options, NullLoggerFactory.Instance);
+        var selection = new EmbeddingSelection("hashing", new Dictionary<string, string?>());
+
+        var providers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => host.GetEmbeddingProviderAsync(selection, default)));
+
+        Assert.All(providers, p => Assert.Same(providers[0], p));
+        Assert.Single(host.CreatedEmbeddingProviders);
+        Directory.Delete(options.Value.DataDirectory, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_failed_creation_is_not_kept_and_the_next_use_tries_again()
+    {
+        var options = Options.Create(new RagPlatformOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "rag-plugins-" + Guid.NewGuid().ToString("N")) });
+        await using var host = new PluginHost(new PluginCatalog(PluginDirectory, [], NullLogger<PluginCatalog>.Instance), new ConfigurationBuilder().Build(), options, NullLoggerFactory.Instance);
+        var bad = new EmbeddingSelection("hashing", new Dictionary<string, string?> { ["Dimensions"] = "1" });
+
+        var first = await Assert.ThrowsAsync<PluginConfigurationException>(() => host.GetEmbeddingProviderAsync(bad, default));
+        var second = await Assert.ThrowsAsync<PluginConfigurationException>(() => host.GetEmbeddingProviderAsync(bad, default));
+
+        Assert.NotSame(first, second);
+        Assert.Empty(host.CreatedEmbeddingProviders);
         Directory.Delete(options.Value.DataDirectory, recursive: true);
     }
 
@@ -129,7 +158,7 @@ public class PluginCatalogTests
         var options = Options.Create(new RagPlatformOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "rag-plugins-" + Guid.NewGuid().ToString("N")) });
         await using var host = new PluginHost(new PluginCatalog(PluginDirectory, [], NullLogger<PluginCatalog>.Instance), configuration, options, NullLoggerFactory.Instance);
 
-        var backend = host.GetVectorBackend("qdrant");
+        var backend = await host.GetVectorBackendAsync("qdrant", default);
 
         Assert.Equal("QdrantVectorBackend", backend.GetType().Name);
         Directory.Delete(options.Value.DataDirectory, recursive: true);

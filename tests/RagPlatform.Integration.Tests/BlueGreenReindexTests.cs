@@ -78,7 +78,7 @@ public sealed class BlueGreenReindexTests(BlueGreenReindexTests.ReindexFactory f
         Assert.True(after.Version > before.Version);
         Assert.Equal(before.Documents + 1, after.Documents);
 
-        var backend = factory.Services.GetRequiredService<PluginHost>().GetVectorBackend("embedded");
+        var backend = await factory.Services.GetRequiredService<PluginHost>().GetVectorBackendAsync("embedded", default);
         Assert.Equal(after.Chunks, await backend.CountAsync(after.VectorCollection!, null, CancellationToken.None));
         Assert.Equal(64, (await backend.GetCollectionAsync(after.VectorCollection!, CancellationToken.None))!.Dimensions);
 
@@ -111,7 +111,7 @@ public sealed class BlueGreenReindexTests(BlueGreenReindexTests.ReindexFactory f
         Assert.Contains("dim=256;", after.ModelFingerprint, StringComparison.Ordinal);
         Assert.NotEqual(before.ModelFingerprint, after.ModelFingerprint);
         Assert.Equal((before.Documents, before.Chunks), (after.Documents, after.Chunks));
-        var backend = factory.Services.GetRequiredService<PluginHost>().GetVectorBackend("embedded");
+        var backend = await factory.Services.GetRequiredService<PluginHost>().GetVectorBackendAsync("embedded", default);
         Assert.Equal(after.Chunks, await backend.CountAsync(after.VectorCollection!, null, CancellationToken.None));
         for (var attempt = 0; await backend.GetCollectionAsync(name, CancellationToken.None) is not null; attempt++)
         {
@@ -149,7 +149,7 @@ public sealed class BlueGreenReindexTests(BlueGreenReindexTests.ReindexFactory f
         Assert.Equal((1, name, before.ModelFingerprint, "hashing"), (after.ActiveVersion, after.VectorCollection, after.ModelFingerprint, after.Settings.Embedding.Provider));
         Assert.Equal(ReindexStates.Failed, after.Reindex!.State);
         Assert.Contains("could not be re-embedded", after.Reindex.Error, StringComparison.Ordinal);
-        var backend = factory.Services.GetRequiredService<PluginHost>().GetVectorBackend("embedded");
+        var backend = await factory.Services.GetRequiredService<PluginHost>().GetVectorBackendAsync("embedded", default);
         // The version being built is dropped right after the re-index is marked failed.
         for (var attempt = 0; await backend.GetCollectionAsync(name + "__v2", CancellationToken.None) is not null; attempt++)
         {

@@ -29,8 +29,8 @@ public sealed class VectorFallbackTests(VectorFallbackTests.FallbackFactory fact
 
         // Keep the fallback current, as `rag migrate` does: the same points, the same spec.
         var plugins = factory.Services.GetRequiredService<PluginHost>();
-        var primary = plugins.GetVectorBackend("failing");
-        var fallback = plugins.GetVectorBackend("embedded");
+        var primary = await plugins.GetVectorBackendAsync("failing", default);
+        var fallback = await plugins.GetVectorBackendAsync("embedded", default);
         var spec = (await primary.GetCollectionAsync("fallback-copied", CancellationToken.None))!;
         await fallback.EnsureCollectionAsync(spec, CancellationToken.None);
         await fallback.ImportAsync("fallback-copied", primary.ExportAsync("fallback-copied", CancellationToken.None), CancellationToken.None);

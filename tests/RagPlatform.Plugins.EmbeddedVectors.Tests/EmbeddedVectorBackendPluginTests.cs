@@ -35,7 +35,7 @@ public sealed class EmbeddedVectorBackendPluginTests : IDisposable
             ["BFloat16Prefilter"] = "false",
         });
 
-        var backend = Assert.IsType<EmbeddedVectorBackend>(new EmbeddedVectorBackendPlugin().Create(context));
+        var backend = Assert.IsType<EmbeddedVectorBackend>((await new EmbeddedVectorBackendPlugin().CreateAsync(context, default)));
         await using (backend)
         {
             Assert.Equal(path, backend.Options.Path);
@@ -57,7 +57,7 @@ public sealed class EmbeddedVectorBackendPluginTests : IDisposable
     [Fact]
     public async Task Create_WithoutSettings_UsesDefaultsAndTheDataDirectory()
     {
-        var backend = Assert.IsType<EmbeddedVectorBackend>(new EmbeddedVectorBackendPlugin().Create(Context([])));
+        var backend = Assert.IsType<EmbeddedVectorBackend>((await new EmbeddedVectorBackendPlugin().CreateAsync(Context([]), default)));
         await using (backend)
         {
             Assert.Equal(Path.GetFullPath(_dataDirectory.Path), backend.Options.Path);
@@ -72,7 +72,7 @@ public sealed class EmbeddedVectorBackendPluginTests : IDisposable
     [Fact]
     public async Task Create_WithRelativePath_ResolvesItAgainstTheDataDirectory()
     {
-        var backend = Assert.IsType<EmbeddedVectorBackend>(new EmbeddedVectorBackendPlugin().Create(Context(new() { ["Path"] = "vectors" })));
+        var backend = Assert.IsType<EmbeddedVectorBackend>((await new EmbeddedVectorBackendPlugin().CreateAsync(Context(new() { ["Path"] = "vectors" }), default)));
         await using (backend)
         {
             Assert.Equal(Path.Combine(Path.GetFullPath(_dataDirectory.Path), "vectors"), backend.Options.Path);
@@ -82,9 +82,9 @@ public sealed class EmbeddedVectorBackendPluginTests : IDisposable
     [Theory]
     [InlineData("CompactAfterLogBytes", "100")]
     [InlineData("ParallelSearchThreshold", "-1")]
-    public void Create_WithInvalidSetting_ThrowsPluginConfigurationExceptionNamingIt(string key, string value)
+    public async Task Create_WithInvalidSetting_ThrowsPluginConfigurationExceptionNamingIt(string key, string value)
     {
-        var error = Assert.Throws<PluginConfigurationException>(() => new EmbeddedVectorBackendPlugin().Create(Context(new() { [key] = value })));
+        var error = await Assert.ThrowsAsync<PluginConfigurationException>(async () => await new EmbeddedVectorBackendPlugin().CreateAsync(Context(new() { [key] = value }), default));
 
         Assert.Contains(error.Problems, p => p.Contains(key, StringComparison.Ordinal));
     }

@@ -50,6 +50,37 @@ public sealed class EmbeddedVectorBackendTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_StoreWrittenBeforeTheJournal_RestoresItAndRewritesItAsAJournal()
+    {
+        var source = System.IO.Path.Combine(AppContext.BaseDirectory, "fixtures", "legacy-stores", "embedded");
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var destination = System.IO.Path.Combine(_directory.Path, System.IO.Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
+
+        await using (var backend = Open())
+        {
+            // p1-p3 from the old snapshot; p4 and the delete of p2 from the old log.
+            Assert.Equal(3, await backend.CountAsync(Collection, null, _ct));
+            var points = await backend.RetrieveAsync(Collection, ["p1", "p2", "p3", "p4"], _ct);
+            Assert.Equal(["p1", "p3", "p4"], points.Select(p => p.Id).Order(StringComparer.Ordinal));
+            Assert.Equal([0f, 0f, 0f, 1f], points.Single(p => p.Id == "p4").Vector);
+            var hits = await backend.SearchAsync(Collection, new VectorQuery([0f, 0f, 1f, 0f], 1), _ct);
+            Assert.Equal("p3", Assert.Single(hits).Id);
+            Assert.Equal("본문 d3", hits[0].Payload.Text);
+            Assert.False(File.Exists(System.IO.Path.Combine(CollectionFolder, "snapshot.bin")));
+            Assert.False(File.Exists(System.IO.Path.Combine(CollectionFolder, "log.bin")));
+            Assert.True(File.Exists(System.IO.Path.Combine(CollectionFolder, EmbeddedCollection.SnapshotFileName)));
+            await backend.DeleteAsync(Collection, ["p1"], _ct);
+        }
+
+        await using var reopened = Open();
+        Assert.Equal(["p3", "p4"], (await reopened.RetrieveAsync(Collection, ["p1", "p3", "p4"], _ct)).Select(p => p.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Reopen_AfterCrashWithoutFinalSnapshot_ReplaysTheLog()
     {
         var expected = new Dictionary<string, VectorPoint>();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Reflection;
 using Microsoft.Extensions.Logging.Abstractions;
 using RagPlatform.Sdk;
@@ -31,7 +32,7 @@ public sealed class FaissVectorBackendPluginTests : IDisposable
             ["NativeLibraryPath"] = FaissTestSupport.NativeLibrary,
         });
 
-        await using (var backend = new FaissVectorBackendPlugin().Create(context))
+        await using (var backend = await new FaissVectorBackendPlugin().CreateAsync(context, default))
         {
             var spec = new VectorCollectionSpec("docs", 3, DistanceMetric.Cosine, FaissTestSupport.Fingerprint(3));
             await backend.EnsureCollectionAsync(spec, CancellationToken.None);
@@ -46,7 +47,7 @@ public sealed class FaissVectorBackendPluginTests : IDisposable
     public async Task Create_WithoutNativeLibraryPath_FindsTheShimBesideThePluginAssembly()
     {
         // The plugin's build copies libragfaiss.so into its output (and so into this test's output).
-        await using var backend = new FaissVectorBackendPlugin().Create(Context([]));
+        await using var backend = await new FaissVectorBackendPlugin().CreateAsync(Context([]), default);
         Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(typeof(FaissVectorBackend).Assembly.Location)!, "libragfaiss.so")));
     }
 
@@ -56,19 +57,43 @@ public sealed class FaissVectorBackendPluginTests : IDisposable
     [InlineData("HnswEfSearch", "0", "HnswEfSearch")]
     [InlineData("Oversampling", "1", "Oversampling")]
     [InlineData("NativeLibraryPath", "relative/libragfaiss.so", "NativeLibraryPath")]
-    public void Create_WithInvalidSetting_NamesIt(string key, string value, string named)
+    public async Task Create_WithInvalidSetting_NamesIt(string key, string value, string named)
     {
-        var error = Assert.Throws<PluginConfigurationException>(() => new FaissVectorBackendPlugin().Create(Context(new() { [key] = value })));
+        var error = await Assert.ThrowsAsync<PluginConfigurationException>(async () => await new FaissVectorBackendPlugin().CreateAsync(Context(new() { [key] = value }), default));
 
         Assert.Contains(error.Problems, p => p.Contains(named, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("HnswEfSearch", "0")]
+    [InlineData("ExactFilterFraction", "2")]
+    [InlineData("CheckpointAfterLogBytes", "10")]
+    public void ValidateSettings_OutOfRangeValue_NamesItsFullKeyWithoutCreatingAnything(string key, string value)
+    {
+        const string section = "RagPlatform:VectorStore:Backends:faiss";
+        var settings = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [$"{section}:{key}"] = value })
+            .Build()
+            .GetSection(section);
+
+        var problems = ((IVectorBackendPlugin)new FaissVectorBackendPlugin()).ValidateSettings(settings);
+
+        Assert.Contains(problems, p => p.Contains($"{section}:{key}", StringComparison.Ordinal));
+        if (key == "HnswEfSearch")
+        {
+            Assert.Equal([$"{section}:HnswEfSearch must be at least 1 (was 0)."], problems);
+        }
+
+        Assert.Empty(((IVectorBackendPlugin)new FaissVectorBackendPlugin()).ValidateSettings(
+            new ConfigurationBuilder().Build().GetSection(section)));
+    }
+
     [Fact]
-    public void Create_WhenTheNativeLibraryIsMissing_SaysHowToBuildIt()
+    public async Task Create_WhenTheNativeLibraryIsMissing_SaysHowToBuildIt()
     {
         var missing = Path.Combine(_dataDirectory.Path, "nowhere", "libragfaiss.so");
 
-        var error = Assert.Throws<DllNotFoundException>(() => new FaissVectorBackendPlugin().Create(Context(new() { ["NativeLibraryPath"] = missing })));
+        var error = await Assert.ThrowsAsync<DllNotFoundException>(async () => await new FaissVectorBackendPlugin().CreateAsync(Context(new() { ["NativeLibraryPath"] = missing }), default));
 
         Assert.Contains(missing, error.Message, StringComparison.Ordinal);
         Assert.Contains("./scripts/test.sh", error.Message, StringComparison.Ordinal);

@@ -127,7 +127,7 @@ public sealed class FaissVectorBackendTests : IDisposable
         }
 
         var files = Directory.GetFiles(Path.Combine(_directory.Path, "persist")).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToArray();
-        Assert.Equal(["collection.json", "index.1.faiss", "points.log", "points.snap"], files);
+        Assert.Equal(["collection.json", "index.1.faiss", "journal.log", "journal.snapshot"], files);
 
         await using (var reopened = new FaissVectorBackend(options))
         {
@@ -137,6 +137,35 @@ public sealed class FaissVectorBackendTests : IDisposable
             var after = await reopened.SearchAsync("persist", new VectorQuery(vectors[5], 10), CancellationToken.None);
             Assert.Equal(before.Select(h => (h.Id, h.Score)), after.Select(h => (h.Id, h.Score)));
         }
+    }
+
+    [Fact]
+    public async Task Open_StoreWrittenBeforeTheJournal_RestoresItAndRewritesItAsAJournal()
+    {
+        var source = Path.Combine(AppContext.BaseDirectory, "fixtures", "legacy-stores", "faiss");
+        var root = Path.Combine(_directory.Path, "legacy");
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(root, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
+
+        await using (var backend = new FaissVectorBackend(Options(root, "Flat")))
+        {
+            // p1-p3 from the old checkpoint; p4 and the delete of p2 from the old log.
+            Assert.Equal(3, await backend.CountAsync("docs", null, CancellationToken.None));
+            var points = await backend.RetrieveAsync("docs", ["p1", "p2", "p3", "p4"], CancellationToken.None);
+            Assert.Equal(["p1", "p3", "p4"], points.Select(p => p.Id).Order(StringComparer.Ordinal));
+            var hits = await backend.SearchAsync("docs", new VectorQuery([0f, 0f, 0f, 1f], 1), CancellationToken.None);
+            Assert.Equal("p4", Assert.Single(hits).Id);
+            var files = Directory.GetFiles(Path.Combine(root, "docs")).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal);
+            Assert.Equal(["collection.json", "index.2.faiss", "journal.log", "journal.snapshot"], files);
+            await backend.DeleteAsync("docs", ["p1"], CancellationToken.None);
+        }
+
+        await using var reopened = new FaissVectorBackend(Options(root, "Flat"));
+        Assert.Equal(2, await reopened.CountAsync("docs", null, CancellationToken.None));
     }
 
     [Fact]
@@ -161,7 +190,7 @@ public sealed class FaissVectorBackendTests : IDisposable
             }
         }
 
-        await using (var log = new FileStream(Path.Combine(crashed, "log", "points.log"), FileMode.Append))
+        await using (var log = new FileStream(Path.Combine(crashed, "log", RagPlatform.Sdk.Storage.Journal.LogFileName), FileMode.Append))
         {
             log.Write([200, 0, 0, 0, 1, 2, 3, 4, 1, 9]);
         }

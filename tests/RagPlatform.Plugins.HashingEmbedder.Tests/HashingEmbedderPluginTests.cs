@@ -19,13 +19,13 @@ public sealed class HashingEmbedderPluginTests
     [Fact]
     public async Task CreateBindsItsSettings()
     {
-        await using var provider = new HashingEmbedderPlugin().Create(Context(new()
+        await using var provider = await new HashingEmbedderPlugin().CreateAsync(Context(new()
         {
             ["Dimensions"] = "512",
             ["MaxInputTokens"] = "100",
             ["MaxBatchSize"] = "16",
             ["LatinWordWeight"] = "3",
-        }));
+        }), default);
 
         Assert.Equal("hashing/korean-ngram-hash@1+word=3;dim=512;pool=none;norm=l2", provider.Fingerprint.ToString());
         Assert.Equal(100, provider.MaxInputTokens);
@@ -35,16 +35,16 @@ public sealed class HashingEmbedderPluginTests
     [Fact]
     public async Task CreateWithoutSettingsUsesTheDefaults()
     {
-        await using var provider = new HashingEmbedderPlugin().Create(Context([]));
+        await using var provider = await new HashingEmbedderPlugin().CreateAsync(Context([]), default);
 
         Assert.Equal("hashing/korean-ngram-hash@1;dim=1024;pool=none;norm=l2", provider.Fingerprint.ToString());
     }
 
     [Fact]
-    public void CreateRejectsDimensionsZero()
+    public async Task CreateRejectsDimensionsZero()
     {
-        var error = Assert.Throws<PluginConfigurationException>(() =>
-            new HashingEmbedderPlugin().Create(Context(new() { ["Dimensions"] = "0" })));
+        var error = await Assert.ThrowsAsync<PluginConfigurationException>(async () =>
+            await new HashingEmbedderPlugin().CreateAsync(Context(new() { ["Dimensions"] = "0" }), default));
 
         Assert.Contains("Dimensions", error.Message, StringComparison.Ordinal);
     }

@@ -30,11 +30,11 @@ public sealed class OnnxPluginConformanceTests : EmbeddingProviderConformanceTes
     public void Dispose() => _data.Dispose();
 
     protected override Task<IEmbeddingProvider> CreateProviderAsync() =>
-        Task.FromResult(new OnnxEmbedderPlugin().Create(PluginContexts.FromSettings(
+        new OnnxEmbedderPlugin().CreateAsync(PluginContexts.FromSettings(
             new Dictionary<string, string?>
             {
                 ["ModelPath"] = OnnxTestSupport.TinyBert,
                 ["IntraOpThreads"] = "1",
             },
-            _data.Path)));
+            _data.Path), default).AsTask();
 }

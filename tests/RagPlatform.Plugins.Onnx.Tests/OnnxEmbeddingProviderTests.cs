@@ -150,12 +150,12 @@ public sealed class OnnxEmbeddingProviderTests
     }
 
     [Fact]
-    public void PluginRefusesSettingsWithoutAModelPathNamingTheSetting()
+    public async Task PluginRefusesSettingsWithoutAModelPathNamingTheSetting()
     {
         using var data = new TempDirectory();
         var context = PluginContexts.FromSettings(new Dictionary<string, string?> { ["MaxBatchTokens"] = "4" }, data.Path);
 
-        var error = Assert.Throws<PluginConfigurationException>(() => new OnnxEmbedderPlugin().Create(context));
+        var error = await Assert.ThrowsAsync<PluginConfigurationException>(async () => await new OnnxEmbedderPlugin().CreateAsync(context, default));
 
         Assert.Contains(error.Problems, p => p.StartsWith("ModelPath", StringComparison.Ordinal));
         Assert.Contains(error.Problems, p => p.StartsWith("MaxBatchTokens", StringComparison.Ordinal));

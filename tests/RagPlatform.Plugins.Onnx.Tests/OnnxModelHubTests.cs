@@ -23,15 +23,15 @@ public sealed class OnnxModelHubTests : IDisposable
             ["ModelHub:Endpoint"] = hub.Endpoint,
         };
 
-        await using var fromHub = new OnnxEmbedderPlugin().Create(PluginContexts.FromSettings(settings, _data.Path));
-        await using var local = new OnnxEmbedderPlugin().Create(PluginContexts.FromSettings(
+        await using var fromHub = await new OnnxEmbedderPlugin().CreateAsync(PluginContexts.FromSettings(settings, _data.Path), default);
+        await using var local = await new OnnxEmbedderPlugin().CreateAsync(PluginContexts.FromSettings(
             new Dictionary<string, string?>
             {
                 ["ModelPath"] = OnnxTestSupport.TinyBert,
                 ["ModelId"] = "test-org/tiny-bert",
                 ["IntraOpThreads"] = "1",
             },
-            _data.Path));
+            _data.Path), default);
 
         var a = await fromHub.EmbedAsync(["은행 대출 금리"], EmbeddingPurpose.Document, CancellationToken.None);
         var b = await local.EmbedAsync(["은행 대출 금리"], EmbeddingPurpose.Document, CancellationToken.None);
@@ -41,15 +41,15 @@ public sealed class OnnxModelHubTests : IDisposable
 
         // A second creation is served from the cache: the hub is not asked again for the model file.
         var requests = hub.Requests;
-        await using var again = new OnnxEmbedderPlugin().Create(PluginContexts.FromSettings(settings, _data.Path));
+        await using var again = await new OnnxEmbedderPlugin().CreateAsync(PluginContexts.FromSettings(settings, _data.Path), default);
         Assert.Equal(requests, hub.Requests);
     }
 
     [Fact]
-    public void Neither_a_folder_nor_a_hub_id_is_refused_naming_both_settings()
+    public async Task Neither_a_folder_nor_a_hub_id_is_refused_naming_both_settings()
     {
-        var error = Assert.Throws<PluginConfigurationException>(() => new OnnxEmbedderPlugin().Create(
-            PluginContexts.FromSettings(new Dictionary<string, string?>(), _data.Path)));
+        var error = await Assert.ThrowsAsync<PluginConfigurationException>(async () => await new OnnxEmbedderPlugin().CreateAsync(
+            PluginContexts.FromSettings(new Dictionary<string, string?>(), _data.Path), default));
         Assert.Contains("ModelPath", error.Message, StringComparison.Ordinal);
         Assert.Contains("ModelId", error.Message, StringComparison.Ordinal);
     }

@@ -18,7 +18,7 @@ public sealed class SmallBudgetOnnxRerankerConformanceTests : RerankerConformanc
     public void Dispose() => _data.Dispose();
 
     protected override Task<IReranker> CreateRerankerAsync() =>
-        Task.FromResult(new OnnxRerankerPlugin().Create(PluginContexts.FromSettings(
+        new OnnxRerankerPlugin().CreateAsync(PluginContexts.FromSettings(
             new Dictionary<string, string?>
             {
                 ["ModelPath"] = OnnxTestSupport.TinyCrossEncoder,
@@ -26,7 +26,7 @@ public sealed class SmallBudgetOnnxRerankerConformanceTests : RerankerConformanc
                 ["MaxBatchTokens"] = "160",
                 ["BatchWindowMilliseconds"] = "0",
             },
-            _data.Path)));
+            _data.Path), default).AsTask();
 }
 
 public sealed class OnnxRerankerTests

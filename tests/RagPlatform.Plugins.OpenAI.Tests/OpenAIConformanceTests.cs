@@ -24,6 +24,6 @@ public sealed class OpenAIConformanceTests : EmbeddingProviderConformanceTests, 
                 ["ApiKeys:0"] = TestProviders.KeyOne,
             },
             Path.Combine(Path.GetTempPath(), "rag-openai-conformance"));
-        return Task.FromResult(new OpenAIEmbedderPlugin().Create(context));
+        return new OpenAIEmbedderPlugin().CreateAsync(context, default).AsTask();
     }
 }

@@ -131,7 +131,7 @@ public sealed class PgVectorBackendTests(PgLiteFixture fixture)
                 new Dictionary<string, string?> { ["ConnectionName"] = "vectors", ["Schema"] = "rag_plugin", ["HnswEfSearch"] = "64" },
                 directory,
                 new Dictionary<string, string?> { ["vectors"] = fixture.Server.ConnectionString });
-            await using (var backend = plugin.Create(context))
+            await using (var backend = await plugin.CreateAsync(context, default))
             {
                 var name = "plugin-" + Guid.NewGuid().ToString("N")[..8];
                 await backend.EnsureCollectionAsync(new VectorCollectionSpec(name, 4, DistanceMetric.Cosine, Fingerprint(4)), CancellationToken.None);
@@ -140,12 +140,12 @@ public sealed class PgVectorBackendTests(PgLiteFixture fixture)
             }
 
             var missing = PluginContexts.FromSettings(new Dictionary<string, string?> { ["ConnectionName"] = "absent" }, directory);
-            var error = Assert.Throws<PluginConfigurationException>(() => plugin.Create(missing));
+            var error = await Assert.ThrowsAsync<PluginConfigurationException>(async () => await plugin.CreateAsync(missing, default));
             Assert.Contains("ConnectionStrings:absent", error.Message, StringComparison.Ordinal);
 
             var bad = PluginContexts.FromSettings(
                 new Dictionary<string, string?> { ["ConnectionString"] = "Host=x;Password=hunter2", ["HnswM"] = "1", ["Schema"] = "Bad-Schema" }, directory);
-            var invalid = Assert.Throws<PluginConfigurationException>(() => plugin.Create(bad));
+            var invalid = await Assert.ThrowsAsync<PluginConfigurationException>(async () => await plugin.CreateAsync(bad, default));
             Assert.Contains("HnswM", invalid.Message, StringComparison.Ordinal);
             Assert.Contains("Schema", invalid.Message, StringComparison.Ordinal);
             Assert.DoesNotContain("hunter2", invalid.Message, StringComparison.Ordinal);

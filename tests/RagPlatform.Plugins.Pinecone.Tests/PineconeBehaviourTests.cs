@@ -170,7 +170,7 @@ public sealed class PineconeBehaviourTests : IAsyncLifetime
             Path.Combine(Path.GetTempPath(), "rag-pinecone-" + Guid.NewGuid().ToString("N")),
             new Dictionary<string, string?> { ["cloud"] = _server.ConnectionString });
 
-        await using var backend = new PineconeVectorBackendPlugin().Create(context);
+        await using var backend = await new PineconeVectorBackendPlugin().CreateAsync(context, default);
         await backend.EnsureCollectionAsync(Spec("configured", 8), CancellationToken.None);
 
         Assert.Equal(["team-cosine-8"], _server.Emulator.IndexNames);
@@ -181,14 +181,14 @@ public sealed class PineconeBehaviourTests : IAsyncLifetime
     [Theory]
     [InlineData(null)]
     [InlineData("Endpoint=https://api.pinecone.io")]
-    public void Plugin_WithoutConnectionStringOrKey_SaysWhatIsMissing(string? connectionString)
+    public async Task Plugin_WithoutConnectionStringOrKey_SaysWhatIsMissing(string? connectionString)
     {
         var context = PluginContexts.FromSettings(
             new Dictionary<string, string?>(),
             Path.Combine(Path.GetTempPath(), "rag-pinecone-" + Guid.NewGuid().ToString("N")),
             new Dictionary<string, string?> { ["pinecone"] = connectionString });
 
-        var error = Assert.Throws<PluginConfigurationException>(() => new PineconeVectorBackendPlugin().Create(context));
+        var error = await Assert.ThrowsAsync<PluginConfigurationException>(async () => await new PineconeVectorBackendPlugin().CreateAsync(context, default));
 
         Assert.Contains("ConnectionStrings:pinecone", error.Message, StringComparison.Ordinal);
     }
@@ -199,14 +199,14 @@ public sealed class PineconeBehaviourTests : IAsyncLifetime
     [InlineData("MaxMetadataBytes", "50000")]
     [InlineData("IndexNamePrefix", "Bad_Prefix")]
     [InlineData("ListPageSize", "500")]
-    public void Plugin_WithInvalidSetting_NamesIt(string key, string value)
+    public async Task Plugin_WithInvalidSetting_NamesIt(string key, string value)
     {
         var context = PluginContexts.FromSettings(
             new Dictionary<string, string?> { [key] = value },
             Path.Combine(Path.GetTempPath(), "rag-pinecone-" + Guid.NewGuid().ToString("N")),
             new Dictionary<string, string?> { ["pinecone"] = "Endpoint=https://api.pinecone.io;Key=k" });
 
-        var error = Assert.Throws<PluginConfigurationException>(() => new PineconeVectorBackendPlugin().Create(context));
+        var error = await Assert.ThrowsAsync<PluginConfigurationException>(async () => await new PineconeVectorBackendPlugin().CreateAsync(context, default));
 
         Assert.Contains(error.Problems, p => p.Contains(key, StringComparison.Ordinal));
     }

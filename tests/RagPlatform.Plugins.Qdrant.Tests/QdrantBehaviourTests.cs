@@ -206,7 +206,7 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
             new Dictionary<string, string?> { ["vectors"] = _server.ConnectionString },
             QdrantTestSupport.Lexical);
 
-        await using var backend = new QdrantVectorBackendPlugin().Create(context);
+        await using var backend = await new QdrantVectorBackendPlugin().CreateAsync(context, default);
         await backend.EnsureCollectionAsync(Spec("configured"), CancellationToken.None);
 
         Assert.IsAssignableFrom<IHybridSearchBackend>(backend);
@@ -216,7 +216,7 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
     [Theory]
     [InlineData(null, "ConnectionStrings:qdrant is not set")]
     [InlineData("Endpoint=not a url;Key=secret-value-9", "ConnectionStrings:qdrant")]
-    public void Plugin_WithoutUsableConnectionString_SaysWhichSettingAndNeverTheKey(string? connectionString, string expected)
+    public async Task Plugin_WithoutUsableConnectionString_SaysWhichSettingAndNeverTheKey(string? connectionString, string expected)
     {
         var context = PluginContexts.FromSettings(
             new Dictionary<string, string?>(),
@@ -224,7 +224,7 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
             new Dictionary<string, string?> { ["qdrant"] = connectionString },
             QdrantTestSupport.Lexical);
 
-        var error = Assert.Throws<PluginConfigurationException>(() => new QdrantVectorBackendPlugin().Create(context));
+        var error = await Assert.ThrowsAsync<PluginConfigurationException>(async () => await new QdrantVectorBackendPlugin().CreateAsync(context, default));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("secret-value-9", error.Message, StringComparison.Ordinal);
@@ -236,7 +236,7 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
     [InlineData("MaxBatchPoints", "0")]
     [InlineData("MaxAttempts", "0")]
     [InlineData("SparseVectorName", "dense")]
-    public void Plugin_WithInvalidSetting_NamesIt(string key, string value)
+    public async Task Plugin_WithInvalidSetting_NamesIt(string key, string value)
     {
         var context = PluginContexts.FromSettings(
             new Dictionary<string, string?> { [key] = value },
@@ -244,7 +244,7 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
             new Dictionary<string, string?> { ["qdrant"] = "Endpoint=http://127.0.0.1:1" },
             QdrantTestSupport.Lexical);
 
-        var error = Assert.Throws<PluginConfigurationException>(() => new QdrantVectorBackendPlugin().Create(context));
+        var error = await Assert.ThrowsAsync<PluginConfigurationException>(async () => await new QdrantVectorBackendPlugin().CreateAsync(context, default));
 
         Assert.Contains(error.Problems, p => p.Contains(key, StringComparison.Ordinal));
     }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace RagPlatform.Sdk.Documents;
 
 /// <summary>Turns the bytes of one file of the content types its plugin declares into a <see cref="ParsedDocument"/>.</summary>
@@ -23,5 +25,12 @@ public interface IDocumentParserPlugin
     IReadOnlyList<string> ContentTypes { get; }
 
     /// <summary>Creates the parser from its settings (<c>RagPlatform:Ingestion:Parsers:&lt;name&gt;</c>). Called once per process.</summary>
-    IDocumentParser Create(PluginContext context);
+    ValueTask<IDocumentParser> CreateAsync(PluginContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The problems with the plugin's settings (<paramref name="settings"/> is its section), each naming its
+    /// configuration key, without creating anything. The host calls it at start for every configured section of
+    /// the plugin, so a bad value stops start-up. The default finds none.
+    /// </summary>
+    IReadOnlyList<string> ValidateSettings(IConfiguration settings) => [];
 }

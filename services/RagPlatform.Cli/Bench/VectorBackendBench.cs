@@ -146,7 +146,7 @@ public static class VectorBackendBench
                 ["HnswEfSearch"] = run.EfSearch.ToString(CultureInfo.InvariantCulture),
             }
             : [];
-        var backend = OpenBackend(platform, new BackendSelection(run.Backend, backendSettings));
+        var backend = await OpenBackendAsync(platform, new BackendSelection(run.Backend, backendSettings), cancellationToken);
         var engine = run.IsFaiss ? $"RagPlatform faiss plugin ({run.IndexFactory})" : "RagPlatform embedded (exact)";
 
         var fingerprint = new ModelFingerprint("bench", "random-" + DataName(run.Data), "1", run.Dimensions, "none", "l2");
@@ -236,11 +236,11 @@ public static class VectorBackendBench
             ?? throw new CliException($"the faiss plugin wrote no index file under {root}.");
     }
 
-    private static IVectorBackend OpenBackend(OfflinePlatform platform, BackendSelection selection)
+    private static async Task<IVectorBackend> OpenBackendAsync(OfflinePlatform platform, BackendSelection selection, CancellationToken cancellationToken)
     {
         try
         {
-            return platform.OpenBackend(selection);
+            return await platform.OpenBackendAsync(selection, cancellationToken);
         }
         catch (DllNotFoundException ex)
         {

@@ -26,7 +26,7 @@ public static class BackupCommand
             var path = Path.GetFullPath(result.GetValue(output)!);
             await using var platform = await OfflinePlatform.OpenAsync(result.GetValue(dataDirectory)!, settings, cancellationToken);
             var record = await VectorCommandOptions.GetRecordAsync(platform, name, cancellationToken);
-            var backend = platform.Plugins.GetVectorBackend(record.Settings.VectorBackend);
+            var backend = await platform.Plugins.GetVectorBackendAsync(record.Settings.VectorBackend, cancellationToken);
             // The active version's vectors (a re-indexed collection keeps them in name__vN); restore brings them back as version 1.
             var spec = await backend.GetCollectionAsync(record.VectorName, cancellationToken)
                 ?? throw new CliException($"collection '{name}' has no vectors in backend '{record.Settings.VectorBackend}'.");
@@ -81,7 +81,7 @@ public static class BackupCommand
                 throw new CliException($"collection '{name}' already exists; delete it first or restore under another --collection.");
             }
 
-            var backend = platform.Plugins.GetVectorBackend(settingsToUse.VectorBackend);
+            var backend = await platform.Plugins.GetVectorBackendAsync(settingsToUse.VectorBackend, cancellationToken);
             var loader = new CollectionLoader(platform.Store, platform.Lexical, backend, name);
             var spec = new RagPlatform.Sdk.VectorCollectionSpec(name, header.Dimensions, header.Metric, RagPlatform.Sdk.ModelFingerprint.Parse(header.Fingerprint));
             await loader.CreateAsync(settingsToUse, spec, cancellationToken);

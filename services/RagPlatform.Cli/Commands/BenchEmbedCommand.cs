@@ -90,7 +90,7 @@ public static class BenchEmbedCommand
             var catalog = new PluginCatalog(options.Value.Plugins.ResolveDirectory(), [], NullLogger<PluginCatalog>.Instance);
             await using var plugins = new PluginHost(catalog, configuration, options, NullLoggerFactory.Instance);
             var loading = Stopwatch.StartNew();
-            var provider = plugins.GetEmbeddingProvider(new EmbeddingSelection(Provider, overrides));
+            var provider = await plugins.GetEmbeddingProviderAsync(new EmbeddingSelection(Provider, overrides), cancellationToken);
             var loadSeconds = loading.Elapsed.TotalSeconds;
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{texts.Count} texts from {textsFile}; model {provider.Fingerprint} loaded in {loadSeconds:0.00} s; {Environment.ProcessorCount} CPUs"));

@@ -88,7 +88,7 @@ public static class BenchRerankCommand
             var catalog = new PluginCatalog(options.Value.Plugins.ResolveDirectory(), [], NullLogger<PluginCatalog>.Instance);
             await using var plugins = new PluginHost(catalog, configuration, options, NullLoggerFactory.Instance);
             var loading = Stopwatch.StartNew();
-            var reranker = plugins.GetReranker("onnx");
+            var reranker = await plugins.GetRerankerAsync("onnx", cancellationToken);
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{searches.Count} searches × {candidateCount} candidates from {textsFile} (mean {searches.SelectMany(s => s.Passages).Average(p => p.Length):0} chars); model loaded in {loading.Elapsed.TotalSeconds:0.00} s; {Environment.ProcessorCount} CPUs"));
 

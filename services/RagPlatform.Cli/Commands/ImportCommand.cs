@@ -60,7 +60,7 @@ public static class ImportCommand
             var (record, _) = await platform.Collections.PutAsync(name, new CollectionSettingsInput(null, result.GetValue(vectorBackend), null), cancellationToken);
             try
             {
-                var resolved = platform.Collections.Resolve(record);
+                var resolved = await platform.Collections.ResolveAsync(record, cancellationToken);
                 var why = export.WhyNotKeepVectors(resolved.Provider.Fingerprint);
                 var vectors = why is null
                     ? [.. export.Nodes.Select(n => n.Embedding!)]

@@ -31,7 +31,7 @@ public static class LexicalCommand
             var name = VectorCommandOptions.ValidCollection(result.GetValue(collection));
             await using var platform = await OfflinePlatform.OpenAsync(result.GetValue(dataDirectory)!, settings, cancellationToken);
             var record = await VectorCommandOptions.GetRecordAsync(platform, name, cancellationToken);
-            var backend = platform.Plugins.GetVectorBackend(record.Settings.VectorBackend);
+            var backend = await platform.Plugins.GetVectorBackendAsync(record.Settings.VectorBackend, cancellationToken);
             // The lexical index is the logical collection's (text does not change with the model); the vectors are the active version's.
             if (await backend.GetCollectionAsync(record.VectorName, cancellationToken) is null)
             {

@@ -53,8 +53,8 @@ public static class MigrateCommand
             // A re-indexed collection's vectors live in its active version's backend collection (name__vN).
             var vectorName = (await platform.Store.GetCollectionAsync(name, cancellationToken))?.VectorName ?? name;
             var migration = new VectorMigration(
-                platform.OpenBackend(source),
-                platform.OpenBackend(target),
+                await platform.OpenBackendAsync(source, cancellationToken),
+                await platform.OpenBackendAsync(target, cancellationToken),
                 new MigrationOptions(vectorName, source.ToString(), target.ToString(), checkpointPath, result.GetValue(batchSize), result.GetValue(samples),
                     MaxPoints: result.GetValue(maxPoints)),
                 log);

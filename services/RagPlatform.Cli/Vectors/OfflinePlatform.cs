@@ -74,7 +74,7 @@ public sealed class OfflinePlatform : IAsyncDisposable
     /// with <paramref name="selection"/>'s settings. It is a separate instance from <see cref="Plugins"/>' one, so
     /// use one or the other for a given store, never both.
     /// </summary>
-    public IVectorBackend OpenBackend(BackendSelection selection)
+    public Task<IVectorBackend> OpenBackendAsync(BackendSelection selection, CancellationToken cancellationToken)
     {
         var overrides = selection.Settings.ToDictionary(
             s => $"{RagPlatformOptions.SectionName}:VectorStore:Backends:{selection.Name}:{s.Key}", s => (string?)s.Value, StringComparer.OrdinalIgnoreCase);
@@ -85,7 +85,7 @@ public sealed class OfflinePlatform : IAsyncDisposable
             _host.Services.GetRequiredService<IOptions<RagPlatformOptions>>(),
             _host.Services.GetRequiredService<ILoggerFactory>());
         _extraPluginHosts.Add(host);
-        return host.GetVectorBackend(selection.Name);
+        return host.GetVectorBackendAsync(selection.Name, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

@@ -37,11 +37,18 @@ public interface IRagCache
 public sealed class CacheOptions
 {
     /// <summary>Upper bound on the in-process (L1) tier, in bytes of cached keys and values; the least recently used go first.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, long.MaxValue)]
     public long MemoryCacheBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>How long a document embedding stays cached (seconds); 0 turns the embedding cache off.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, int.MaxValue)]
     public int EmbeddingSeconds { get; set; } = 30 * 86_400;
 
     /// <summary>How long a collection record stays in the document-metadata cache at most (seconds); 0 turns it off.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, int.MaxValue)]
     public int MetadataSeconds { get; set; } = 300;
 }
+
+/// <summary>Validates <see cref="CacheOptions"/> at start (generated at compile time).</summary>
+[Microsoft.Extensions.Options.OptionsValidator]
+public sealed partial class CacheOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<CacheOptions>;

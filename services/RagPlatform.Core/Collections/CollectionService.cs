@@ -57,19 +57,19 @@ public sealed class CollectionService(
     }
 
     /// <summary>The version a running re-index of <paramref name="record"/> builds, or null when none runs.</summary>
-    public ReindexTarget? ResolveReindexTarget(CollectionRecord record) =>
+    public async Task<ReindexTarget?> ResolveReindexTargetAsync(CollectionRecord record, CancellationToken cancellationToken) =>
         record.Reindex is { IsRunning: true } reindex
-            ? new ReindexTarget(reindex, plugins.GetEmbeddingProvider(reindex.Settings.Embedding),
-                plugins.GetVectorBackend(reindex.Settings.VectorBackend), PhysicalNames.Of(record.Name, reindex.TargetVersion))
+            ? new ReindexTarget(reindex, await plugins.GetEmbeddingProviderAsync(reindex.Settings.Embedding, cancellationToken),
+                await plugins.GetVectorBackendAsync(reindex.Settings.VectorBackend, cancellationToken), PhysicalNames.Of(record.Name, reindex.TargetVersion))
             : null;
 
     public async Task<ResolvedCollection> ResolveAsync(string name, CancellationToken cancellationToken) =>
-        Resolve(await GetRequiredAsync(name, cancellationToken));
+        await ResolveAsync(await GetRequiredAsync(name, cancellationToken), cancellationToken);
 
-    public ResolvedCollection Resolve(CollectionRecord record)
+    public async Task<ResolvedCollection> ResolveAsync(CollectionRecord record, CancellationToken cancellationToken)
     {
-        var provider = CreateProvider(record.Settings.Embedding, "embedding");
-        var backend = plugins.GetVectorBackend(record.Settings.VectorBackend);
+        var provider = await CreateProviderAsync(record.Settings.Embedding, "embedding", cancellationToken);
+        var backend = await plugins.GetVectorBackendAsync(record.Settings.VectorBackend, cancellationToken);
         var chunking = record.Settings.Chunking;
         return new ResolvedCollection(record, provider, backend,
             new KoreanChunker(chunking.MaxTokens, chunking.OverlapTokens, provider.CountTokens));
@@ -91,7 +91,7 @@ public sealed class CollectionService(
             (record, _) = await PutAsync(name, new CollectionSettingsInput(null, null, null), cancellationToken);
         }
 
-        return Resolve(record);
+        return await ResolveAsync(record, cancellationToken);
     }
 
     /// <summary>Creates the collection or updates its settings. Returns the record and whether it was created.</summary>
@@ -106,8 +106,8 @@ public sealed class CollectionService(
 
         var current = existing?.Settings ?? Defaults;
         var settings = Merge(current, input);
-        var provider = CreateProvider(settings.Embedding, "embedding.provider");
-        var backend = GetBackend(settings.VectorBackend);
+        var provider = await CreateProviderAsync(settings.Embedding, "embedding.provider", cancellationToken);
+        var backend = await GetBackendAsync(settings.VectorBackend, cancellationToken);
 
         if (settings.Chunking.MaxTokens > provider.MaxInputTokens)
         {
@@ -131,7 +131,7 @@ public sealed class CollectionService(
 
             if (modelChanges || backendChanges)
             {
-                await plugins.GetVectorBackend(existing.Settings.VectorBackend).DeleteCollectionAsync(existing.VectorName, cancellationToken);
+                await (await plugins.GetVectorBackendAsync(existing.Settings.VectorBackend, cancellationToken)).DeleteCollectionAsync(existing.VectorName, cancellationToken);
             }
         }
 
@@ -173,15 +173,15 @@ public sealed class CollectionService(
         var record = await GetRequiredAsync(name, cancellationToken);
         // Vectors and terms first: a retried delete finds the metadata still there and finishes the job. Every
         // physical version goes: the active one, one being built, one retired and not yet dropped.
-        await plugins.GetVectorBackend(record.Settings.VectorBackend).DeleteCollectionAsync(record.VectorName, cancellationToken);
+        await (await plugins.GetVectorBackendAsync(record.Settings.VectorBackend, cancellationToken)).DeleteCollectionAsync(record.VectorName, cancellationToken);
         if (record.Reindex is { } reindex)
         {
-            await plugins.GetVectorBackend(reindex.Settings.VectorBackend).DeleteCollectionAsync(PhysicalNames.Of(name, reindex.TargetVersion), cancellationToken);
+            await (await plugins.GetVectorBackendAsync(reindex.Settings.VectorBackend, cancellationToken)).DeleteCollectionAsync(PhysicalNames.Of(name, reindex.TargetVersion), cancellationToken);
         }
 
         if (record.Retired is { } retired)
         {
-            await plugins.GetVectorBackend(retired.VectorBackend).DeleteCollectionAsync(PhysicalNames.Of(name, retired.Version), cancellationToken);
+            await (await plugins.GetVectorBackendAsync(retired.VectorBackend, cancellationToken)).DeleteCollectionAsync(PhysicalNames.Of(name, retired.Version), cancellationToken);
         }
 
         await lexical.DeleteCollectionAsync(name, cancellationToken);
@@ -221,8 +221,8 @@ public sealed class CollectionService(
         }
 
         var settings = Merge(record.Settings, new CollectionSettingsInput(request?.Embedding, request?.VectorBackend, null));
-        var provider = CreateProvider(settings.Embedding, "embedding.provider");
-        var backend = GetBackend(settings.VectorBackend);
+        var provider = await CreateProviderAsync(settings.Embedding, "embedding.provider", cancellationToken);
+        var backend = await GetBackendAsync(settings.VectorBackend, cancellationToken);
 
         if (settings.Chunking.MaxTokens > provider.MaxInputTokens)
         {
@@ -288,7 +288,7 @@ public sealed class CollectionService(
 
         logger.LogInformation("Collection {Collection} switched from version {Old} to {New} ({Fingerprint}); the old version is dropped after {Grace}",
             name, record.ActiveVersion, reindex.TargetVersion, reindex.Fingerprint, grace);
-        await ActivateAsync(plugins.GetVectorBackend(reindex.Settings.VectorBackend), name, PhysicalNames.Of(name, reindex.TargetVersion), cancellationToken);
+        await ActivateAsync(await plugins.GetVectorBackendAsync(reindex.Settings.VectorBackend, cancellationToken), name, PhysicalNames.Of(name, reindex.TargetVersion), cancellationToken);
         if (grace == TimeSpan.Zero)
         {
             await DropRetiredAsync(await GetRequiredAsync(name, cancellationToken), cancellationToken);
@@ -324,7 +324,7 @@ public sealed class CollectionService(
 
         logger.LogWarning("Collection {Collection}: re-index into version {Version} failed; version {Active} stays active. {Error}",
             name, reindex.TargetVersion, record.ActiveVersion, error);
-        await plugins.GetVectorBackend(reindex.Settings.VectorBackend).DeleteCollectionAsync(PhysicalNames.Of(name, reindex.TargetVersion), cancellationToken);
+        await (await plugins.GetVectorBackendAsync(reindex.Settings.VectorBackend, cancellationToken)).DeleteCollectionAsync(PhysicalNames.Of(name, reindex.TargetVersion), cancellationToken);
     }
 
     /// <summary>Drops every retired version whose grace period has passed; returns how many were dropped.</summary>
@@ -350,16 +350,16 @@ public sealed class CollectionService(
             return;
         }
 
-        await plugins.GetVectorBackend(retired.VectorBackend).DeleteCollectionAsync(PhysicalNames.Of(record.Name, retired.Version), cancellationToken);
+        await (await plugins.GetVectorBackendAsync(retired.VectorBackend, cancellationToken)).DeleteCollectionAsync(PhysicalNames.Of(record.Name, retired.Version), cancellationToken);
         await store.ClearRetiredAsync(record.Name, retired.Version, cancellationToken);
         logger.LogInformation("Collection {Collection}: retired version {Version} dropped", record.Name, retired.Version);
     }
 
-    private IEmbeddingProvider CreateProvider(EmbeddingSelection selection, string field)
+    private async Task<IEmbeddingProvider> CreateProviderAsync(EmbeddingSelection selection, string field, CancellationToken cancellationToken)
     {
         try
         {
-            return plugins.GetEmbeddingProvider(selection);
+            return await plugins.GetEmbeddingProviderAsync(selection, cancellationToken);
         }
         catch (PluginNotFoundException ex)
         {
@@ -371,11 +371,11 @@ public sealed class CollectionService(
         }
     }
 
-    private IVectorBackend GetBackend(string name)
+    private async Task<IVectorBackend> GetBackendAsync(string name, CancellationToken cancellationToken)
     {
         try
         {
-            return plugins.GetVectorBackend(name);
+            return await plugins.GetVectorBackendAsync(name, cancellationToken);
         }
         catch (PluginNotFoundException ex)
         {

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace RagPlatform.Core.Configuration;
 
@@ -13,22 +14,37 @@ public sealed class RagPlatformOptions
 
     public PluginOptions Plugins { get; set; } = new();
 
+    [ValidateObjectMembers]
     public EmbeddingOptions Embedding { get; set; } = new();
 
+    [ValidateObjectMembers]
     public VectorStoreOptions VectorStore { get; set; } = new();
 
+    [ValidateObjectMembers]
     public ChunkingOptions Chunking { get; set; } = new();
 
+    [ValidateObjectMembers]
     public IngestionOptions Ingestion { get; set; } = new();
 
+    [ValidateObjectMembers]
     public QueryOptions Query { get; set; } = new();
 
+    [ValidateObjectMembers]
     public MessagingOptions Messaging { get; set; } = new();
 
+    [ValidateObjectMembers]
     public IndexOwnerOptions IndexOwner { get; set; } = new();
 
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
 }
+
+/// <summary>
+/// Validates every <see cref="RagPlatformOptions"/> member's attributes at start, nested classes included
+/// (<c>ValidateDataAnnotations</c> stops at the top level, so a nested <c>[Range]</c> would do nothing).
+/// Generated at compile time: no reflection.
+/// </summary>
+[OptionsValidator]
+public sealed partial class RagPlatformOptionsValidator : IValidateOptions<RagPlatformOptions>;
 
 public sealed class PluginOptions
 {
@@ -52,6 +68,7 @@ public sealed class EmbeddingOptions
     public string Provider { get; set; } = "hashing";
 
     /// <summary>The monthly spending limit on paid providers (see docs/openai.md).</summary>
+    [ValidateObjectMembers]
     public EmbeddingBudgetOptions Budget { get; set; } = new();
 }
 
@@ -146,6 +163,7 @@ public sealed class IngestionOptions
     public long MaxFilesRequestBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>Bounds on parsing one file (<c>RagPlatform:Ingestion:Parsing</c>).</summary>
+    [ValidateObjectMembers]
     public ParsingOptions Parsing { get; set; } = new();
 }
 

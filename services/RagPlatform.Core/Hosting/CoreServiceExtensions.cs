@@ -33,11 +33,8 @@ public static class CoreServiceExtensions
     {
         var services = builder.Services;
         builder.AddLogCapture();
-        services.AddOptions<RagPlatformOptions>()
-            .Bind(builder.Configuration.GetSection(RagPlatformOptions.SectionName))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        services.AddOptions<CacheOptions>().Bind(builder.Configuration.GetSection($"{RagPlatformOptions.SectionName}:Cache"));
+        services.AddValidatedOptions<RagPlatformOptions, RagPlatformOptionsValidator>(builder.Configuration, RagPlatformOptions.SectionName);
+        services.AddValidatedOptions<CacheOptions, CacheOptionsValidator>(builder.Configuration, $"{RagPlatformOptions.SectionName}:Cache");
 
         services.AddSingleton(sp =>
         {
@@ -55,10 +52,7 @@ public static class CoreServiceExtensions
         services.AddSingleton(sp => new CacheMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<IRagCache>(sp => new MemoryRagCache(sp.GetRequiredService<IOptions<CacheOptions>>().Value, sp.GetRequiredService<CacheMetrics>()));
         services.AddSingleton<EmbeddingCache>();
-        services.AddOptions<LexicalOptions>()
-            .Bind(builder.Configuration.GetSection(LexicalOptions.SectionName))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddValidatedOptions<LexicalOptions, LexicalOptionsValidator>(builder.Configuration, LexicalOptions.SectionName);
         services.AddPluginHttpClient();
         var indexOwner = builder.Configuration.GetSection(RagPlatformOptions.SectionName).Get<RagPlatformOptions>()?.IndexOwner;
         if (!string.IsNullOrWhiteSpace(indexOwner?.Endpoint))
@@ -100,18 +94,25 @@ public static class CoreServiceExtensions
     }
 
     /// <summary>
-    /// Builds every configured provider chain at start-up, so a fallback or route to a provider of another vector
+    /// Checks every configured plugin's settings and builds every configured provider chain at start-up, so a fallback or route to a provider of another vector
     /// space stops the service with the reason instead of surfacing on the first job.
     /// </summary>
     private sealed class EmbeddingChainValidator(PluginHost plugins, IConfiguration configuration, IOptions<RagPlatformOptions> options) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken)
+        public async Task StartAsync(CancellationToken cancellationToken)
         {
+            // Every configured plugin's settings first, all problems at once, each naming its key.
+            var problems = plugins.ValidateConfiguredSettings(options.Value);
+            if (problems.Count > 0)
+            {
+                throw new OptionsValidationException(RagPlatformOptions.SectionName, typeof(RagPlatformOptions), problems);
+            }
+
             foreach (var section in configuration.GetSection(EmbeddingProviderDefinition.ProvidersSection).GetChildren())
             {
                 if (EmbeddingProviderDefinition.Read(configuration, section.Key).IsComposite)
                 {
-                    plugins.GetEmbeddingProvider(new EmbeddingSelection(section.Key, new Dictionary<string, string?>()));
+                    await plugins.GetEmbeddingProviderAsync(new EmbeddingSelection(section.Key, new Dictionary<string, string?>()), cancellationToken);
                 }
             }
 
@@ -121,8 +122,6 @@ public static class CoreServiceExtensions
                 throw new PluginConfigurationException(nameof(EmbeddingBudgetOptions),
                     [$"LocalProvider '{budget.LocalProvider}' is not an embedding provider here ({string.Join(", ", plugins.EmbeddingProviderNames)})."]);
             }
-
-            return Task.CompletedTask;
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

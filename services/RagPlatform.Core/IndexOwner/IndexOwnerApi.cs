@@ -33,38 +33,38 @@ public static class IndexOwnerApi
         var vectors = index.MapGroup("/vectors/{backend}/{collection}");
         vectors.MapPut("", async (string backend, string collection, VectorCollectionSpec spec, PluginHost plugins, CancellationToken ct) =>
         {
-            await plugins.GetVectorBackend(backend).EnsureCollectionAsync(spec with { Name = collection }, ct);
+            await (await plugins.GetVectorBackendAsync(backend, ct)).EnsureCollectionAsync(spec with { Name = collection }, ct);
             return Results.NoContent();
         });
         vectors.MapGet("", async (string backend, string collection, PluginHost plugins, CancellationToken ct) =>
-            await plugins.GetVectorBackend(backend).GetCollectionAsync(collection, ct) is { } spec
+            await (await plugins.GetVectorBackendAsync(backend, ct)).GetCollectionAsync(collection, ct) is { } spec
                 ? Results.Json(spec, IndexOwnerClient.Json)
                 : Results.Json(new IndexOwnerError(IndexOwnerError.CollectionNotFound, $"Vector collection '{collection}' does not exist.", collection),
                     IndexOwnerClient.Json, statusCode: StatusCodes.Status404NotFound));
         vectors.MapDelete("", async (string backend, string collection, PluginHost plugins, CancellationToken ct) =>
         {
-            await plugins.GetVectorBackend(backend).DeleteCollectionAsync(collection, ct);
+            await (await plugins.GetVectorBackendAsync(backend, ct)).DeleteCollectionAsync(collection, ct);
             return Results.NoContent();
         });
         vectors.MapPost("/upsert", async (string backend, string collection, List<OwnerPoint> points, PluginHost plugins, CancellationToken ct) =>
         {
-            await plugins.GetVectorBackend(backend).UpsertAsync(collection, points.ConvertAll(p => p.ToPoint()), ct);
+            await (await plugins.GetVectorBackendAsync(backend, ct)).UpsertAsync(collection, points.ConvertAll(p => p.ToPoint()), ct);
             return Results.NoContent();
         });
         vectors.MapPost("/delete", async (string backend, string collection, List<string> ids, PluginHost plugins, CancellationToken ct) =>
-            Results.Json(new CountResponse(await plugins.GetVectorBackend(backend).DeleteAsync(collection, ids, ct)), IndexOwnerClient.Json));
+            Results.Json(new CountResponse(await (await plugins.GetVectorBackendAsync(backend, ct)).DeleteAsync(collection, ids, ct)), IndexOwnerClient.Json));
         vectors.MapPost("/delete-document", async (string backend, string collection, DocumentReference document, PluginHost plugins, CancellationToken ct) =>
-            Results.Json(new CountResponse(await plugins.GetVectorBackend(backend).DeleteByDocumentAsync(collection, document.DocumentId, ct)), IndexOwnerClient.Json));
+            Results.Json(new CountResponse(await (await plugins.GetVectorBackendAsync(backend, ct)).DeleteByDocumentAsync(collection, document.DocumentId, ct)), IndexOwnerClient.Json));
         vectors.MapPost("/retrieve", async (string backend, string collection, List<string> ids, PluginHost plugins, CancellationToken ct) =>
-            Results.Json(OwnerPoint.From(await plugins.GetVectorBackend(backend).RetrieveAsync(collection, ids, ct)), IndexOwnerClient.Json));
+            Results.Json(OwnerPoint.From(await (await plugins.GetVectorBackendAsync(backend, ct)).RetrieveAsync(collection, ids, ct)), IndexOwnerClient.Json));
         vectors.MapPost("/search", async (string backend, string collection, VectorQuery query, PluginHost plugins, CancellationToken ct) =>
-            Results.Json(await plugins.GetVectorBackend(backend).SearchAsync(collection, query, ct), IndexOwnerClient.Json));
+            Results.Json(await (await plugins.GetVectorBackendAsync(backend, ct)).SearchAsync(collection, query, ct), IndexOwnerClient.Json));
         vectors.MapPost("/count", async (string backend, string collection, CountRequest request, PluginHost plugins, CancellationToken ct) =>
-            Results.Json(new CountResponse(await plugins.GetVectorBackend(backend).CountAsync(collection, request.Filter, ct)), IndexOwnerClient.Json));
+            Results.Json(new CountResponse(await (await plugins.GetVectorBackendAsync(backend, ct)).CountAsync(collection, request.Filter, ct)), IndexOwnerClient.Json));
         vectors.MapPost("/export", async (string backend, string collection, PluginHost plugins, CancellationToken ct) =>
         {
             var points = new List<OwnerPoint>();
-            await foreach (var point in plugins.GetVectorBackend(backend).ExportAsync(collection, ct))
+            await foreach (var point in (await plugins.GetVectorBackendAsync(backend, ct)).ExportAsync(collection, ct))
             {
                 points.Add(OwnerPoint.From(point));
             }

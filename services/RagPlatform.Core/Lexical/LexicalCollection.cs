@@ -6,26 +6,25 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using RagPlatform.Sdk;
+using RagPlatform.Sdk.Storage;
 
 namespace RagPlatform.Core.Lexical;
 
 /// <summary>
 /// One collection's BM25 index. In memory: postings (term → chunk slot → tf), each chunk's terms and
-/// payload, and the length total BM25 normalises by. On disk: <c>snapshot.bin</c> and <c>log.bin</c>, both a
-/// sequence of records <c>[int32 length][first 8 bytes of SHA-256 of body][body]</c>, body = an operation
-/// byte and a JSON list. A write batch is one record, appended before memory changes, so a torn append
-/// (crash, full disk) loses at most that batch: opening stops at the first record whose length or checksum
-/// is wrong and cuts the log there. The log is folded into a new snapshot written beside the old one and
-/// renamed over it; the log is emptied only after that, and replaying it over the new snapshot is harmless
-/// because every record is an idempotent upsert or delete by id.
+/// payload, and the length total BM25 normalises by. On disk: the platform's <see cref="Journal"/> (snapshot and
+/// checksummed log, torn-tail recovery, compaction); a frame body is an operation byte and a JSON list. A write batch
+/// is one frame, appended before memory changes, so a torn append (crash, full disk) loses at most that batch.
+/// Files of the older format (<c>snapshot.bin</c>/<c>log.bin</c>, records checksummed with SHA-256) are read once
+/// and rewritten as a journal.
 /// </summary>
 internal sealed class LexicalCollection : IDisposable
 {
-    private const string SnapshotName = "snapshot.bin";
-    private const string LogName = "log.bin";
+    private const string LegacySnapshotName = "snapshot.bin";
+    private const string LegacyLogName = "log.bin";
     private const byte UpsertOperation = 1;
     private const byte DeleteOperation = 2;
-    private const int HeaderBytes = 12;
+    private const int LegacyHeaderBytes = 12;
     private const int SnapshotBatch = 1000;
 
     // The files are ours, never HTML: keep Hangul as UTF-8 (3 bytes) instead of \uXXXX escapes (6 bytes),
@@ -44,7 +43,7 @@ internal sealed class LexicalCollection : IDisposable
     private int _emptySlots;
     private readonly Dictionary<string, HashSet<string>> _byDocument = new(StringComparer.Ordinal);
     private long _totalLength;
-    private FileStream _log = null!;
+    private Journal _journal = null!;
     private bool _dropped;
 
     private LexicalCollection(string directory, LexicalOptions options, KoreanLexicalTokenizer tokenizer)
@@ -54,42 +53,18 @@ internal sealed class LexicalCollection : IDisposable
         _tokenizer = tokenizer;
     }
 
-    private string SnapshotPath => Path.Combine(_directory, SnapshotName);
-
-    private string LogPath => Path.Combine(_directory, LogName);
-
     public static LexicalCollection Open(string directory, LexicalOptions options, KoreanLexicalTokenizer tokenizer, ILogger logger)
     {
-        Directory.CreateDirectory(directory);
         var collection = new LexicalCollection(directory, options, tokenizer);
-        var leftover = collection.SnapshotPath + ".tmp";
-        if (File.Exists(leftover))
+        collection._journal = Journal.Open(directory,
+            new JournalOptions { FlushToDisk = options.FlushToDisk, LegacyFiles = [LegacySnapshotName, LegacyLogName] },
+            collection.ApplyFrame, logger);
+        if (collection._journal.MigrationPending)
         {
-            // A snapshot that was never renamed into place: the old snapshot and the log are still complete.
-            File.Delete(leftover);
+            collection.ReplayLegacy(logger);
+            collection.Compact();
         }
 
-        if (File.Exists(collection.SnapshotPath))
-        {
-            using var snapshot = new FileStream(collection.SnapshotPath, FileMode.Open, FileAccess.Read, FileShare.Read);
-            var end = collection.Replay(snapshot);
-            if (end != snapshot.Length)
-            {
-                throw new InvalidDataException($"Lexical snapshot '{collection.SnapshotPath}' is damaged at byte {end}.");
-            }
-        }
-
-        collection._log = new FileStream(collection.LogPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        var valid = collection.Replay(collection._log);
-        if (valid != collection._log.Length)
-        {
-            logger.LogWarning("Lexical log {Path}: incomplete record at byte {Offset} of {Length} (interrupted write) cut off",
-                collection.LogPath, valid, collection._log.Length);
-            collection._log.SetLength(valid);
-            collection._log.Flush(flushToDisk: true);
-        }
-
-        collection._log.Seek(0, SeekOrigin.End);
         return collection;
     }
 
@@ -97,7 +72,7 @@ internal sealed class LexicalCollection : IDisposable
     public bool Upsert(IReadOnlyList<LexicalEntry> entries)
     {
         // The record is built before the lock: only the append and the in-memory apply are serialised.
-        var record = Record(UpsertOperation, JsonSerializer.SerializeToUtf8Bytes(entries.Select(StoredChunk.From).ToList(), FileJson));
+        var body = Body(UpsertOperation, JsonSerializer.SerializeToUtf8Bytes(entries.Select(StoredChunk.From).ToList(), FileJson));
         _lock.EnterWriteLock();
         try
         {
@@ -106,9 +81,7 @@ internal sealed class LexicalCollection : IDisposable
                 return false;
             }
 
-            // One write call per record: a crash leaves a prefix of it at worst, which the checksum rejects.
-            _log.Write(record);
-            Flush();
+            _journal.Append(body);
             foreach (var entry in entries)
             {
                 Apply(entry);
@@ -136,8 +109,7 @@ internal sealed class LexicalCollection : IDisposable
             var present = ids.Where(_slots.ContainsKey).Distinct(StringComparer.Ordinal).ToList();
             if (present.Count > 0)
             {
-                Append(_log, DeleteOperation, JsonSerializer.SerializeToUtf8Bytes(present, FileJson));
-                Flush();
+                _journal.Append(Body(DeleteOperation, JsonSerializer.SerializeToUtf8Bytes(present, FileJson)));
                 present.ForEach(Remove);
                 CompactIfDue();
             }
@@ -173,7 +145,7 @@ internal sealed class LexicalCollection : IDisposable
         try
         {
             _dropped = true;
-            _log.Dispose();
+            _journal.Dispose();
             if (Directory.Exists(_directory))
             {
                 Directory.Delete(_directory, recursive: true);
@@ -297,7 +269,7 @@ internal sealed class LexicalCollection : IDisposable
         _lock.EnterWriteLock();
         try
         {
-            _log.Dispose();
+            _journal.Dispose();
         }
         finally
         {
@@ -440,95 +412,108 @@ internal sealed class LexicalCollection : IDisposable
         }
     }
 
-    /// <summary>Applies every whole record from the start of <paramref name="stream"/>; returns where the whole records end.</summary>
-    private long Replay(Stream stream)
+    /// <summary>Applies one journal frame: an operation byte and its JSON list.</summary>
+    private void ApplyFrame(ReadOnlySpan<byte> body, JournalPart part)
     {
-        stream.Seek(0, SeekOrigin.Begin);
-        var header = new byte[HeaderBytes];
-        long valid = 0;
-        while (true)
+        if (body.IsEmpty || !TryApply(body[0], body[1..]))
         {
-            if (stream.ReadAtLeast(header, HeaderBytes, throwOnEndOfStream: false) < HeaderBytes)
-            {
-                return valid;
-            }
-
-            var length = BinaryPrimitives.ReadInt32LittleEndian(header);
-            if (length < 1 || length > stream.Length - valid - HeaderBytes)
-            {
-                return valid;
-            }
-
-            var body = new byte[length];
-            if (stream.ReadAtLeast(body, length, throwOnEndOfStream: false) < length
-                || !SHA256.HashData(body).AsSpan(0, 8).SequenceEqual(header.AsSpan(4, 8)))
-            {
-                return valid;
-            }
-
-            var json = body.AsSpan(1);
-            switch (body[0])
-            {
-                case UpsertOperation:
-                    foreach (var stored in JsonSerializer.Deserialize<List<StoredChunk>>(json, FileJson)!)
-                    {
-                        Apply(LexicalEntry.Create(stored.Id, stored.ToPayload(), _tokenizer));
-                    }
-
-                    break;
-                case DeleteOperation:
-                    JsonSerializer.Deserialize<List<string>>(json, FileJson)!.ForEach(Remove);
-                    break;
-                default:
-                    return valid;
-            }
-
-            valid += HeaderBytes + length;
+            throw new InvalidDataException($"Unknown record in the lexical {part} of '{_directory}'.");
         }
     }
 
-    private static void Append(Stream stream, byte operation, byte[] json) =>
-        // One write call per record: a crash leaves a prefix of it at worst, which the checksum rejects.
-        stream.Write(Record(operation, json));
-
-    /// <summary>A whole record: length, checksum, operation byte and JSON body.</summary>
-    private static byte[] Record(byte operation, byte[] json)
+    private bool TryApply(byte operation, ReadOnlySpan<byte> json)
     {
-        var record = new byte[HeaderBytes + 1 + json.Length];
-        record[HeaderBytes] = operation;
-        json.CopyTo(record, HeaderBytes + 1);
-        var body = record.AsSpan(HeaderBytes);
-        BinaryPrimitives.WriteInt32LittleEndian(record, body.Length);
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(body, digest);
-        digest[..8].CopyTo(record.AsSpan(4));
-        return record;
+        switch (operation)
+        {
+            case UpsertOperation:
+                foreach (var stored in JsonSerializer.Deserialize<List<StoredChunk>>(json, FileJson)!)
+                {
+                    Apply(LexicalEntry.Create(stored.Id, stored.ToPayload(), _tokenizer));
+                }
+
+                return true;
+            case DeleteOperation:
+                JsonSerializer.Deserialize<List<string>>(json, FileJson)!.ForEach(Remove);
+                return true;
+            default:
+                return false;
+        }
     }
 
-    private void Flush() => _log.Flush(_options.FlushToDisk);
+    /// <summary>
+    /// Reads the files of the format before the journal (records <c>[int32 length][first 8 bytes of SHA-256 of
+    /// body][body]</c>, the same bodies): the snapshot, then the log up to its first torn record.
+    /// </summary>
+    private void ReplayLegacy(ILogger logger)
+    {
+        foreach (var name in (string[])[LegacySnapshotName, LegacyLogName])
+        {
+            var path = Path.Combine(_directory, name);
+            if (!File.Exists(path))
+            {
+                continue;
+            }
+
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            var header = new byte[LegacyHeaderBytes];
+            long valid = 0;
+            while (stream.ReadAtLeast(header, LegacyHeaderBytes, throwOnEndOfStream: false) == LegacyHeaderBytes)
+            {
+                var length = BinaryPrimitives.ReadInt32LittleEndian(header);
+                if (length < 1 || length > stream.Length - valid - LegacyHeaderBytes)
+                {
+                    break;
+                }
+
+                var body = new byte[length];
+                if (stream.ReadAtLeast(body, length, throwOnEndOfStream: false) < length
+                    || !SHA256.HashData(body).AsSpan(0, 8).SequenceEqual(header.AsSpan(4, 8))
+                    || !TryApply(body[0], body.AsSpan(1)))
+                {
+                    break;
+                }
+
+                valid += LegacyHeaderBytes + length;
+            }
+
+            if (valid != stream.Length)
+            {
+                if (name == LegacySnapshotName)
+                {
+                    throw new InvalidDataException($"Lexical snapshot '{path}' is damaged at byte {valid}.");
+                }
+
+                logger.LogWarning("Lexical log {Path}: incomplete record at byte {Offset} of {Length} (interrupted write) ignored", path, valid, stream.Length);
+            }
+        }
+    }
+
+    private static byte[] Body(byte operation, byte[] json)
+    {
+        var body = new byte[1 + json.Length];
+        body[0] = operation;
+        json.CopyTo(body, 1);
+        return body;
+    }
 
     private void CompactIfDue()
     {
-        if (_log.Length < _options.CompactAfterLogBytes)
+        if (_journal.LogBytes >= _options.CompactAfterLogBytes)
         {
-            return;
+            Compact();
         }
+    }
 
-        var temporary = SnapshotPath + ".tmp";
-        using (var snapshot = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+    private void Compact()
+    {
+        var live = _entries.Where(e => e is not null).Select(e => StoredChunk.From(e!)).ToList();
+        _journal.Compact(live.Count, snapshot =>
         {
-            var live = _entries.Where(e => e is not null).Select(e => StoredChunk.From(e!)).ToList();
             for (var i = 0; i < live.Count; i += SnapshotBatch)
             {
-                Append(snapshot, UpsertOperation, JsonSerializer.SerializeToUtf8Bytes(live.GetRange(i, Math.Min(SnapshotBatch, live.Count - i)), FileJson));
+                snapshot.Write(Body(UpsertOperation, JsonSerializer.SerializeToUtf8Bytes(live.GetRange(i, Math.Min(SnapshotBatch, live.Count - i)), FileJson)));
             }
-
-            snapshot.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, SnapshotPath, overwrite: true);
-        _log.SetLength(0);
-        _log.Flush(flushToDisk: true);
+        });
     }
 
     /// <summary>A chunk as the files hold it: the payload only; terms are recomputed when the index is opened.</summary>

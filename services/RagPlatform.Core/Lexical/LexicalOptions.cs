@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace RagPlatform.Core.Lexical;
 
@@ -31,6 +32,10 @@ public sealed class LexicalOptions
     [Range(4096, long.MaxValue)]
     public long CompactAfterLogBytes { get; set; } = 64L * 1024 * 1024;
 }
+
+/// <summary>Validates <see cref="LexicalOptions"/> at start (generated at compile time).</summary>
+[OptionsValidator]
+public sealed partial class LexicalOptionsValidator : IValidateOptions<LexicalOptions>;
 
 /// <summary>Where the lexical (BM25) index lives.</summary>
 public enum LexicalStore

@@ -86,6 +86,11 @@ public sealed class PluginCatalog
 
     public bool HasVectorBackend(string name) => _backends.ContainsKey(name);
 
+    public bool HasReranker(string name) => _rerankers.ContainsKey(name);
+
+    /// <summary>The parser plugin of that name, or null when none is.</summary>
+    public PluginDescriptor? FindDocumentParserByName(string name) => _parsers.GetValueOrDefault(name);
+
     private void Register(string assemblyPath, ILogger logger)
     {
         if (!File.Exists(assemblyPath))

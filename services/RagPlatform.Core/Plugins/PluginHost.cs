@@ -13,7 +13,9 @@ namespace RagPlatform.Core.Plugins;
 
 /// <summary>
 /// Creates plugin instances on first use and shares them for the life of the process: one embedding
-/// provider per distinct (name, settings) — so a model is loaded once — and one backend per name.
+/// provider per distinct (name, settings) — so a model is loaded once — and one backend per name. Creation is
+/// asynchronous (a model may be downloaded): concurrent first uses share one creation, no thread waits on it, and a
+/// failed creation is forgotten so the next use tries again.
 /// </summary>
 public sealed class PluginHost : IAsyncDisposable
 {
@@ -23,11 +25,11 @@ public sealed class PluginHost : IAsyncDisposable
     private readonly string _dataDirectory;
     private const string ManagedPrefix = "managed:";
     private readonly EmbeddingSpendLedger? _spend;
-    private readonly ConcurrentDictionary<string, Lazy<IEmbeddingProvider>> _providers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<IEmbeddingProvider>>> _providers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _providerNames = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Lazy<IVectorBackend>> _backends = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<string, Lazy<IReranker>> _rerankers = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<string, Lazy<IDocumentParser>> _parsers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, Lazy<Task<IVectorBackend>>> _backends = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, Lazy<Task<IReranker>>> _rerankers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, Lazy<Task<IDocumentParser>>> _parsers = new(StringComparer.OrdinalIgnoreCase);
 
     // The platform's lexical analysis as RagPlatform:Lexical configures it, for backends that index terms themselves.
     private readonly Lazy<LexicalAnalysis> _lexical;
@@ -61,8 +63,8 @@ public sealed class PluginHost : IAsyncDisposable
 
     /// <summary>The provider plugin instances created so far, by configured name (for usage reports).</summary>
     public IReadOnlyList<(string Name, IEmbeddingProvider Provider)> CreatedEmbeddingProviders =>
-        _providerNames.Where(p => _providers.TryGetValue(p.Key, out var lazy) && lazy.IsValueCreated && !p.Key.StartsWith(ManagedPrefix, StringComparison.Ordinal))
-            .Select(p => (Name: p.Value, Provider: _providers[p.Key].Value))
+        _providerNames.Where(p => _providers.TryGetValue(p.Key, out var lazy) && Created(lazy) is not null && !p.Key.StartsWith(ManagedPrefix, StringComparison.Ordinal))
+            .Select(p => (Name: p.Value, Provider: Created(_providers[p.Key])!))
             .OrderBy(p => p.Name, StringComparer.OrdinalIgnoreCase)
             .ToList();
 
@@ -87,70 +89,72 @@ public sealed class PluginHost : IAsyncDisposable
     /// The shared provider for a selection; per-collection settings are layered over configuration. A provider
     /// with a fallback chain, purpose routes or a price comes wrapped in a <see cref="ManagedEmbeddingProvider"/>.
     /// </summary>
-    public IEmbeddingProvider GetEmbeddingProvider(EmbeddingSelection selection)
+    public Task<IEmbeddingProvider> GetEmbeddingProviderAsync(EmbeddingSelection selection, CancellationToken cancellationToken)
     {
         var definition = EmbeddingProviderDefinition.Read(_configuration, selection.Provider);
         if (!definition.NeedsHostHandling)
         {
-            return GetPluginProvider(selection.Provider, definition, selection.Settings);
+            return GetPluginProviderAsync(selection.Provider, definition, selection.Settings, cancellationToken);
         }
 
         var key = ManagedPrefix + SettingsKey(selection.Provider, selection.Settings);
-        var lazy = _providers.GetOrAdd(key, _ => new Lazy<IEmbeddingProvider>(() => Compose(selection, definition)));
-        return Resolve(lazy, _providers, key);
+        var lazy = _providers.GetOrAdd(key, _ => new Lazy<Task<IEmbeddingProvider>>(async () => await ComposeAsync(selection, definition)));
+        return ResolveAsync(lazy, _providers, key, cancellationToken);
     }
 
-    private IEmbeddingProvider GetPluginProvider(string name, EmbeddingProviderDefinition definition, IReadOnlyDictionary<string, string?> settings)
+    private Task<IEmbeddingProvider> GetPluginProviderAsync(
+        string name, EmbeddingProviderDefinition definition, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken)
     {
         var descriptor = _catalog.GetEmbeddingProvider(definition.Plugin ?? name);
         // A name served by its own plugin keeps the plugin's spelling; an alias keeps its own.
         var configuredName = definition.Plugin is null ? descriptor.Name : name;
         var key = SettingsKey(configuredName, settings);
         _providerNames.TryAdd(key, configuredName);
-        var lazy = _providers.GetOrAdd(key, _ => new Lazy<IEmbeddingProvider>(() =>
+        var lazy = _providers.GetOrAdd(key, _ => new Lazy<Task<IEmbeddingProvider>>(async () =>
         {
             var context = CreateContext(EmbeddingProviderDefinition.SectionPath(configuredName), settings, Path.Combine(_dataDirectory, "models", configuredName));
-            return PluginCatalog.Instantiate<IEmbeddingProviderPlugin>(descriptor.EntryPoint).Create(context);
+            return await PluginCatalog.Instantiate<IEmbeddingProviderPlugin>(descriptor.EntryPoint).CreateAsync(context, CancellationToken.None);
         }));
-        return Resolve(lazy, _providers, key);
+        return ResolveAsync(lazy, _providers, key, cancellationToken);
     }
 
     /// <summary>
     /// Builds the chains of a configured provider and refuses any member of another vector space: a fallback or a
     /// route may change who embeds, never what the vectors mean.
     /// </summary>
-    private ManagedEmbeddingProvider Compose(EmbeddingSelection selection, EmbeddingProviderDefinition definition)
+    private async Task<ManagedEmbeddingProvider> ComposeAsync(EmbeddingSelection selection, EmbeddingProviderDefinition definition)
     {
         var name = selection.Provider;
-        var primary = new ChainMember(name, GetPluginProvider(name, definition, selection.Settings), definition.PricePer1KTokens);
+        var primary = new ChainMember(name, await GetPluginProviderAsync(name, definition, selection.Settings, CancellationToken.None), definition.PricePer1KTokens);
 
-        List<ChainMember> ChainFrom(string start)
+        async Task<List<ChainMember>> ChainFromAsync(string start)
         {
             var chain = new List<ChainMember>();
             var visited = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            void Add(string member)
+            // Depth-first as the fallbacks are listed: a member, then its own fallbacks, before the next sibling.
+            var stack = new Stack<string>([start]);
+            while (stack.TryPop(out var member))
             {
                 if (!visited.Add(member))
                 {
-                    return;
+                    continue;
                 }
 
                 var memberDefinition = EmbeddingProviderDefinition.Read(_configuration, member);
                 chain.Add(string.Equals(member, name, StringComparison.OrdinalIgnoreCase)
                     ? primary
-                    : new ChainMember(member, GetPluginProvider(member, memberDefinition, selection.Settings), memberDefinition.PricePer1KTokens));
-                foreach (var next in memberDefinition.Fallback)
+                    : new ChainMember(member, await GetPluginProviderAsync(member, memberDefinition, selection.Settings, CancellationToken.None), memberDefinition.PricePer1KTokens));
+                foreach (var next in Enumerable.Reverse(memberDefinition.Fallback))
                 {
-                    Add(next);
+                    stack.Push(next);
                 }
             }
 
-            Add(start);
             return chain;
         }
 
-        var documents = ChainFrom(definition.Routes.Document ?? name);
-        var queries = ChainFrom(definition.Routes.Query ?? name);
+        var documents = await ChainFromAsync(definition.Routes.Document ?? name);
+        var queries = await ChainFromAsync(definition.Routes.Query ?? name);
         var problems = documents.Concat(queries)
             .Where(m => !m.Provider.Fingerprint.IsSameVectorSpace(primary.Provider.Fingerprint))
             .Select(m => m.Name)
@@ -171,14 +175,67 @@ public sealed class PluginHost : IAsyncDisposable
         return new ManagedEmbeddingProvider(name, documents, queries, _spend, _loggerFactory.CreateLogger<ManagedEmbeddingProvider>());
     }
 
+    /// <summary>
+    /// The problems with the settings of every plugin that configuration names or chooses (each section under
+    /// <c>Embedding:Providers</c>, <c>VectorStore:Backends</c>, <c>Query:Rerankers</c> and <c>Ingestion:Parsers</c>,
+    /// and the default provider, backend and reranker), each naming its key. Nothing is created: a plugin checks its
+    /// own options (<see cref="IVectorBackendPlugin.ValidateSettings"/>). Names no plugin here answers to are left
+    /// to the first use, which says what is available.
+    /// </summary>
+    public IReadOnlyList<string> ValidateConfiguredSettings(RagPlatformOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<string>();
+        IEnumerable<string> Configured(string section, params string?[] chosen) =>
+            _configuration.GetSection(section).GetChildren().Select(c => c.Key)
+                .Concat(chosen.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n!))
+                .Distinct(StringComparer.OrdinalIgnoreCase);
+
+        foreach (var name in Configured(EmbeddingProviderDefinition.ProvidersSection, options.Embedding.Provider))
+        {
+            var plugin = EmbeddingProviderDefinition.Read(_configuration, name).Plugin ?? name;
+            if (_catalog.HasEmbeddingProvider(plugin))
+            {
+                problems.AddRange(PluginCatalog.Instantiate<IEmbeddingProviderPlugin>(_catalog.GetEmbeddingProvider(plugin).EntryPoint)
+                    .ValidateSettings(_configuration.GetSection(EmbeddingProviderDefinition.SectionPath(name))));
+            }
+        }
+
+        var backends = $"{RagPlatformOptions.SectionName}:VectorStore:Backends";
+        foreach (var name in Configured(backends, options.VectorStore.Backend).Where(_catalog.HasVectorBackend))
+        {
+            problems.AddRange(PluginCatalog.Instantiate<IVectorBackendPlugin>(_catalog.GetVectorBackend(name).EntryPoint)
+                .ValidateSettings(_configuration.GetSection($"{backends}:{name}")));
+        }
+
+        var rerankers = $"{RagPlatformOptions.SectionName}:Query:Rerankers";
+        foreach (var name in Configured(rerankers, options.Query.Reranker).Where(_catalog.HasReranker))
+        {
+            problems.AddRange(PluginCatalog.Instantiate<IRerankerPlugin>(_catalog.GetReranker(name).EntryPoint)
+                .ValidateSettings(_configuration.GetSection($"{rerankers}:{name}")));
+        }
+
+        var parsers = $"{RagPlatformOptions.SectionName}:Ingestion:Parsers";
+        foreach (var name in Configured(parsers))
+        {
+            if (_catalog.FindDocumentParserByName(name) is { } descriptor)
+            {
+                problems.AddRange(PluginCatalog.Instantiate<IDocumentParserPlugin>(descriptor.EntryPoint)
+                    .ValidateSettings(_configuration.GetSection($"{parsers}:{name}")));
+            }
+        }
+
+        return problems;
+    }
+
     private static string SettingsKey(string name, IReadOnlyDictionary<string, string?> settings) =>
         name.ToLowerInvariant() + "|" + string.Join("|", settings.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Key + "=" + s.Value));
 
     /// <summary>The shared backend of that name (the index owner's, when this process names one).</summary>
-    public IVectorBackend GetVectorBackend(string name)
+    public Task<IVectorBackend> GetVectorBackendAsync(string name, CancellationToken cancellationToken)
     {
         var descriptor = _catalog.GetVectorBackend(name);
-        var lazy = _backends.GetOrAdd(descriptor.Name, _ => new Lazy<IVectorBackend>(() =>
+        var lazy = _backends.GetOrAdd(descriptor.Name, _ => new Lazy<Task<IVectorBackend>>(async () =>
         {
             if (_indexOwner is not null)
             {
@@ -187,54 +244,62 @@ public sealed class PluginHost : IAsyncDisposable
 
             var section = $"{RagPlatformOptions.SectionName}:VectorStore:Backends:{descriptor.Name}";
             var context = CreateContext(section, null, Path.Combine(_dataDirectory, "vectors", descriptor.Name));
-            return PluginCatalog.Instantiate<IVectorBackendPlugin>(descriptor.EntryPoint).Create(context);
+            return await PluginCatalog.Instantiate<IVectorBackendPlugin>(descriptor.EntryPoint).CreateAsync(context, CancellationToken.None);
         }));
-        return Resolve(lazy, _backends, descriptor.Name);
+        return ResolveAsync(lazy, _backends, descriptor.Name, cancellationToken);
     }
 
     /// <summary>The shared reranker of that name.</summary>
-    public IReranker GetReranker(string name)
+    public Task<IReranker> GetRerankerAsync(string name, CancellationToken cancellationToken)
     {
         var descriptor = _catalog.GetReranker(name);
-        var lazy = _rerankers.GetOrAdd(descriptor.Name, _ => new Lazy<IReranker>(() =>
+        var lazy = _rerankers.GetOrAdd(descriptor.Name, _ => new Lazy<Task<IReranker>>(async () =>
         {
             var section = $"{RagPlatformOptions.SectionName}:Query:Rerankers:{descriptor.Name}";
             var context = CreateContext(section, null, Path.Combine(_dataDirectory, "models", descriptor.Name));
-            return PluginCatalog.Instantiate<IRerankerPlugin>(descriptor.EntryPoint).Create(context);
+            return await PluginCatalog.Instantiate<IRerankerPlugin>(descriptor.EntryPoint).CreateAsync(context, CancellationToken.None);
         }));
-        return Resolve(lazy, _rerankers, descriptor.Name);
+        return ResolveAsync(lazy, _rerankers, descriptor.Name, cancellationToken);
     }
 
     /// <summary>The shared parser of the plugin that reads <paramref name="contentType"/>, with its name; null when no plugin does.</summary>
-    public (string Name, IDocumentParser Parser)? GetDocumentParser(string contentType)
+    public async Task<(string Name, IDocumentParser Parser)?> GetDocumentParserAsync(string contentType, CancellationToken cancellationToken)
     {
         if (_catalog.FindDocumentParser(contentType) is not { } descriptor)
         {
             return null;
         }
 
-        var lazy = _parsers.GetOrAdd(descriptor.Name, _ => new Lazy<IDocumentParser>(() =>
+        var lazy = _parsers.GetOrAdd(descriptor.Name, _ => new Lazy<Task<IDocumentParser>>(async () =>
         {
             var section = $"{RagPlatformOptions.SectionName}:Ingestion:Parsers:{descriptor.Name}";
             var context = CreateContext(section, null, Path.Combine(_dataDirectory, "parsers", descriptor.Name));
-            return PluginCatalog.Instantiate<IDocumentParserPlugin>(descriptor.EntryPoint).Create(context);
+            return await PluginCatalog.Instantiate<IDocumentParserPlugin>(descriptor.EntryPoint).CreateAsync(context, CancellationToken.None);
         }));
-        return (descriptor.Name, Resolve(lazy, _parsers, descriptor.Name));
+        return (descriptor.Name, await ResolveAsync(lazy, _parsers, descriptor.Name, cancellationToken));
     }
 
-    private static T Resolve<T>(Lazy<T> lazy, ConcurrentDictionary<string, Lazy<T>> map, string key)
+    /// <summary>
+    /// The instance <paramref name="lazy"/> creates, shared by every caller: the creation itself runs without the
+    /// caller's token (another caller may still want it), the caller stops waiting when its token is cancelled.
+    /// </summary>
+    private static async Task<T> ResolveAsync<T>(Lazy<Task<T>> lazy, ConcurrentDictionary<string, Lazy<Task<T>>> map, string key, CancellationToken cancellationToken)
     {
         try
         {
-            return lazy.Value;
+            return await lazy.Value.WaitAsync(cancellationToken);
         }
-        catch
+        catch (Exception) when (lazy.Value.IsFaulted || lazy.Value.IsCanceled)
         {
-            // A failed creation (bad settings, missing native library) must not be cached forever.
-            map.TryRemove(new KeyValuePair<string, Lazy<T>>(key, lazy));
+            // A failed creation (bad settings, missing native library, a download refused) must not be cached forever.
+            map.TryRemove(new KeyValuePair<string, Lazy<Task<T>>>(key, lazy));
             throw;
         }
     }
+
+    private static T? Created<T>(Lazy<Task<T>> lazy)
+        where T : class =>
+        lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully ? lazy.Value.Result : null;
 
     private PluginContext CreateContext(string sectionPath, IReadOnlyDictionary<string, string?>? overrides, string dataDirectory)
     {
@@ -257,19 +322,19 @@ public sealed class PluginHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // Managed providers own nothing; their members are disposed once here.
-        foreach (var lazy in _providers.Values.Where(l => l.IsValueCreated))
+        foreach (var provider in _providers.Values.Select(Created).OfType<IEmbeddingProvider>())
         {
-            await lazy.Value.DisposeAsync();
+            await provider.DisposeAsync();
         }
 
-        foreach (var lazy in _backends.Values.Where(l => l.IsValueCreated))
+        foreach (var backend in _backends.Values.Select(Created).OfType<IVectorBackend>())
         {
-            await lazy.Value.DisposeAsync();
+            await backend.DisposeAsync();
         }
 
-        foreach (var lazy in _rerankers.Values.Where(l => l.IsValueCreated))
+        foreach (var reranker in _rerankers.Values.Select(Created).OfType<IReranker>())
         {
-            await lazy.Value.DisposeAsync();
+            await reranker.DisposeAsync();
         }
     }
 }

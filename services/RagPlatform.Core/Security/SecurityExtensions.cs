@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
 
 namespace RagPlatform.Core.Security;
@@ -26,13 +27,10 @@ public static class SecurityExtensions
     public static IHostApplicationBuilder AddRagSecurity(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<SecurityOptions>()
-            .Bind(builder.Configuration.GetSection(SecurityOptions.SectionName))
-            .ValidateDataAnnotations()
+        services.AddValidatedOptions<SecurityOptions, SecurityOptionsValidator>(builder.Configuration, SecurityOptions.SectionName)
             .Validate(o => o.Keys.All(k => k.Id.Length > 0 && k.Hash.StartsWith("sha256:", StringComparison.Ordinal)
                     && k.Scopes.All(RagScopes.All.Contains)),
-                "Every RagPlatform:Security:Keys entry needs an Id, a Hash 'sha256:<hex>' (rag keys create) and scopes among ingest, query, admin.")
-            .ValidateOnStart();
+                "Every RagPlatform:Security:Keys entry needs an Id, a Hash 'sha256:<hex>' (rag keys create) and scopes among ingest, query, admin.");
         services.AddSingleton<IngestByteBudget>();
         services.AddHostedService<BindingCheck>();
         services.AddRateLimiter(limiter =>

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace RagPlatform.Core.Security;
 
@@ -12,10 +13,16 @@ public sealed class SecurityOptions
     public const string SectionName = "RagPlatform:Security";
 
     /// <summary>The accepted API keys, by their hashes (never the keys themselves). <c>rag keys create</c> makes entries.</summary>
+    [ValidateEnumeratedItems]
     public List<ApiKeyOptions> Keys { get; set; } = [];
 
+    [ValidateObjectMembers]
     public RateLimitOptions RateLimits { get; set; } = new();
 }
+
+/// <summary>Validates <see cref="SecurityOptions"/> at start, each key and the rate limits included (generated at compile time).</summary>
+[OptionsValidator]
+public sealed partial class SecurityOptionsValidator : IValidateOptions<SecurityOptions>;
 
 /// <summary>One API key. A client rotates without downtime by holding two entries (old and new) until the old is revoked.</summary>
 public sealed class ApiKeyOptions

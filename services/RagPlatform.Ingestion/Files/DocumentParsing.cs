@@ -97,7 +97,7 @@ public sealed class DocumentParsing(PluginHost plugins, IOptions<RagPlatformOpti
             return Fail(null, null, sniffFailure.Failure, sniffFailure.Message);
         }
 
-        if (plugins.GetDocumentParser(contentType!) is not { } found)
+        if (await plugins.GetDocumentParserAsync(contentType!, cancellationToken) is not { } found)
         {
             return Fail(contentType, null, DocumentParseFailure.Unsupported, contentType switch
             {

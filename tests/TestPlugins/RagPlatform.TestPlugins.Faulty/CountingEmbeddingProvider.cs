@@ -11,7 +11,10 @@ public sealed class CountingProviderPlugin : IEmbeddingProviderPlugin
 {
     public string Name => "counting";
 
-    public IEmbeddingProvider Create(PluginContext context) => new CountingEmbeddingProvider();
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IEmbeddingProvider> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IEmbeddingProvider Create(PluginContext context) => new CountingEmbeddingProvider();
 }
 
 /// <summary>

@@ -11,7 +11,10 @@ public sealed class FailingVectorBackendPlugin : IVectorBackendPlugin
 {
     public string Name => "failing";
 
-    public IVectorBackend Create(PluginContext context) => new FailingVectorBackend();
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IVectorBackend> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IVectorBackend Create(PluginContext context) => new FailingVectorBackend();
 }
 
 public sealed class FailingVectorBackend : IVectorBackend

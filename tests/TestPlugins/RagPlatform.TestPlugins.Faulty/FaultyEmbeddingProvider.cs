@@ -27,7 +27,10 @@ public sealed class FaultyProviderPlugin : IEmbeddingProviderPlugin
 {
     public string Name => "faulty";
 
-    public IEmbeddingProvider Create(PluginContext context) =>
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IEmbeddingProvider> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IEmbeddingProvider Create(PluginContext context) =>
         new FaultyEmbeddingProvider(context.BindOptions<FaultyProviderOptions>());
 }
 

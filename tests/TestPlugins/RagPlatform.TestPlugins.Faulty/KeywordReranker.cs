@@ -15,7 +15,10 @@ public sealed class KeywordRerankerPlugin : IRerankerPlugin
 {
     public string Name => "keyword";
 
-    public IReranker Create(PluginContext context) => new KeywordReranker(context.BindOptions<KeywordRerankerOptions>().Word);
+    /// <summary>Created synchronously: nothing to download or call remotely.</summary>
+    public ValueTask<IReranker> CreateAsync(PluginContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Create(context));
+
+    private static IReranker Create(PluginContext context) => new KeywordReranker(context.BindOptions<KeywordRerankerOptions>().Word);
 }
 
 public sealed class KeywordReranker(string word) : IReranker

@@ -28,7 +28,7 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
 {
     private const int MaxWriteAttempts = 8;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly KoreanLexicalTokenizer _tokenizer = new(options.ParticleStems);
+    private readonly KoreanLexicalTokenizer _tokenizer = options.CreateTokenizer();
 
     public async Task UpsertAsync(string collection, IReadOnlyList<LexicalChunk> chunks, CancellationToken cancellationToken)
     {

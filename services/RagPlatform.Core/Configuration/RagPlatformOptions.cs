@@ -198,10 +198,16 @@ public sealed class QueryOptions
     [RegularExpression("^(?i)(hybrid|dense|lexical)$")]
     public string DefaultMode { get; set; } = "hybrid";
 
-    /// <summary>How hybrid search merges its two lists: <c>rrf</c> (reciprocal-rank fusion) or <c>weighted</c>
-    /// (each side's scores min-max normalised over its candidates, then weighted and summed).</summary>
-    [RegularExpression("^(?i)(rrf|weighted)$")]
-    public string Fusion { get; set; } = "rrf";
+    /// <summary>How hybrid search merges its two lists: <c>zscore</c> (each side's scores standardised over its
+    /// candidates, weighted and summed: a per-query confidence), <c>rrf</c> (weighted reciprocal-rank fusion, the
+    /// default before issue 15; the only one Qdrant runs inside itself) or <c>weighted</c> (min-max normalised
+    /// scores, weighted and summed). See <see cref="Search.FusionMethod"/>.</summary>
+    [RegularExpression("^(?i)(rrf|weighted|zscore)$")]
+    public string Fusion { get; set; } = "zscore";
+
+    /// <summary>The fusion these options configure.</summary>
+    public Search.FusionSettings FusionSettings =>
+        new(Search.FusionSettings.ParseMethod(Fusion), DenseWeight, LexicalWeight, RrfK);
 
     /// <summary>The k of reciprocal-rank fusion: 1 / (k + rank). Larger flattens the advantage of the top ranks.</summary>
     [Range(0.0, 10_000.0)]

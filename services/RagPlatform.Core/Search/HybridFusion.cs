@@ -15,9 +15,10 @@ public enum FusionMethod
     /// <summary>
     /// Each side's scores standardised over its candidates ((score − mean) / standard deviation), weighted and
     /// summed; a chunk a side did not return counts as that side's lowest candidate. The standardised score is a
-    /// per-query confidence: a BM25 list whose first hit stands far above the rest gives it a large z, while a
-    /// flat cosine list (a weak dense model on a query it does not understand) gives nothing a large z, so the
-    /// side that is sure of its answer decides and the other breaks near-ties.
+    /// per-query confidence from the shape of each side's scores: a list whose first hit stands far above the rest
+    /// gives it a large z (up to √(n−1) for n candidates), a list that spreads its candidates evenly gives none more
+    /// than about 1.7, so the side that singles out an answer outweighs one that does not, and near-ties on one
+    /// side are broken by the other. Unlike reciprocal-rank fusion, two first places are not worth the same.
     /// </summary>
     ZScore,
 }

@@ -32,16 +32,16 @@ public sealed class HybridFusionTests
     }
 
     [Fact]
-    public void A_chunk_one_side_did_not_return_counts_as_that_sides_lowest_candidate()
+    public void A_chunk_one_side_did_not_return_counts_one_deviation_below_that_sides_lowest_candidate()
     {
-        // "x" is only in the dense list; in the lexical z-sum it gets the lexical floor, not zero
-        // (zero is the lexical mean, which would lift it above half of the lexical candidates).
+        // "x" is only in the dense list; in the lexical z-sum it gets one less than the lowest lexical z, not
+        // zero (the lexical mean, above half of the lexical candidates) nor a tie with the weakest match.
         var lexical = Hits(("a", 9), ("b", 5), ("c", 1));
         var dense = Hits(("x", 0.8), ("a", 0.5), ("b", 0.4), ("c", 0.3));
         var fused = HybridFusion.Fuse(dense, lexical, h => h.Id, h => h.Score, new(FusionMethod.ZScore, 1, 1))
             .ToDictionary(f => f.Item.Id, f => f.Score);
 
-        Assert.Equal(fused["c"] - ZDense(dense, 0.3) + ZDense(dense, 0.8), fused["x"], 9);
+        Assert.Equal(fused["c"] - ZDense(dense, 0.3) + ZDense(dense, 0.8) - HybridFusion.AbsentBelowLowest, fused["x"], 9);
     }
 
     private static double ZDense(List<(string Id, double Score)> hits, double score)

@@ -8,6 +8,7 @@ using RagPlatform.Cli.Hosting;
 using RagPlatform.Cli.Ingest;
 using RagPlatform.Cli.Output;
 using RagPlatform.Contracts.Http;
+using RagPlatform.Core.Search;
 using Spectre.Console;
 
 namespace RagPlatform.Cli.Commands;
@@ -84,6 +85,12 @@ public static class EvalCommand
                 r.AddError("--folds must be 0 (off) or between 2 and 20.");
             }
         });
+        var fusion = new Option<string>("--fusion")
+        {
+            Description = "With --folds: tune only this fusion's weights (zscore, rrf or weighted) [default: every method]",
+            HelpName = "METHOD",
+        };
+        fusion.AcceptOnlyFromAmong("zscore", "rrf", "weighted");
         var seed = new Option<int>("--seed")
         {
             Description = "Seed of the shuffle that deals queries into folds",
@@ -91,7 +98,7 @@ public static class EvalCommand
             DefaultValueFactory = _ => 15,
         };
 
-        var command = new Command("eval", "Measure retrieval quality on a BEIR-format dataset") { beir, collection, mode, depth, folds, seed };
+        var command = new Command("eval", "Measure retrieval quality on a BEIR-format dataset") { beir, collection, mode, depth, folds, fusion, seed };
         var client = ClientOptions.AddTo(command, settings);
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
@@ -113,7 +120,8 @@ public static class EvalCommand
                 result.GetValue(depth),
                 client.IsJson(result),
                 result.GetValue(folds),
-                result.GetValue(seed));
+                result.GetValue(seed),
+                result.GetValue(fusion) is { } method ? FusionSettings.ParseMethod(method) : null);
             if (options.Folds > 0 && options.Mode != AllModes)
             {
                 throw new UsageException("--folds needs --mode all: it fuses the dense and the lexical lists.");
@@ -129,7 +137,7 @@ public static class EvalCommand
         return command;
     }
 
-    private sealed record EvalOptions(string Collection, string Mode, int Depth, bool Json, int Folds, int Seed);
+    private sealed record EvalOptions(string Collection, string Mode, int Depth, bool Json, int Folds, int Seed, FusionMethod? Fusion);
 
     private static async Task<int> RunAsync(RagClient client, BeirDataset dataset, EvalOptions options, CancellationToken cancellationToken)
     {
@@ -179,7 +187,8 @@ public static class EvalCommand
             var evaluated = dataset.Queries
                 .Select((q, i) => new EvaluatedQuery(q, lists[SearchModes.Dense][i], lists[SearchModes.Lexical][i]))
                 .ToList();
-            var (folds, pooled) = FusionCrossValidation.Run(evaluated, options.Folds, options.Seed, options.Depth);
+            var grid = options.Fusion is { } only ? FusionCrossValidation.Grid.Where(g => g.Method == only).ToList() : null;
+            var (folds, pooled) = FusionCrossValidation.Run(evaluated, options.Folds, options.Seed, options.Depth, grid);
             var perFold = new JsonArray();
             foreach (var fold in folds)
             {
@@ -193,6 +202,7 @@ public static class EvalCommand
             var crossValidated = Metrics(pooled);
             crossValidated["folds"] = options.Folds;
             crossValidated["seed"] = options.Seed;
+            crossValidated["fusion"] = options.Fusion?.ToString().ToLowerInvariant() ?? "any";
             crossValidated["perFold"] = perFold;
             summary["crossValidated"] = crossValidated;
             measured.Add(("hybrid (held-out)", pooled, 0));

@@ -14,7 +14,7 @@ public enum FusionMethod
 
     /// <summary>
     /// Each side's scores standardised over its candidates ((score − mean) / standard deviation), weighted and
-    /// summed; a chunk a side did not return counts as that side's lowest candidate. The standardised score is a
+    /// summed; a chunk a side did not return counts as one standard deviation below that side's lowest candidate. The standardised score is a
     /// per-query confidence from the shape of each side's scores: a list whose first hit stands far above the rest
     /// gives it a large z (up to √(n−1) for n candidates), a list that spreads its candidates evenly gives none more
     /// than about 1.7, so the side that singles out an answer outweighs one that does not, and near-ties on one
@@ -50,6 +50,10 @@ public readonly record struct FusionSettings(FusionMethod Method, double DenseWe
 /// </summary>
 public static class HybridFusion
 {
+    /// <summary>How far below a side's lowest candidate, in its standard deviations, <see cref="FusionMethod.ZScore"/>
+    /// puts an item that side did not return. On AutoRAG-ko and ko-notes 0 and 1 rank the same top ten.</summary>
+    public const double AbsentBelowLowest = 1;
+
     /// <param name="dense">Dense candidates, best first.</param>
     /// <param name="lexical">Lexical candidates, best first.</param>
     /// <returns>Every item of either list once (the dense list's instance when both have it), with its fused score, best first.</returns>
@@ -143,8 +147,11 @@ public static class HybridFusion
                 }
 
                 var deviation = Math.Sqrt(variance / hits.Count);
-                // No spread, no information: the side then orders nothing.
-                return deviation > 1e-12 ? (1 / deviation, mean, (min - mean) / deviation) : (0, 0, 0);
+                // An item the side did not return scored below all it did: one standard deviation below its lowest
+                // candidate. At the lowest candidate's own value, a chunk without a single query term would tie the
+                // weakest lexical match and, on a small collection, pass it on dense noise alone. No spread, no
+                // information: the side then orders nothing.
+                return deviation > 1e-12 ? (1 / deviation, mean, ((min - mean) / deviation) - AbsentBelowLowest) : (0, 0, 0);
             }
 
             default:

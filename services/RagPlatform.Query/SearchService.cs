@@ -10,6 +10,7 @@ using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
 using RagPlatform.Core.Lexical;
 using RagPlatform.Core.Plugins;
+using RagPlatform.Core.Search;
 using RagPlatform.Core.Text;
 using RagPlatform.Core.Validation;
 using RagPlatform.Sdk;
@@ -35,6 +36,7 @@ public sealed class SearchService(
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly QueryOptions _options = options.Value.Query;
+    private readonly FusionSettings _fusion = options.Value.Query.FusionSettings;
 
     // Part of the result-cache key: a shared cache must not hand one configuration's ranking to another.
     private readonly string _strategy = string.Create(System.Globalization.CultureInfo.InvariantCulture,
@@ -103,19 +105,18 @@ public sealed class SearchService(
     }
 
     /// <summary>
-    /// Both sides' top candidates, fused. Reciprocal-rank fusion needs no agreement between the scales of a
-    /// cosine and a BM25 score; the weighted alternative min-max normalises each list first. A chunk absent
-    /// from one list simply gets nothing from it. Ties go to the chunk id, so the order is stable.
+    /// Both sides' top candidates, fused by <see cref="HybridFusion"/> with the configured method and weights. A
+    /// backend that fuses inside itself (Qdrant's Query API) is asked to only for <c>rrf</c>, the one fusion it
+    /// runs; for the other methods its two lists are fetched and fused here, like every other backend's.
     /// </summary>
     private async Task<IReadOnlyList<VectorSearchHit>> HybridAsync(
         ResolvedCollection collection, string query, int topK, VectorFilter filter, CancellationToken cancellationToken)
     {
         var depth = Math.Max(topK, _options.CandidateDepth);
-        var weighted = string.Equals(_options.Fusion, "weighted", StringComparison.OrdinalIgnoreCase);
-        if (!weighted && collection.Backend is IHybridSearchBackend inside)
+        if (_fusion.Method == FusionMethod.Rrf && collection.Backend is IHybridSearchBackend inside)
         {
             // The backend keeps the lexical terms beside the vectors and fuses both sides itself (Qdrant's Query
-            // API): one round trip, the same weighted reciprocal-rank fusion as below.
+            // API): one round trip, the same weighted reciprocal-rank fusion as HybridFusion's.
             var vector = await EmbedQueryAsync(collection.Provider, query, cancellationToken);
             return await inside.SearchHybridAsync(
                 collection.VectorName,
@@ -128,33 +129,8 @@ public sealed class SearchService(
         var lexicalTask = Task.Run(() => LexicalAsync(collection, query, depth, filter, cancellationToken), cancellationToken);
         var denseHits = await DenseAsync(collection, query, depth, filter, cancellationToken);
         var lexicalHits = await lexicalTask;
-
-        var fused = new Dictionary<string, (double Score, VectorSearchHit Hit)>(StringComparer.Ordinal);
-        void Add(IReadOnlyList<VectorSearchHit> hits, double weight)
-        {
-            if (hits.Count == 0 || weight == 0)
-            {
-                return;
-            }
-
-            var max = hits[0].Score;
-            var min = hits[^1].Score;
-            for (var rank = 0; rank < hits.Count; rank++)
-            {
-                var hit = hits[rank];
-                var contribution = weighted
-                    ? weight * (max > min ? (hit.Score - min) / (double)(max - min) : 1.0)
-                    : weight / (_options.RrfK + rank + 1);
-                fused[hit.Id] = fused.TryGetValue(hit.Id, out var held) ? (held.Score + contribution, held.Hit) : (contribution, hit);
-            }
-        }
-
-        Add(denseHits, _options.DenseWeight);
-        Add(lexicalHits, _options.LexicalWeight);
-        return fused.Values
-            .OrderByDescending(f => f.Score)
-            .ThenBy(f => f.Hit.Id, StringComparer.Ordinal)
-            .Select(f => f.Hit with { Score = (float)f.Score })
+        return HybridFusion.Fuse(denseHits, lexicalHits, h => h.Id, h => h.Score, _fusion)
+            .Select(f => f.Item with { Score = (float)f.Score })
             .ToList();
     }
 

@@ -23,12 +23,20 @@ namespace RagPlatform.Storage.Postgres;
 /// writes of the same chunk id at once meet at its unique key: the later one rolls back and runs again from the
 /// start (as after a deadlock). Searches read a consistent snapshot without locks; a
 /// search is one SQL statement that scores in the database and returns only the winners.
+/// <para>
+/// The postings are terms a tokenizer cut, so each collection records its tokenizer's
+/// <see cref="KoreanLexicalTokenizer.AnalyzerId"/> (<c>lexical_collections.analyzer</c>). A process whose
+/// configured analyzer differs refuses to search or write that collection (409, naming both and the fix,
+/// <c>rag lexical rebuild</c>) instead of silently missing every term the two cut differently.
+/// </para>
 /// </summary>
 public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSchemaMigrator migrator, LexicalOptions options) : ILexicalIndex
 {
     private const int MaxWriteAttempts = 8;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly KoreanLexicalTokenizer _tokenizer = new(options.ParticleStems);
+    private readonly KoreanLexicalTokenizer _tokenizer = options.CreateTokenizer();
+    // Collections whose recorded analyzer was found to be ours; checked once per collection and process.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _analyzerChecked = new(StringComparer.Ordinal);
 
     public async Task UpsertAsync(string collection, IReadOnlyList<LexicalChunk> chunks, CancellationToken cancellationToken)
     {
@@ -115,6 +123,7 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
                 await using var drop = new NpgsqlCommand("DELETE FROM lexical_collections WHERE id = $1", connection, transaction);
                 drop.Parameters.AddWithValue(id);
                 await drop.ExecuteNonQueryAsync(cancellationToken);
+                _analyzerChecked.TryRemove(collection, out _);
             }
         }, cancellationToken);
 
@@ -145,6 +154,7 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
         }
 
         await migrator.EnsureAsync(cancellationToken);
+        await EnsureAnalyzerAsync(collection, cancellationToken);
         var filtered = filter is { IsEmpty: false };
         // BM25 exactly as LexicalCollection.Search computes it, operation by operation: idf from the
         // collection's chunk count and the term's document frequency, length normalised by the average.
@@ -286,7 +296,7 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
     }
 
     /// <summary>The collection's id, made when missing, without locking its row (see the class remarks).</summary>
-    private static async Task<int> GetOrCreateCollectionAsync(
+    private async Task<int> GetOrCreateCollectionAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string collection, CancellationToken cancellationToken)
     {
         // A plain read first: an INSERT … ON CONFLICT would wait for any writer holding the row's lock for its
@@ -294,15 +304,61 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
         // it is a statement of its own, so its snapshot includes that writer's committed row.
         if (await FindCollectionAsync(connection, transaction, collection, forUpdate: false, cancellationToken) is { } existing)
         {
+            await CheckAnalyzerAsync(connection, transaction, collection, cancellationToken);
             return existing;
         }
 
         await using var insert = new NpgsqlCommand(
-            "INSERT INTO lexical_collections (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id", connection, transaction);
+            "INSERT INTO lexical_collections (name, analyzer) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id", connection, transaction);
         insert.Parameters.AddWithValue(collection);
-        return await insert.ExecuteScalarAsync(cancellationToken) as int?
-            ?? await FindCollectionAsync(connection, transaction, collection, forUpdate: false, cancellationToken)
+        insert.Parameters.AddWithValue(_tokenizer.AnalyzerId);
+        if (await insert.ExecuteScalarAsync(cancellationToken) is int created)
+        {
+            return created;
+        }
+
+        var found = await FindCollectionAsync(connection, transaction, collection, forUpdate: false, cancellationToken)
             ?? throw new InvalidOperationException($"The lexical collection '{collection}' was deleted while being written.");
+        await CheckAnalyzerAsync(connection, transaction, collection, cancellationToken);
+        return found;
+    }
+
+    /// <summary>Refuses a collection whose postings another analyzer cut (see the class remarks); a missing collection passes.</summary>
+    private async Task EnsureAnalyzerAsync(string collection, CancellationToken cancellationToken)
+    {
+        if (_analyzerChecked.ContainsKey(collection))
+        {
+            return;
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await CheckAnalyzerAsync(connection, null, collection, cancellationToken);
+    }
+
+    private async Task CheckAnalyzerAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string collection, CancellationToken cancellationToken)
+    {
+        if (_analyzerChecked.ContainsKey(collection))
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand("SELECT analyzer FROM lexical_collections WHERE name = $1", connection, transaction);
+        command.Parameters.AddWithValue(collection);
+        var recorded = await command.ExecuteScalarAsync(cancellationToken) as string;
+        if (recorded is null)
+        {
+            return; // not made yet: the first write records ours
+        }
+
+        if (!string.Equals(recorded, _tokenizer.AnalyzerId, StringComparison.Ordinal))
+        {
+            throw new RagPlatform.Core.Errors.ResourceConflictException(
+                $"The lexical index of collection '{collection}' was built by analyzer '{recorded}', but this process cuts terms with " +
+                $"'{_tokenizer.AnalyzerId}' (RagPlatform:Lexical:WordTerms and :ParticleStems): its postings would not match. " +
+                $"Run `rag lexical rebuild --collection {collection}` to index it again with this analyzer, or configure the one it was built with.");
+        }
+
+        _analyzerChecked[collection] = true;
     }
 
     /// <summary>The collection's id, or null. <paramref name="forUpdate"/> locks its row for the rest of the transaction: dropping the whole collection waits for the writes in flight.</summary>

@@ -96,6 +96,9 @@ public static class PostgresSchema
             ALTER TABLE collections ADD COLUMN IF NOT EXISTS reindex text NULL;
             ALTER TABLE collections ADD COLUMN IF NOT EXISTS retired text NULL;
             """),
+        (4, "lexical index: the analyzer that cut its terms (collections made before it: the bigram-only one)", """
+            ALTER TABLE lexical_collections ADD COLUMN IF NOT EXISTS analyzer text NOT NULL DEFAULT 'ko-bigram/1';
+            """),
     ];
 
     public static int CurrentVersion => Migrations[^1].Version;

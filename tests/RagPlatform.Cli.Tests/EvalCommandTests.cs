@@ -53,6 +53,27 @@ public sealed class EvalCommandTests : IDisposable
         Assert.Equal("lexical", summary.GetProperty("mode").GetString());
     }
 
+    [Fact]
+    public async Task Folds_report_each_folds_choice_and_the_pooled_held_out_metrics()
+    {
+        var summary = await EvalAsync("--folds", "3", "--fusion", "zscore");
+
+        var crossValidated = summary.GetProperty("crossValidated");
+        Assert.Equal(3, crossValidated.GetProperty("folds").GetInt32());
+        Assert.Equal("zscore", crossValidated.GetProperty("fusion").GetString());
+        var folds = crossValidated.GetProperty("perFold").EnumerateArray().ToList();
+        Assert.Equal(3, folds.Count);
+        Assert.Equal(3, folds.Sum(f => f.GetProperty("queries").GetInt32()));
+        Assert.All(folds, f => Assert.StartsWith("zscore", f.GetProperty("chosen").GetString()));
+        Assert.InRange(crossValidated.GetProperty("recall@1").GetDouble(), 0, 1);
+    }
+
+    [Fact]
+    public async Task Folds_need_every_mode()
+    {
+        await Assert.ThrowsAnyAsync<Exception>(() => EvalAsync("--folds", "3", "--mode", "hybrid"));
+    }
+
     private Task<JsonElement> EvalAsync(params string[] extra) => ConsoleCapture.RunJsonAsync(EvalCommand.Create([]),
         ["eval", "--beir", Path.Combine(_directory.Path, "beir"), "--data-dir", Path.Combine(_directory.Path, "data"), "--json", .. extra]);
 }

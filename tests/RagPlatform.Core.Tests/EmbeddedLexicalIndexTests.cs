@@ -25,7 +25,8 @@ public sealed class EmbeddedLexicalIndexTests : IDisposable
     [Fact]
     public async Task Scores_follow_the_BM25_formula()
     {
-        var index = Open();
+        // Bigrams only, so each two-syllable word below is exactly one term.
+        var index = Open(options: new LexicalOptions { WordTerms = false });
         await index.UpsertAsync(Collection, [Chunk("a", "d1", "금리 금리 대출"), Chunk("b", "d2", "금리 예금 상품 안내"), Chunk("c", "d3", "축구")], default);
 
         var hits = await index.SearchAsync(Collection, "금리", 10, null, default);

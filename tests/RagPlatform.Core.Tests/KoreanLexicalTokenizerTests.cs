@@ -4,7 +4,8 @@ namespace RagPlatform.Core.Tests;
 
 public sealed class KoreanLexicalTokenizerTests
 {
-    private static readonly KoreanLexicalTokenizer Tokenizer = KoreanLexicalTokenizer.Default;
+    // Bigrams alone: the tests below pin the syllable terms; word terms have tests of their own.
+    private static readonly KoreanLexicalTokenizer Tokenizer = new(wordTerms: false);
 
     [Fact]
     public void Hangul_runs_become_overlapping_syllable_bigrams()
@@ -58,8 +59,8 @@ public sealed class KoreanLexicalTokenizerTests
     public void Particle_stems_add_the_one_syllable_noun_only_when_enabled()
     {
         Assert.DoesNotContain("책", Tokenizer.Tokenize("책을"));
-        Assert.Equal(["책을", "책"], new KoreanLexicalTokenizer(particleStems: true).Tokenize("책을"));
-        Assert.Equal(["집에", "에서", "집"], new KoreanLexicalTokenizer(particleStems: true).Tokenize("집에서"));
+        Assert.Equal(["책을", "책"], new KoreanLexicalTokenizer(particleStems: true, wordTerms: false).Tokenize("책을"));
+        Assert.Equal(["집에", "에서", "집"], new KoreanLexicalTokenizer(particleStems: true, wordTerms: false).Tokenize("집에서"));
     }
 
     [Theory]
@@ -69,5 +70,50 @@ public sealed class KoreanLexicalTokenizerTests
     public void Text_without_letters_or_digits_has_no_terms(string text)
     {
         Assert.Empty(Tokenizer.Tokenize(text));
+    }
+
+    [Fact]
+    public void Word_terms_are_on_by_default_and_follow_the_bigrams_of_their_word()
+    {
+        Assert.Equal(["주택", "택담", "담보", "보대", "대출", "w:주택담보대출"], KoreanLexicalTokenizer.Default.Tokenize("주택담보대출"));
+    }
+
+    [Theory]
+    [InlineData("금리를", "w:금리")]
+    [InlineData("은행에서", "w:은행")]
+    [InlineData("공개하는", "w:공개")]
+    [InlineData("제공합니다", "w:제공합니다")] // 합니다 is not stripped: only the endings listed are
+    [InlineData("나이", "w:나이")] // one syllable would remain: nothing is stripped
+    public void A_word_term_loses_one_trailing_particle_or_ending_when_two_syllables_remain(string word, string term)
+    {
+        Assert.Contains(term, KoreanLexicalTokenizer.Default.Tokenize(word));
+    }
+
+    [Fact]
+    public void Inflected_forms_of_a_word_share_its_word_term()
+    {
+        var forms = new[] { "대출금리는", "대출금리의", "대출금리를", "대출금리" }
+            .Select(f => KoreanLexicalTokenizer.Default.Tokenize(f).Single(t => t.StartsWith(KoreanLexicalTokenizer.WordPrefix, StringComparison.Ordinal)));
+
+        Assert.All(forms, t => Assert.Equal("w:대출금리", t));
+    }
+
+    [Fact]
+    public void One_syllable_runs_and_other_scripts_get_no_word_term()
+    {
+        Assert.Equal(["책", "gpt", "4"], KoreanLexicalTokenizer.Default.Tokenize("책 GPT-4"));
+    }
+
+    [Fact]
+    public void The_analyzer_id_names_every_setting_that_changes_the_terms()
+    {
+        var ids = new[]
+        {
+            new KoreanLexicalTokenizer(false, false).AnalyzerId, new KoreanLexicalTokenizer(false, true).AnalyzerId,
+            new KoreanLexicalTokenizer(true, false).AnalyzerId, new KoreanLexicalTokenizer(true, true).AnalyzerId,
+        };
+
+        Assert.Equal(4, ids.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal("ko-bigram/1", ids[0]);
     }
 }

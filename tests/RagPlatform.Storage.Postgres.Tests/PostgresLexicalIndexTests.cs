@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using RagPlatform.Core.Errors;
 using RagPlatform.Core.Lexical;
 using RagPlatform.Sdk;
 
@@ -177,6 +178,33 @@ public sealed class PostgresLexicalIndexTests(PostgresServer server) : IAsyncLif
 
         Assert.Empty(await _indexA.SearchAsync(collection, "은행 금리", 10, null, default));
         Assert.Equal(0, (await _indexA.InspectAsync(collection, default)).Chunks);
+    }
+
+    [Fact]
+    public async Task A_collection_built_by_another_analyzer_is_refused_until_it_is_rebuilt()
+    {
+        var collection = NewCollection();
+        var bigramsOnly = new PostgresLexicalIndex(_sourceA, new PostgresSchemaMigrator(_sourceA), new LexicalOptions { WordTerms = false });
+        await bigramsOnly.UpsertAsync(collection, KoreanCorpus(), default);
+
+        // The default analyzer adds word terms the stored postings lack: searching or writing would silently miss them.
+        var search = await Assert.ThrowsAsync<ResourceConflictException>(() => _indexB.SearchAsync(collection, "은행 금리", 10, null, default));
+        Assert.Contains("ko-bigram/1", search.Message);
+        Assert.Contains("rag lexical rebuild", search.Message);
+        await Assert.ThrowsAsync<ResourceConflictException>(() => _indexB.UpsertAsync(collection, KoreanCorpus().Take(1).ToList(), default));
+        Assert.NotEmpty(await bigramsOnly.SearchAsync(collection, "은행 금리", 10, null, default));
+
+        // What `rag lexical rebuild` does: drop, then fill again with the current analyzer.
+        await _indexB.DeleteCollectionAsync(collection, default);
+        await _indexB.UpsertAsync(collection, KoreanCorpus(), default);
+        AssertSameHits(await _embedded.SearchAsync(await FillEmbeddedAsync(collection), "은행 금리", 10, null, default),
+            await _indexB.SearchAsync(collection, "은행 금리", 10, null, default));
+    }
+
+    private async Task<string> FillEmbeddedAsync(string collection)
+    {
+        await _embedded.UpsertAsync(collection, KoreanCorpus(), default);
+        return collection;
     }
 
     private string NewCollection()

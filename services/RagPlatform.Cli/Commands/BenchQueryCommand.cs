@@ -22,7 +22,9 @@ namespace RagPlatform.Cli.Commands;
 /// </summary>
 public static class BenchQueryCommand
 {
-    public const double GoalP99Milliseconds = 50;
+    /// <summary>Issue 15's goals for one client's hybrid p99: 35 ms at 100k chunks (embedded exact backend), 60 ms at
+    /// a million (FAISS HNSW32); a size between is held to the 100k goal.</summary>
+    public static double GoalP99Milliseconds(long chunks) => chunks >= 1_000_000 ? 60 : 35;
 
     /// <summary>Seed 002's target for the result cache on a real query mix.</summary>
     public const double GoalHitRate = 0.60;
@@ -391,6 +393,8 @@ public static class BenchQueryCommand
     {
         var generator = new KoreanTextGenerator(Seed);
         var (chunks, failed) = await IngestAsync(client, generator, targetChunks, log, cancellationToken);
+        var afterIngest = MemoryUse.Now();
+        log.WriteLine($"memory after ingest: {afterIngest}");
 
         // Queries as users type them: a few nouns and a verb phrase, different from each other.
         var texts = Enumerable.Range(0, queryCount).Select(_ => generator.Title()).ToList();
@@ -412,8 +416,14 @@ public static class BenchQueryCommand
         }
 
         result["modes"] = modes;
-        result["goalP99Ms"] = GoalP99Milliseconds;
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"goal: hybrid p99 <= {GoalP99Milliseconds} ms for one client"));
+        var afterSearches = MemoryUse.Now();
+        log.WriteLine($"memory after the searches: {afterSearches}");
+        result["memory"] = new JsonObject { ["afterIngest"] = afterIngest.Json(), ["afterSearches"] = afterSearches.Json() };
+        var goal = GoalP99Milliseconds(chunks);
+        result["goalP99Ms"] = goal;
+        var hybridP99 = modes[SearchModes.Hybrid]!["single"]!["p99Ms"]!.GetValue<double>();
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"goal: hybrid p99 <= {goal} ms for one client: {hybridP99:0.00} ms ({(hybridP99 <= goal ? "met" : "not met")}; {hybridP99 / goal:0.00}x the goal); load average {MemoryUse.LoadAverage()}"));
         Console.WriteLine(result.ToJsonString(CliJson.Options));
         return failed ? ExitCodes.Failure : ExitCodes.Ok;
     }

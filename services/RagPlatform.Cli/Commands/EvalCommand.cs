@@ -8,6 +8,7 @@ using RagPlatform.Cli.Hosting;
 using RagPlatform.Cli.Ingest;
 using RagPlatform.Cli.Output;
 using RagPlatform.Contracts.Http;
+using RagPlatform.Core.Search;
 using Spectre.Console;
 
 namespace RagPlatform.Cli.Commands;
@@ -70,7 +71,34 @@ public static class EvalCommand
             }
         });
 
-        var command = new Command("eval", "Measure retrieval quality on a BEIR-format dataset") { beir, collection, mode, depth };
+        var folds = new Option<int>("--folds")
+        {
+            Description = "Also cross-validate hybrid fusion: tune its method and weights on k-1 folds of the queries, " +
+                "measure on the held-out fold, pool over the folds (0: off; needs --mode all)",
+            HelpName = "K",
+            DefaultValueFactory = _ => 0,
+        };
+        folds.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 0 or 1 or > 20)
+            {
+                r.AddError("--folds must be 0 (off) or between 2 and 20.");
+            }
+        });
+        var fusion = new Option<string>("--fusion")
+        {
+            Description = "With --folds: tune only this fusion's weights (zscore, rrf or weighted) [default: every method]",
+            HelpName = "METHOD",
+        };
+        fusion.AcceptOnlyFromAmong("zscore", "rrf", "weighted");
+        var seed = new Option<int>("--seed")
+        {
+            Description = "Seed of the shuffle that deals queries into folds",
+            HelpName = "N",
+            DefaultValueFactory = _ => 15,
+        };
+
+        var command = new Command("eval", "Measure retrieval quality on a BEIR-format dataset") { beir, collection, mode, depth, folds, fusion, seed };
         var client = ClientOptions.AddTo(command, settings);
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
@@ -90,14 +118,26 @@ public static class EvalCommand
                 result.GetValue(collection) ?? BeirDataset.CollectionNameFor(folder),
                 result.GetValue(mode)!.ToLowerInvariant(),
                 result.GetValue(depth),
-                client.IsJson(result));
+                client.IsJson(result),
+                result.GetValue(folds),
+                result.GetValue(seed),
+                result.GetValue(fusion) is { } method ? FusionSettings.ParseMethod(method) : null);
+            if (options.Folds > 0 && options.Mode != AllModes)
+            {
+                throw new UsageException("--folds needs --mode all: it fuses the dense and the lexical lists.");
+            }
+
+            if (options.Folds > dataset.Queries.Count)
+            {
+                throw new UsageException($"--folds {options.Folds} is more than the {dataset.Queries.Count} judged queries.");
+            }
             await using var session = await client.OpenAsync(result, cancellationToken);
             return await RunAsync(session.Client, dataset, options, cancellationToken);
         }, cancellationToken));
         return command;
     }
 
-    private sealed record EvalOptions(string Collection, string Mode, int Depth, bool Json);
+    private sealed record EvalOptions(string Collection, string Mode, int Depth, bool Json, int Folds, int Seed, FusionMethod? Fusion);
 
     private static async Task<int> RunAsync(RagClient client, BeirDataset dataset, EvalOptions options, CancellationToken cancellationToken)
     {
@@ -112,14 +152,17 @@ public static class EvalCommand
         var topK = Math.Min(ServerMaxTopK, Math.Max(MinimumChunkDepth, options.Depth * 5));
         var modes = options.Mode == AllModes ? EachMode : [options.Mode];
         var measured = new List<(string Mode, RetrievalMetrics Metrics, double Seconds)>();
+        var lists = new Dictionary<string, List<IReadOnlyList<SearchResult>>>(StringComparer.Ordinal);
         foreach (var mode in modes)
         {
             var metrics = new RetrievalMetrics(options.Depth);
             var searchClock = Stopwatch.StartNew();
+            var kept = lists[mode] = [];
             foreach (var query in dataset.Queries)
             {
                 var response = await client.SearchAsync(options.Collection, new SearchRequest(query.Text, topK, mode, null, null), cancellationToken);
                 metrics.Add(response.Results.Select(r => r.DocumentId), query.Relevant);
+                kept.Add(response.Results);
             }
 
             measured.Add((mode, metrics, searchClock.Elapsed.TotalSeconds));
@@ -139,11 +182,46 @@ public static class EvalCommand
             summary["modes"] = each;
         }
 
+        if (options.Folds > 0)
+        {
+            var evaluated = dataset.Queries
+                .Select((q, i) => new EvaluatedQuery(q, lists[SearchModes.Dense][i], lists[SearchModes.Lexical][i]))
+                .ToList();
+            var grid = options.Fusion is { } only ? FusionCrossValidation.Grid.Where(g => g.Method == only).ToList() : null;
+            var (folds, pooled) = FusionCrossValidation.Run(evaluated, options.Folds, options.Seed, options.Depth, grid);
+            var perFold = new JsonArray();
+            foreach (var fold in folds)
+            {
+                var entry = Metrics(fold.HeldOut);
+                entry["fold"] = fold.Fold;
+                entry["queries"] = fold.HeldOut.Queries;
+                entry["chosen"] = fold.Chosen.ToString();
+                perFold.Add(entry);
+            }
+
+            var crossValidated = Metrics(pooled);
+            crossValidated["folds"] = options.Folds;
+            crossValidated["seed"] = options.Seed;
+            crossValidated["fusion"] = options.Fusion?.ToString().ToLowerInvariant() ?? "any";
+            crossValidated["perFold"] = perFold;
+            summary["crossValidated"] = crossValidated;
+            measured.Add(("hybrid (held-out)", pooled, 0));
+            if (!options.Json)
+            {
+                foreach (var fold in folds)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"fold {fold.Fold}: {fold.HeldOut.Queries} held-out queries, tuned on the rest: {fold.Chosen}; " +
+                        $"held-out recall@1 {fold.HeldOut.Recall(1):0.0000}, nDCG@{fold.HeldOut.Depth} {fold.HeldOut.Ndcg:0.0000}"));
+                }
+            }
+        }
+
         if (!options.Json)
         {
             WriteTable(measured.Select(m => (m.Mode, m.Metrics)).ToList());
             var skipped = dataset.UnjudgedQueries > 0 ? $" ({dataset.UnjudgedQueries} without qrels skipped)" : string.Empty;
-            var searches = string.Join(", ", measured.Select(m => string.Create(CultureInfo.InvariantCulture,
+            var searches = string.Join(", ", measured.Where(m => m.Seconds > 0).Select(m => string.Create(CultureInfo.InvariantCulture,
                 $"{m.Mode} {m.Seconds:0.00} s ({m.Seconds * 1000 / m.Metrics.Queries:0.0} ms/query)")));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"eval {Path.GetFileName(dataset.Directory)}: collection {options.Collection}, mode {options.Mode}, {headline.Metrics.Queries} queries{skipped}; " +

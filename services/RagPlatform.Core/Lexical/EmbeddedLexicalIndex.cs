@@ -23,7 +23,7 @@ public sealed class EmbeddedLexicalIndex : ILexicalIndex, IDisposable
     {
         _directory = directory;
         _options = options;
-        _tokenizer = new KoreanLexicalTokenizer(options.ParticleStems);
+        _tokenizer = options.CreateTokenizer();
         _logger = logger;
     }
 

@@ -51,7 +51,7 @@ public sealed class PluginHost : IAsyncDisposable
         _lexical = new Lazy<LexicalAnalysis>(() =>
         {
             var lexical = configuration.GetSection(Lexical.LexicalOptions.SectionName).Get<Lexical.LexicalOptions>() ?? new Lexical.LexicalOptions();
-            var tokenizer = new Lexical.KoreanLexicalTokenizer(lexical.ParticleStems);
+            var tokenizer = lexical.CreateTokenizer();
             return new LexicalAnalysis(tokenizer.Tokenize, lexical.K1, lexical.B);
         });
         _loggerFactory = loggerFactory;

@@ -1,0 +1,55 @@
+using RagPlatform.Cli.Eval;
+using RagPlatform.Contracts.Http;
+using RagPlatform.Core.Search;
+
+namespace RagPlatform.Cli.Tests;
+
+public sealed class FusionCrossValidationTests
+{
+    private static SearchResult Hit(string document, float score) =>
+        new(document, document + "#0", null, string.Empty, score, [], new Dictionary<string, System.Text.Json.JsonElement>());
+
+    /// <summary>Queries where lexical ranks the right document first by a wide margin and dense ranks it last:
+    /// any fusion that weighs lexical enough gets every one right; an equal-weight RRF gets none.</summary>
+    private static List<EvaluatedQuery> LexicalIsRight(int count) =>
+    [
+        .. Enumerable.Range(0, count).Select(i => new EvaluatedQuery(
+            new BeirQuery("q" + i, "query", new HashSet<string> { "right" }),
+            [Hit("wrong", 0.9f), Hit("other", 0.8f), Hit("right", 0.7f)],
+            [Hit("right", 20f), Hit("wrong", 2f), Hit("other", 1f)])),
+    ];
+
+    [Fact]
+    public void Every_query_is_held_out_exactly_once()
+    {
+        var (folds, pooled) = FusionCrossValidation.Run(LexicalIsRight(23), folds: 5, seed: 15, depth: 10);
+
+        Assert.Equal(5, folds.Count);
+        Assert.Equal(23, folds.Sum(f => f.HeldOut.Queries));
+        Assert.Equal(23, pooled.Queries);
+        Assert.Equal([5, 5, 5, 4, 4], folds.Select(f => f.HeldOut.Queries));
+    }
+
+    [Fact]
+    public void Each_fold_chooses_what_scores_best_on_the_other_folds()
+    {
+        var grid = new[] { new FusionSettings(FusionMethod.Rrf, 1, 1), new FusionSettings(FusionMethod.ZScore, 1, 3) };
+
+        var (folds, pooled) = FusionCrossValidation.Run(LexicalIsRight(10), folds: 2, seed: 1, depth: 10, grid);
+
+        Assert.All(folds, f => Assert.Equal(grid[1], f.Chosen));
+        Assert.Equal(1.0, pooled.Recall(1));
+        Assert.Equal(0.0, FusionCrossValidation.Measure(LexicalIsRight(10), grid[0], 10).Recall(1));
+    }
+
+    [Fact]
+    public void The_same_seed_deals_the_same_folds()
+    {
+        var queries = LexicalIsRight(17);
+
+        var first = FusionCrossValidation.Run(queries, 4, 7, 10).Folds.Select(f => (f.Chosen, f.HeldOut.Queries)).ToList();
+        var second = FusionCrossValidation.Run(queries, 4, 7, 10).Folds.Select(f => (f.Chosen, f.HeldOut.Queries)).ToList();
+
+        Assert.Equal(first, second);
+    }
+}

@@ -27,6 +27,7 @@ public static class StandaloneHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddServiceDefaults();
         builder.AddRagPlatformCore();
+        builder.AddRagPlatformOpenApi();
         builder.AddRagPostgres();
         if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(PostgresServiceExtensions.ConnectionName)))
         {
@@ -47,6 +48,7 @@ public static class StandaloneHost
         app.UseRagPlatformErrors();
         app.UseRagPlatformSecurity();
         app.MapDefaultEndpoints();
+        app.MapRagPlatformOpenApi(app.Environment);
         app.MapIngestionApi();
         app.MapQueryApi();
         app.MapEmbeddingsApi();

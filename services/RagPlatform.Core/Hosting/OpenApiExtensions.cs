@@ -20,6 +20,13 @@ public static class OpenApiExtensions
 
     public static IHostApplicationBuilder AddRagPlatformOpenApi(this IHostApplicationBuilder builder)
     {
+        if (IsBuildTimeGeneration)
+        {
+            // The build starts the app (never serving) only to read its document; mapping the endpoints opens the metadata
+            // store, which must not leave a data/ folder in the project directory.
+            builder.Configuration["RagPlatform:DataDirectory"] = Path.Combine(Path.GetTempPath(), "ragplatform-openapi-build");
+        }
+
         var title = "RagPlatform " + Describe(builder.Environment.ApplicationName);
         builder.Services.AddOpenApi(DocumentName, options =>
         {
@@ -62,6 +69,10 @@ public static class OpenApiExtensions
 
         return app;
     }
+
+    /// <summary>True inside Microsoft.Extensions.ApiDescription.Server's build step (its GetDocument.Insider tool hosts the app).</summary>
+    public static bool IsBuildTimeGeneration =>
+        string.Equals(System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name, "GetDocument.Insider", StringComparison.Ordinal);
 
     /// <summary>4xx answers every keyed endpoint may give: no or a bad key (401), a missing scope or collection (403), throttled (429).</summary>
     public static TBuilder ProducesKeyProblems<TBuilder>(this TBuilder builder)

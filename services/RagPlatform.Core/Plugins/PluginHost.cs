@@ -35,14 +35,20 @@ public sealed class PluginHost : IAsyncDisposable
     private readonly IndexOwnerClient? _indexOwner;
     private readonly IHttpClientFactory? _httpClients;
 
+    // Provider entry points registered in the service container (RagPlatform.Extensions.AI's AddEmbeddingGeneratorProvider)
+    // rather than found on disk: chosen by name like any plugin, and created with the same context.
+    private readonly Dictionary<string, IEmbeddingProviderPlugin> _registeredProviders;
+
     /// <summary>The named HttpClient plugins make their outbound calls with (<see cref="PluginContext.CreateHttpClient"/>).</summary>
     public const string HttpClientName = "RagPlatform.Plugins";
 
     public PluginHost(
         PluginCatalog catalog, IConfiguration configuration, IOptions<RagPlatformOptions> options, ILoggerFactory loggerFactory,
-        EmbeddingSpendLedger? spend = null, IndexOwnerClient? indexOwner = null, IHttpClientFactory? httpClients = null)
+        EmbeddingSpendLedger? spend = null, IndexOwnerClient? indexOwner = null, IHttpClientFactory? httpClients = null,
+        IEnumerable<IEmbeddingProviderPlugin>? registeredProviders = null)
     {
         _catalog = catalog;
+        _registeredProviders = (registeredProviders ?? []).ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
         _indexOwner = indexOwner;
         _httpClients = httpClients;
         _configuration = configuration;
@@ -70,17 +76,20 @@ public sealed class PluginHost : IAsyncDisposable
     /// its plugin (<c>Providers:&lt;name&gt;:Plugin</c>) or composes others.</summary>
     public IReadOnlyCollection<string> EmbeddingProviderNames =>
         _catalog.EmbeddingProviders
+            .Concat(_registeredProviders.Keys)
             .Concat(_configuration.GetSection(EmbeddingProviderDefinition.ProvidersSection).GetChildren()
                 .Where(c => IsConfiguredProvider(c.Key)).Select(c => c.Key))
             .Distinct(StringComparer.OrdinalIgnoreCase)
             .ToList();
 
-    public bool IsEmbeddingProvider(string name) => _catalog.HasEmbeddingProvider(name) || IsConfiguredProvider(name);
+    public bool IsEmbeddingProvider(string name) => HasProviderPlugin(name) || IsConfiguredProvider(name);
+
+    private bool HasProviderPlugin(string name) => _registeredProviders.ContainsKey(name) || _catalog.HasEmbeddingProvider(name);
 
     private bool IsConfiguredProvider(string name)
     {
         var definition = EmbeddingProviderDefinition.Read(_configuration, name);
-        return definition.Plugin is { } plugin && _catalog.HasEmbeddingProvider(plugin);
+        return definition.Plugin is { } plugin && HasProviderPlugin(plugin);
     }
 
     /// <summary>
@@ -102,15 +111,16 @@ public sealed class PluginHost : IAsyncDisposable
 
     private IEmbeddingProvider GetPluginProvider(string name, EmbeddingProviderDefinition definition, IReadOnlyDictionary<string, string?> settings)
     {
-        var descriptor = _catalog.GetEmbeddingProvider(definition.Plugin ?? name);
+        var registered = _registeredProviders.GetValueOrDefault(definition.Plugin ?? name);
+        var descriptor = registered is null ? _catalog.GetEmbeddingProvider(definition.Plugin ?? name) : null;
         // A name served by its own plugin keeps the plugin's spelling; an alias keeps its own.
-        var configuredName = definition.Plugin is null ? descriptor.Name : name;
+        var configuredName = definition.Plugin is null ? registered?.Name ?? descriptor!.Name : name;
         var key = SettingsKey(configuredName, settings);
         _providerNames.TryAdd(key, configuredName);
         var lazy = _providers.GetOrAdd(key, _ => new Lazy<IEmbeddingProvider>(() =>
         {
             var context = CreateContext(EmbeddingProviderDefinition.SectionPath(configuredName), settings, Path.Combine(_dataDirectory, "models", configuredName));
-            return PluginCatalog.Instantiate<IEmbeddingProviderPlugin>(descriptor.EntryPoint).Create(context);
+            return (registered ?? PluginCatalog.Instantiate<IEmbeddingProviderPlugin>(descriptor!.EntryPoint)).Create(context);
         }));
         return Resolve(lazy, _providers, key);
     }

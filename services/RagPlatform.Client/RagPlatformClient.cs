@@ -281,10 +281,8 @@ public sealed class RagPlatformClient : IDisposable
 
         var title = problem?.Title ?? response.ReasonPhrase ?? "The request failed";
         var detail = problem is null ? Shorten(body) : problem.Detail;
-        var retryAfter = response.Headers.RetryAfter is { } header
-            ? header.Delta ?? (header.Date is { } date ? date - DateTimeOffset.UtcNow : null)
-            : null;
-        throw new RagApiException(method, "/" + path, status, title, detail, problem?.Errors ?? new Dictionary<string, string[]>(), retryAfter);
+        throw new RagApiException(method, "/" + path, status, title, detail, problem?.Errors ?? new Dictionary<string, string[]>(),
+            RagPlatformRetry.RetryAfter(response));
     }
 
     private static string? Shorten(string body)

@@ -6,9 +6,10 @@ using Polly.Retry;
 namespace RagPlatform.Client;
 
 /// <summary>
-/// The client's retry strategy, the one Microsoft.Extensions.Http.Resilience provides (<see cref="HttpRetryStrategyOptions"/>,
-/// which waits what a 429's or 503's Retry-After header asks for, else backs off exponentially with jitter) with the
-/// answers worth repeating narrowed to what is safe here: 429 and 503 mean the server did not act on the call, so any
+/// The client's retry strategy: Microsoft.Extensions.Http.Resilience's (<see cref="HttpRetryStrategyOptions"/>, exponential
+/// back-off with jitter) with a delay that honours Retry-After up to <see cref="RagPlatformClientOptions.MaxRetryDelay"/>
+/// (its own Retry-After handling would wait whatever the server says, an hour included), and the answers worth repeating
+/// narrowed to what is safe here: 429 and 503 mean the server did not act on the call, so any
 /// call is repeated; a transport failure, 502 or 504 only for calls whose repetition changes nothing (GET, PUT, DELETE).
 /// </summary>
 public static class RagPlatformRetry
@@ -19,16 +20,27 @@ public static class RagPlatformRetry
     public static HttpRetryStrategyOptions CreateOptions(RagPlatformClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var maxDelay = options.MaxRetryDelay;
         return new HttpRetryStrategyOptions
         {
             MaxRetryAttempts = Math.Max(1, options.MaxRetries),
             Delay = options.RetryDelay,
-            MaxDelay = options.MaxRetryDelay,
+            MaxDelay = maxDelay,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
-            ShouldRetryAfterHeader = true,
+            // Set before DelayGenerator: turning it off clears the generator it installs.
+            ShouldRetryAfterHeader = false,
+            DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result) is { } wait ? (TimeSpan?)(wait < maxDelay ? wait : maxDelay) : null),
             ShouldHandle = args => ValueTask.FromResult(options.MaxRetries > 0 && ShouldRetry(args.Outcome)),
         };
+    }
+
+    /// <summary>What a response's Retry-After asks for (seconds or a date), or null when it has none.</summary>
+    public static TimeSpan? RetryAfter(HttpResponseMessage? response)
+    {
+        var header = response?.Headers.RetryAfter;
+        var wait = header?.Delta ?? (header?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        return wait is null ? null : wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
     }
 
     /// <summary>A pipeline for a client made without a service container (<see cref="RagPlatformClient.Create"/>).</summary>

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
@@ -61,7 +63,9 @@ public static class IngestionApi
             .WithName("PostDocuments")
             .WithSummary("Ingest documents (a JSON array)")
             .WithDescription("Queues the documents for chunking and embedding; the answer names the job to follow at /v1/jobs/{jobId}. A bad document fails the request with a 400 naming it ($[i].field); nothing of the batch is written then.")
-            .Accepts<List<DocumentInput>>("application/json")
+            // Described for OpenAPI only: Accepts(...) metadata would make routing answer 415 itself, before the handler's
+            // problem details naming Content-Type.
+            .AddOpenApiOperationTransformer(DescribeDocumentsBody)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
@@ -72,7 +76,7 @@ public static class IngestionApi
             .WithName("PostFiles")
             .WithSummary("Ingest files (multipart/form-data), parsed by format")
             .WithDescription("One part named 'files' per file (its file name is the document id), optional 'tags' parts and a 'metadata' part (a JSON object). Each file gets its own result; a file that cannot be parsed fails alone.")
-            .Accepts<IFormFileCollection>("multipart/form-data")
+            .AddOpenApiOperationTransformer(DescribeFilesBody)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .DisableAntiforgery();
@@ -160,6 +164,42 @@ public static class IngestionApi
         return job is not null && context.User.CanAccessCollection(job.Collection)
             ? TypedResults.Ok(job)
             : throw new ResourceNotFoundException($"Job '{jobId}' does not exist.");
+    }
+
+    private static async Task DescribeDocumentsBody(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
+    {
+        var schema = await context.GetOrCreateSchemaAsync(typeof(List<DocumentInput>), null, ct);
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = schema } },
+        };
+    }
+
+    private static Task DescribeFilesBody(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
+    {
+        var form = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "files" },
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["files"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array,
+                    Description = "One part per file; its file name is the document id.",
+                    Items = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" },
+                },
+                ["tags"] = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
+                ["metadata"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A JSON object of strings, numbers and booleans." },
+            },
+        };
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Content = new Dictionary<string, OpenApiMediaType> { ["multipart/form-data"] = new() { Schema = form } },
+        };
+        return Task.CompletedTask;
     }
 
     private static async ValueTask<object?> LimitDocumentsRequest(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)

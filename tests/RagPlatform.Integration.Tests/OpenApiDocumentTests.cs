@@ -48,20 +48,39 @@ public sealed class OpenApiDocumentTests(PlatformFactory factory) : IClassFixtur
         Assert.True(File.Exists(assembly), $"{assembly} is not built (this test project builds it through a project reference).");
         var data = Path.Combine(Path.GetTempPath(), "rag-openapi-" + Guid.NewGuid().ToString("N"));
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Its own folder as the working directory (the content root: its own appsettings.json, not this test's copy of the
+        // standalone host's, which names port 5080), and the port on the command line, which outranks any appsettings.
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(assembly)!,
+        };
         start.ArgumentList.Add(assembly);
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add($"http://127.0.0.1:{port}");
         start.Environment["RagPlatform__DataDirectory"] = data;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         using var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Keep(string? line)
+        {
+            if (line is not null)
+            {
+                output.Enqueue(line);
+                while (output.Count > 40 && output.TryDequeue(out _))
+                {
+                }
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
         {
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            var served = await GetWhenUpAsync(client, process, TimeSpan.FromSeconds(60));
+            // The hosts run without tiered compilation (fully optimised JIT from the start): slow to start on a loaded machine.
+            var served = await GetWhenUpAsync(client, process, TimeSpan.FromSeconds(180), () => string.Join('\n', output));
 
             AssertSameDocument(service.ToLowerInvariant(), served);
         }
@@ -131,12 +150,12 @@ public sealed class OpenApiDocumentTests(PlatformFactory factory) : IClassFixtur
         }
     }
 
-    private static async Task<string> GetWhenUpAsync(HttpClient client, Process process, TimeSpan patience)
+    private static async Task<string> GetWhenUpAsync(HttpClient client, Process process, TimeSpan patience, Func<string> output)
     {
         var deadline = DateTime.UtcNow + patience;
         while (true)
         {
-            Assert.False(process.HasExited, $"the host exited with code {(process.HasExited ? process.ExitCode : 0)} before serving");
+            Assert.False(process.HasExited, $"the host exited with code {(process.HasExited ? process.ExitCode : 0)} before serving:\n{output()}");
             try
             {
                 using var response = await client.GetAsync("/openapi/v1.json");
@@ -150,7 +169,7 @@ public sealed class OpenApiDocumentTests(PlatformFactory factory) : IClassFixtur
                 // Not listening yet.
             }
 
-            Assert.True(DateTime.UtcNow < deadline, "the host did not serve /openapi/v1.json in time");
+            Assert.True(DateTime.UtcNow < deadline, $"the host did not serve /openapi/v1.json in time:\n{output()}");
             await Task.Delay(200);
         }
     }

@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using RagPlatform.Contracts.Http;
+using RagPlatform.Core.Hosting;
 using RagPlatform.Core.Plugins;
 using RagPlatform.Core.Providers;
 using RagPlatform.Sdk;
@@ -13,10 +15,15 @@ public static class ProviderUsageApi
     /// <summary><c>GET /v1/providers/usage</c>: spend against the budget and per-key usage of metered providers.</summary>
     public static IEndpointRouteBuilder MapProviderUsageApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/providers/usage", (PluginHost plugins, EmbeddingSpendLedger spend) => Results.Ok(Report(plugins, spend)))
-            .WithTags("Providers");
+        app.MapGet("/v1/providers/usage", GetUsage)
+            .WithName("GetProviderUsage")
+            .WithSummary("Embedding spend against the monthly budget, and per-key usage of metered providers (admin)")
+            .WithTags("Providers")
+            .ProducesKeyProblems();
         return app;
     }
+
+    public static Ok<ProviderUsageResponse> GetUsage(PluginHost plugins, EmbeddingSpendLedger spend) => TypedResults.Ok(Report(plugins, spend));
 
     public static ProviderUsageResponse Report(PluginHost plugins, EmbeddingSpendLedger spend)
     {

@@ -28,6 +28,7 @@ public static class StandaloneHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddServiceDefaults();
         builder.AddRagPlatformCore();
+        builder.AddRagPlatformOpenApi();
         builder.AddRagPostgres();
         if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(PostgresServiceExtensions.ConnectionName)))
         {
@@ -50,6 +51,7 @@ public static class StandaloneHost
         app.UseWebConsole(WebConsoleFeatures.All);
         app.UseRagPlatformSecurity();
         app.MapDefaultEndpoints();
+        app.MapRagPlatformOpenApi(app.Environment);
         app.MapIngestionApi();
         app.MapQueryApi();
         app.MapEmbeddingsApi();

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
@@ -71,7 +73,10 @@ public static class WebConsoleExtensions
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RagPlatform.WebConsole");
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            foreach (var address in app.Urls)
+            // Read from the server's feature, not app.Urls: the build-time OpenAPI generator runs the host on a server
+            // that has no addresses, and app.Urls throws there.
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            foreach (var address in addresses)
             {
                 logger.LogInformation("Web console ({Features}): {Url}", features, address.TrimEnd('/') + PathBase + "/");
             }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using RagPlatform.Cli.Client;
+using RagPlatform.Client;
 using RagPlatform.Cli.Ingest;
 using RagPlatform.Cli.Output;
 using RagPlatform.Contracts.Http;
@@ -42,7 +42,7 @@ public static class BenchCorpus
     /// <summary>Posts <paramref name="documents"/> documents into <paramref name="collection"/> and waits for their jobs.</summary>
     /// <returns>Chunks stored, and whether any document failed.</returns>
     public static async Task<(long Chunks, bool Failed)> IngestAsync(
-        RagClient client, string collection, KoreanTextGenerator generator, int documents, TextWriter log, CancellationToken cancellationToken)
+        RagPlatformClient client, string collection, KoreanTextGenerator generator, int documents, TextWriter log, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var jobs = new List<Guid>();

@@ -2,11 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using RagPlatform.Cli.Bench;
-using RagPlatform.Cli.Client;
+using RagPlatform.Client;
 using RagPlatform.Cli.Hosting;
 using RagPlatform.Cli.Ingest;
 using RagPlatform.Cli.Output;
@@ -117,7 +115,7 @@ public static class BenchBurstCommand
         using var noisy = Client(server, keys.Noisy.Key);
         using var calm = Client(server, keys.Calm.Key);
         var generator = new KoreanTextGenerator(Seed);
-        if ((await BenchCorpus.IngestAsync(new RagClient(admin), Collection, generator, run.Documents, log, cancellationToken)).Failed)
+        if ((await BenchCorpus.IngestAsync(admin, Collection, generator, run.Documents, log, cancellationToken)).Failed)
         {
             throw new CliException("ingesting the benchmark corpus failed; see the job's item errors.");
         }
@@ -194,7 +192,7 @@ public static class BenchBurstCommand
         return failures.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
-    private static async Task FloodAsync(HttpClient http, string[] queries, int count, int concurrency, StatusTally tally, CancellationToken cancellationToken)
+    private static async Task FloodAsync(RagPlatformClient client, string[] queries, int count, int concurrency, StatusTally tally, CancellationToken cancellationToken)
     {
         var next = -1;
         await Task.WhenAll(Enumerable.Range(0, Math.Min(concurrency, count)).Select(_ => Task.Run(async () =>
@@ -202,36 +200,42 @@ public static class BenchBurstCommand
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
             {
-                using var response = await SearchAsync(http, queries[i % queries.Length], cancellationToken);
-                tally.Add(response);
+                tally.Add(await SearchAsync(client, queries[i % queries.Length], cancellationToken));
             }
         }, cancellationToken)));
     }
 
-    private static async Task SearchExpectingOkAsync(HttpClient http, string query, LatencySample? sample, List<string> failures, CancellationToken cancellationToken)
+    private static async Task SearchExpectingOkAsync(RagPlatformClient client, string query, LatencySample? sample, List<string> failures, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        using var response = await SearchAsync(http, query, cancellationToken);
-        await response.Content.LoadIntoBufferAsync(cancellationToken);
+        var (status, _) = await SearchAsync(client, query, cancellationToken);
         sample?.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        if (response.StatusCode != HttpStatusCode.OK)
+        if (status != HttpStatusCode.OK)
         {
             lock (failures)
             {
-                failures.Add($"the calm key got {(int)response.StatusCode} for a search");
+                failures.Add($"the calm key got {(int)status} for a search");
             }
         }
     }
 
-    private static Task<HttpResponseMessage> SearchAsync(HttpClient http, string query, CancellationToken cancellationToken) =>
-        http.PostAsJsonAsync($"v1/collections/{Collection}/search", new SearchRequest(query, 10, SearchModes.Hybrid, null, null), CliJson.Options, cancellationToken);
-
-    private static HttpClient Client(Uri server, string key)
+    /// <summary>One search's status and Retry-After: a refusal is what this benchmark counts, so it is not an error here.</summary>
+    private static async Task<(HttpStatusCode Status, TimeSpan? RetryAfter)> SearchAsync(RagPlatformClient client, string query, CancellationToken cancellationToken)
     {
-        var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromMinutes(10) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return http;
+        try
+        {
+            await client.SearchAsync(Collection, new SearchRequest(query, 10, SearchModes.Hybrid, null, null), cancellationToken);
+            return (HttpStatusCode.OK, null);
+        }
+        catch (RagApiException ex)
+        {
+            return ((HttpStatusCode)ex.Status, ex.RetryAfter);
+        }
     }
+
+    /// <summary>A client of one key that never retries: every refusal must reach the tally.</summary>
+    private static RagPlatformClient Client(Uri server, string key) =>
+        PlatformSession.CreateClient(server, key, TimeSpan.FromMinutes(10), maxRetries: 0);
 
     /// <summary>Responses by status, and how many 429s carried a Retry-After.</summary>
     private sealed class StatusTally
@@ -239,13 +243,13 @@ public static class BenchBurstCommand
         private readonly Dictionary<int, int> _byStatus = [];
         private int _retryAfter;
 
-        public void Add(HttpResponseMessage response)
+        public void Add((HttpStatusCode Status, TimeSpan? RetryAfter) response)
         {
             lock (_byStatus)
             {
-                var status = (int)response.StatusCode;
+                var status = (int)response.Status;
                 _byStatus[status] = _byStatus.GetValueOrDefault(status) + 1;
-                if (response.StatusCode == HttpStatusCode.TooManyRequests && response.Headers.RetryAfter?.Delta > TimeSpan.Zero)
+                if (response.Status == HttpStatusCode.TooManyRequests && response.RetryAfter > TimeSpan.Zero)
                 {
                     _retryAfter++;
                 }

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RagPlatform.Cli.Bench;
-using RagPlatform.Cli.Client;
+using RagPlatform.Client;
 using RagPlatform.Cli.Hosting;
 using RagPlatform.Cli.Ingest;
 using RagPlatform.Cli.Output;
@@ -102,9 +102,9 @@ public static class BenchCommand
 
         // The same documents (same seed, same count) against the running platform; the in-process run above is
         // the anchor, measured minutes apart on the same machine.
-        using var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromMinutes(10) };
+        using var client = PlatformSession.CreateClient(server, timeout: TimeSpan.FromMinutes(10));
         log.WriteLine($"running platform at {server}");
-        var measured = await MeasureAsync(new RagClient(http), targetChunks, json: false, log, cancellationToken, print: false);
+        var measured = await MeasureAsync(client, targetChunks, json: false, log, cancellationToken, print: false);
         var ratio = measured.ChunksPerSecond / anchor.ChunksPerSecond;
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ratio vs embedded (in-process, same documents): {ratio:0.00} ({measured.ChunksPerSecond:0.0} vs {anchor.ChunksPerSecond:0.0} chunks/s)"));
@@ -128,7 +128,7 @@ public static class BenchCommand
     private sealed record Measurement(int ExitCode, long Chunks, double ChunksPerSecond);
 
     private static async Task<Measurement> MeasureAsync(
-        RagClient client, int targetChunks, bool json, TextWriter log, CancellationToken cancellationToken, bool print = true)
+        RagPlatformClient client, int targetChunks, bool json, TextWriter log, CancellationToken cancellationToken, bool print = true)
     {
         // A reused --data-dir must not make documents "unchanged": start from empty collections.
         await DeleteIfPresentAsync(client, Collection, cancellationToken);
@@ -266,7 +266,7 @@ public static class BenchCommand
         }
     }
 
-    private static async Task DeleteIfPresentAsync(RagClient client, string collection, CancellationToken cancellationToken)
+    private static async Task DeleteIfPresentAsync(RagPlatformClient client, string collection, CancellationToken cancellationToken)
     {
         try
         {

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RagPlatform.Cli.Bench;
-using RagPlatform.Cli.Client;
+using RagPlatform.Client;
 using RagPlatform.Cli.Hosting;
 using RagPlatform.Cli.Ingest;
 using RagPlatform.Cli.Output;
@@ -313,7 +313,7 @@ public static class BenchQueryCommand
     /// <c>cached</c> flag. One client, so a repeat always finds what the first occurrence cached.
     /// </summary>
     private static async Task<int> ReplayAsync(
-        RagClient client, int targetChunks, List<string>? recorded, double exponent, int distinct, int searches, int topK,
+        RagPlatformClient client, int targetChunks, List<string>? recorded, double exponent, int distinct, int searches, int topK,
         TextWriter log, CancellationToken cancellationToken)
     {
         var (chunks, failed) = await IngestAsync(client, new KoreanTextGenerator(Seed), targetChunks, log, cancellationToken);
@@ -385,11 +385,11 @@ public static class BenchQueryCommand
 
     /// <summary>The bench corpus, sized to land near <paramref name="targetChunks"/> (about ten chunks a document).</summary>
     private static Task<(long Chunks, bool Failed)> IngestAsync(
-        RagClient client, KoreanTextGenerator generator, int targetChunks, TextWriter log, CancellationToken cancellationToken) =>
+        RagPlatformClient client, KoreanTextGenerator generator, int targetChunks, TextWriter log, CancellationToken cancellationToken) =>
         BenchCorpus.IngestAsync(client, Collection, generator, Math.Max(1, (int)Math.Ceiling(targetChunks / 10.0)), log, cancellationToken);
 
     private static async Task<int> MeasureAsync(
-        RagClient client, int targetChunks, int queryCount, int clientCount, int topK, TextWriter log, CancellationToken cancellationToken)
+        RagPlatformClient client, int targetChunks, int queryCount, int clientCount, int topK, TextWriter log, CancellationToken cancellationToken)
     {
         var generator = new KoreanTextGenerator(Seed);
         var (chunks, failed) = await IngestAsync(client, generator, targetChunks, log, cancellationToken);
@@ -442,7 +442,7 @@ public static class BenchQueryCommand
     }
 
     private static async Task<Latencies> RunAsync(
-        RagClient client, IReadOnlyList<string> texts, string mode, int topK, int clients, CancellationToken cancellationToken)
+        RagPlatformClient client, IReadOnlyList<string> texts, string mode, int topK, int clients, CancellationToken cancellationToken)
     {
         var latencies = new double[texts.Count];
         var next = -1;

@@ -1,4 +1,4 @@
-using RagPlatform.Cli.Client;
+using RagPlatform.Client;
 
 namespace RagPlatform.Cli.Commands;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using RagPlatform.Cli.Client;
+using RagPlatform.Client;
 using RagPlatform.Cli.Eval;
 using RagPlatform.Cli.Hosting;
 using RagPlatform.Cli.Ingest;
@@ -139,7 +139,7 @@ public static class EvalCommand
 
     private sealed record EvalOptions(string Collection, string Mode, int Depth, bool Json, int Folds, int Seed, FusionMethod? Fusion);
 
-    private static async Task<int> RunAsync(RagClient client, BeirDataset dataset, EvalOptions options, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(RagPlatformClient client, BeirDataset dataset, EvalOptions options, CancellationToken cancellationToken)
     {
         var ingest = await new IngestRun(client, options.Collection, 1000, Terminal.ShowsProgress(options.Json))
             .RunAsync(dataset.ReadCorpus(), wait: true, cancellationToken);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
-using RagPlatform.Cli.Client;
+using RagPlatform.Cli.Output;
+using RagPlatform.Client;
 using RagPlatform.Cli.Vectors;
 using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Text;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using RagPlatform.Cli.Client;
+using RagPlatform.Client;
 using RagPlatform.Cli.Hosting;
 using RagPlatform.Cli.Ingest;
 using RagPlatform.Cli.Output;

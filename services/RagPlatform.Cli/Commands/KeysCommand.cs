@@ -1,5 +1,6 @@
 using System.CommandLine;
-using RagPlatform.Cli.Client;
+using RagPlatform.Cli.Output;
+using RagPlatform.Client;
 using RagPlatform.Core.Security;
 using Spectre.Console;
 

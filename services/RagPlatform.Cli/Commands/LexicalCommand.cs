@@ -1,5 +1,6 @@
 using System.CommandLine;
-using RagPlatform.Cli.Client;
+using RagPlatform.Cli.Output;
+using RagPlatform.Client;
 using RagPlatform.Cli.Vectors;
 using RagPlatform.Core.Lexical;
 using RagPlatform.Sdk;

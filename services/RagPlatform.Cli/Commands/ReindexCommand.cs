@@ -1,5 +1,6 @@
 using System.CommandLine;
-using RagPlatform.Cli.Client;
+using RagPlatform.Cli.Output;
+using RagPlatform.Client;
 using RagPlatform.Contracts.Http;
 
 namespace RagPlatform.Cli.Commands;
@@ -74,7 +75,7 @@ public static class ReindexCommand
         return command;
     }
 
-    private static async Task<CollectionStats> WaitAsync(RagClient client, string name, ReindexAccepted accepted, bool quiet, CancellationToken cancellationToken)
+    private static async Task<CollectionStats> WaitAsync(RagPlatformClient client, string name, ReindexAccepted accepted, bool quiet, CancellationToken cancellationToken)
     {
         var reported = -1;
         while (true)

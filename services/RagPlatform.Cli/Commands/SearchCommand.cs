@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using RagPlatform.Cli.Client;
+using RagPlatform.Client;
 using RagPlatform.Cli.Hosting;
 using RagPlatform.Cli.Output;
 using RagPlatform.Cli.Search;

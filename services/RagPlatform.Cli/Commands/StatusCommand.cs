@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using RagPlatform.Cli.Client;
+using RagPlatform.Client;
 using RagPlatform.Cli.Output;
 using RagPlatform.Contracts.Http;
 using Spectre.Console;

@@ -1,4 +1,4 @@
-using RagPlatform.Cli.Client;
+using RagPlatform.Client;
 
 namespace RagPlatform.Cli.Hosting;
 
@@ -21,32 +21,30 @@ public sealed class PlatformSession : IAsyncDisposable
     /// <summary>A server the user named explicitly is given longer: it may be remote or busy.</summary>
     public static readonly TimeSpan ExplicitProbeTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly HttpClient _http;
     private readonly InProcessPlatform? _platform;
 
-    private PlatformSession(HttpClient http, InProcessPlatform? platform)
+    private PlatformSession(RagPlatformClient client, InProcessPlatform? platform)
     {
-        _http = http;
+        Client = client;
         _platform = platform;
-        Client = new RagClient(http);
     }
 
-    public RagClient Client { get; }
+    public RagPlatformClient Client { get; }
 
-    public Uri Server => _http.BaseAddress!;
+    public Uri Server => Client.BaseAddress;
 
     public bool InProcess => _platform is not null;
 
     public static async Task<PlatformSession> OpenAsync(ConnectionSettings settings, CancellationToken cancellationToken)
     {
-        var http = CreateHttpClient(settings.Server);
+        var client = CreateClient(settings.Server);
         try
         {
             var timeout = settings.ServerExplicit ? ExplicitProbeTimeout : ImplicitProbeTimeout;
-            var failure = await ProbeAsync(new RagClient(http), timeout, cancellationToken);
+            var failure = await ProbeAsync(client, timeout, cancellationToken);
             if (failure is null)
             {
-                return new PlatformSession(http, null);
+                return new PlatformSession(client, null);
             }
 
             if (settings.ServerExplicit)
@@ -56,13 +54,13 @@ public sealed class PlatformSession : IAsyncDisposable
                     "or leave out --server (and RAG_SERVER) to run the platform in-process.");
             }
 
-            http.Dispose();
+            client.Dispose();
             Console.Error.WriteLine($"no server at {Display(settings.Server)}; running in-process on {settings.DataDirectory}");
             return await StartInProcessAsync(settings.DataDirectory, settings.ConfigurationArguments, cancellationToken);
         }
         catch
         {
-            http.Dispose();
+            client.Dispose();
             throw;
         }
     }
@@ -71,11 +69,11 @@ public sealed class PlatformSession : IAsyncDisposable
     public static async Task<PlatformSession> StartInProcessAsync(string dataDirectory, IReadOnlyList<string> configurationArguments, CancellationToken cancellationToken)
     {
         var platform = await InProcessPlatform.StartAsync(dataDirectory, configurationArguments, cancellationToken);
-        return new PlatformSession(CreateHttpClient(platform.Address), platform);
+        return new PlatformSession(CreateClient(platform.Address), platform);
     }
 
     /// <summary>null when something answered GET /health in time (whatever its report), else why not.</summary>
-    private static async Task<string?> ProbeAsync(RagClient client, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<string?> ProbeAsync(RagPlatformClient client, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
@@ -99,26 +97,27 @@ public sealed class PlatformSession : IAsyncDisposable
     /// <summary>The API key the commands send (servers with RagPlatform:Security:Keys configured require one).</summary>
     public const string ApiKeyVariable = "RAG_API_KEY";
 
-    private static HttpClient CreateHttpClient(Uri server)
+    /// <summary>The one client of the API (RagPlatform.Client): the key from RAG_API_KEY, its retries of 429 and 503.</summary>
+    public static RagPlatformClient CreateClient(Uri server, string? apiKey = null, TimeSpan? timeout = null, int? maxRetries = null)
     {
-        var http = new HttpClient
+        var options = new RagPlatformClientOptions
         {
-            // A trailing slash makes relative paths resolve under a path prefix (a server behind a reverse proxy).
-            BaseAddress = server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/"),
+            BaseAddress = server,
+            ApiKey = apiKey ?? Environment.GetEnvironmentVariable(ApiKeyVariable),
             // Large batches are chunked and hashed while the POST is open; the caller's token bounds the rest.
-            Timeout = TimeSpan.FromMinutes(30),
+            Timeout = timeout ?? TimeSpan.FromMinutes(30),
         };
-        if (Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key)
+        if (maxRetries is { } retries)
         {
-            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key.Trim());
+            options.MaxRetries = retries;
         }
 
-        return http;
+        return RagPlatformClient.Create(options);
     }
 
     public async ValueTask DisposeAsync()
     {
-        _http.Dispose();
+        Client.Dispose();
         if (_platform is not null)
         {
             await _platform.DisposeAsync();

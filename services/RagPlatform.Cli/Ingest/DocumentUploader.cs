@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using RagPlatform.Cli.Client;
+using RagPlatform.Cli.Output;
+using RagPlatform.Client;
 using RagPlatform.Contracts.Http;
 
 namespace RagPlatform.Cli.Ingest;
@@ -36,12 +37,12 @@ public sealed partial class DocumentUploader
 
     public const long MaxRequestBytes = 32L * 1024 * 1024;
 
-    private readonly RagClient _client;
+    private readonly RagPlatformClient _client;
     private readonly string _collection;
     private readonly int _batchSize;
     private readonly long _maxBytes;
 
-    public DocumentUploader(RagClient client, string collection, int batchSize, long maxRequestBytes = MaxRequestBytes)
+    public DocumentUploader(RagPlatformClient client, string collection, int batchSize, long maxRequestBytes = MaxRequestBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, MaxDocumentsPerRequest);

@@ -1,5 +1,5 @@
 using System.Globalization;
-using RagPlatform.Cli.Client;
+using RagPlatform.Client;
 using RagPlatform.Contracts.Http;
 
 namespace RagPlatform.Cli.Ingest;
@@ -9,7 +9,7 @@ namespace RagPlatform.Cli.Ingest;
 /// bytes, a larger file alone). The server parses them; its per-file outcomes come back with the job. A file over the
 /// size limit is not sent at all, and a batch the server refuses whole (413) fails its files with the reason.
 /// </summary>
-public sealed class FileUploader(RagClient client, string collection, long maxFileBytes = FileUploader.DefaultMaxFileBytes)
+public sealed class FileUploader(RagPlatformClient client, string collection, long maxFileBytes = FileUploader.DefaultMaxFileBytes)
 {
     /// <summary>The server's default per-file limit (RagPlatform:Ingestion:MaxFileBytes).</summary>
     public const long DefaultMaxFileBytes = 64L * 1024 * 1024;
@@ -20,7 +20,7 @@ public sealed class FileUploader(RagClient client, string collection, long maxFi
 
     public async Task UploadAsync(IReadOnlyList<SourceItem> files, UploadResult result, Action<UploadProgress>? progress, CancellationToken cancellationToken)
     {
-        var batch = new List<(string Path, string Name)>();
+        var batch = new List<UploadFile>();
         long bytes = 0;
         foreach (var file in files)
         {
@@ -40,7 +40,7 @@ public sealed class FileUploader(RagClient client, string collection, long maxFi
                 bytes = 0;
             }
 
-            batch.Add((file.Path!, file.Origin));
+            batch.Add(new UploadFile(file.Path!, file.Origin));
             bytes += length;
         }
 
@@ -51,7 +51,7 @@ public sealed class FileUploader(RagClient client, string collection, long maxFi
         }
     }
 
-    private async Task PostAsync(List<(string Path, string Name)> batch, UploadResult result, CancellationToken cancellationToken)
+    private async Task PostAsync(List<UploadFile> batch, UploadResult result, CancellationToken cancellationToken)
     {
         try
         {

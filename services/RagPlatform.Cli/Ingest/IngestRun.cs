@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using RagPlatform.Cli.Client;
+using RagPlatform.Client;
 using RagPlatform.Cli.Output;
 using RagPlatform.Contracts.Http;
 using Spectre.Console;
@@ -10,7 +10,7 @@ namespace RagPlatform.Cli.Ingest;
 /// Upload then wait, with a progress display when someone is watching. Shared by ingest and eval. Documents (JSON Lines)
 /// stream to <c>…/documents</c> in batches; files go to <c>…/files</c> for the server to parse.
 /// </summary>
-public sealed class IngestRun(RagClient client, string collection, int batchSize, bool showProgress, long maxFileBytes = FileUploader.DefaultMaxFileBytes)
+public sealed class IngestRun(RagPlatformClient client, string collection, int batchSize, bool showProgress, long maxFileBytes = FileUploader.DefaultMaxFileBytes)
 {
     public string Collection => collection;
 
@@ -26,7 +26,17 @@ public sealed class IngestRun(RagClient client, string collection, int batchSize
         var deleted = new List<string>();
         foreach (var id in await client.ListAllDocumentIdsAsync(collection, cancellationToken))
         {
-            if (!SeenIds.Contains(id) && await client.DeleteDocumentAsync(collection, id, cancellationToken))
+            if (SeenIds.Contains(id))
+            {
+                continue;
+            }
+
+            if (!RagPlatformClient.IsAddressable(id))
+            {
+                throw new CliException($"document '{id}' cannot be addressed in a URL path (an empty, '.' or '..' segment); delete it over the API with its exact id.");
+            }
+
+            if (await client.DeleteDocumentAsync(collection, id, cancellationToken))
             {
                 deleted.Add(id);
             }

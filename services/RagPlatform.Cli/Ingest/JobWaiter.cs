@@ -1,4 +1,4 @@
-using RagPlatform.Cli.Client;
+using RagPlatform.Client;
 using RagPlatform.Contracts.Http;
 
 namespace RagPlatform.Cli.Ingest;
@@ -9,7 +9,7 @@ public static class JobWaiter
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromMilliseconds(250);
 
     public static async Task<IReadOnlyList<JobStatus>> WaitAsync(
-        RagClient client, IReadOnlyList<Guid> jobs, TimeSpan interval, Action<IReadOnlyList<JobStatus>>? progress, CancellationToken cancellationToken)
+        RagPlatformClient client, IReadOnlyList<Guid> jobs, TimeSpan interval, Action<IReadOnlyList<JobStatus>>? progress, CancellationToken cancellationToken)
     {
         var latest = new Dictionary<Guid, JobStatus>();
         while (true)
@@ -35,7 +35,7 @@ public static class JobWaiter
     }
 
     /// <summary>The current state of every job, once.</summary>
-    public static async Task<IReadOnlyList<JobStatus>> SnapshotAsync(RagClient client, IReadOnlyList<Guid> jobs, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<JobStatus>> SnapshotAsync(RagPlatformClient client, IReadOnlyList<Guid> jobs, CancellationToken cancellationToken)
     {
         var statuses = new List<JobStatus>(jobs.Count);
         foreach (var job in jobs)

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using RagPlatform.Cli.Client;
+using RagPlatform.Cli.Output;
+using RagPlatform.Client;
 using RagPlatform.Sdk;
 
 namespace RagPlatform.Cli.Vectors;

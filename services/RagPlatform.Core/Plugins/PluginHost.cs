@@ -37,14 +37,20 @@ public sealed class PluginHost : IAsyncDisposable
     private readonly IndexOwnerClient? _indexOwner;
     private readonly IHttpClientFactory? _httpClients;
 
+    // Provider entry points registered in the service container (RagPlatform.Extensions.AI's AddEmbeddingGeneratorProvider)
+    // rather than found on disk: chosen by name like any plugin, and created with the same context.
+    private readonly Dictionary<string, IEmbeddingProviderPlugin> _registeredProviders;
+
     /// <summary>The named HttpClient plugins make their outbound calls with (<see cref="PluginContext.CreateHttpClient"/>).</summary>
     public const string HttpClientName = "RagPlatform.Plugins";
 
     public PluginHost(
         PluginCatalog catalog, IConfiguration configuration, IOptions<RagPlatformOptions> options, ILoggerFactory loggerFactory,
-        EmbeddingSpendLedger? spend = null, IndexOwnerClient? indexOwner = null, IHttpClientFactory? httpClients = null)
+        EmbeddingSpendLedger? spend = null, IndexOwnerClient? indexOwner = null, IHttpClientFactory? httpClients = null,
+        IEnumerable<IEmbeddingProviderPlugin>? registeredProviders = null)
     {
         _catalog = catalog;
+        _registeredProviders = (registeredProviders ?? []).ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
         _indexOwner = indexOwner;
         _httpClients = httpClients;
         _configuration = configuration;
@@ -72,17 +78,20 @@ public sealed class PluginHost : IAsyncDisposable
     /// its plugin (<c>Providers:&lt;name&gt;:Plugin</c>) or composes others.</summary>
     public IReadOnlyCollection<string> EmbeddingProviderNames =>
         _catalog.EmbeddingProviders
+            .Concat(_registeredProviders.Keys)
             .Concat(_configuration.GetSection(EmbeddingProviderDefinition.ProvidersSection).GetChildren()
                 .Where(c => IsConfiguredProvider(c.Key)).Select(c => c.Key))
             .Distinct(StringComparer.OrdinalIgnoreCase)
             .ToList();
 
-    public bool IsEmbeddingProvider(string name) => _catalog.HasEmbeddingProvider(name) || IsConfiguredProvider(name);
+    public bool IsEmbeddingProvider(string name) => HasProviderPlugin(name) || IsConfiguredProvider(name);
+
+    private bool HasProviderPlugin(string name) => _registeredProviders.ContainsKey(name) || _catalog.HasEmbeddingProvider(name);
 
     private bool IsConfiguredProvider(string name)
     {
         var definition = EmbeddingProviderDefinition.Read(_configuration, name);
-        return definition.Plugin is { } plugin && _catalog.HasEmbeddingProvider(plugin);
+        return definition.Plugin is { } plugin && HasProviderPlugin(plugin);
     }
 
     /// <summary>
@@ -105,15 +114,16 @@ public sealed class PluginHost : IAsyncDisposable
     private Task<IEmbeddingProvider> GetPluginProviderAsync(
         string name, EmbeddingProviderDefinition definition, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken)
     {
-        var descriptor = _catalog.GetEmbeddingProvider(definition.Plugin ?? name);
+        var registered = _registeredProviders.GetValueOrDefault(definition.Plugin ?? name);
+        var descriptor = registered is null ? _catalog.GetEmbeddingProvider(definition.Plugin ?? name) : null;
         // A name served by its own plugin keeps the plugin's spelling; an alias keeps its own.
-        var configuredName = definition.Plugin is null ? descriptor.Name : name;
+        var configuredName = definition.Plugin is null ? registered?.Name ?? descriptor!.Name : name;
         var key = SettingsKey(configuredName, settings);
         _providerNames.TryAdd(key, configuredName);
         var lazy = _providers.GetOrAdd(key, _ => new Lazy<Task<IEmbeddingProvider>>(async () =>
         {
             var context = CreateContext(EmbeddingProviderDefinition.SectionPath(configuredName), settings, Path.Combine(_dataDirectory, "models", configuredName));
-            return await PluginCatalog.Instantiate<IEmbeddingProviderPlugin>(descriptor.EntryPoint).CreateAsync(context, CancellationToken.None);
+            return await (registered ?? PluginCatalog.Instantiate<IEmbeddingProviderPlugin>(descriptor!.EntryPoint)).CreateAsync(context, CancellationToken.None);
         }));
         return ResolveAsync(lazy, _providers, key, cancellationToken);
     }
@@ -194,7 +204,11 @@ public sealed class PluginHost : IAsyncDisposable
         foreach (var name in Configured(EmbeddingProviderDefinition.ProvidersSection, options.Embedding.Provider))
         {
             var plugin = EmbeddingProviderDefinition.Read(_configuration, name).Plugin ?? name;
-            if (_catalog.HasEmbeddingProvider(plugin))
+            if (_registeredProviders.GetValueOrDefault(plugin) is { } registered)
+            {
+                problems.AddRange(registered.ValidateSettings(_configuration.GetSection(EmbeddingProviderDefinition.SectionPath(name))));
+            }
+            else if (_catalog.HasEmbeddingProvider(plugin))
             {
                 problems.AddRange(PluginCatalog.Instantiate<IEmbeddingProviderPlugin>(_catalog.GetEmbeddingProvider(plugin).EntryPoint)
                     .ValidateSettings(_configuration.GetSection(EmbeddingProviderDefinition.SectionPath(name))));

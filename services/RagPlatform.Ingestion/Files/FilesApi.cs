@@ -93,6 +93,12 @@ public static class FilesApi
         {
             throw new BadHttpRequestException("Malformed multipart body: " + ex.Message, StatusCodes.Status400BadRequest, ex);
         }
+        catch (IOException ex) when (ex is not BadHttpRequestException && !ct.IsCancellationRequested)
+        {
+            // The body ended before the closing boundary (MultipartReader says so with an IOException); Kestrel's own
+            // refusals (413 over the limit) are BadHttpRequestExceptions and keep their status.
+            throw new BadHttpRequestException("Malformed multipart body: " + ex.Message, StatusCodes.Status400BadRequest, ex);
+        }
 
         var accepted = await service.SubmitFilesAsync(name, files, tags, metadata, ct);
         return TypedResults.Accepted($"/v1/jobs/{accepted.JobId}", accepted);

@@ -1,16 +1,18 @@
 using System.Text;
 
-namespace RagPlatform.Cli.Client;
+namespace RagPlatform.Client;
 
 /// <summary>
 /// A non-success answer of the RagPlatform HTTP API, carrying the RFC 7807 problem details the server sent,
-/// so commands can show what to fix and the uploader can tell which documents of a batch were refused.
+/// so callers can show what to fix and tell which documents of a batch were refused.
 /// </summary>
 public sealed class RagApiException : Exception
 {
-    public RagApiException(string method, string path, int status, string title, string? detail, IReadOnlyDictionary<string, string[]> errors)
+    public RagApiException(
+        string method, string path, int status, string title, string? detail, IReadOnlyDictionary<string, string[]> errors, TimeSpan? retryAfter = null)
         : base(Describe(method, path, status, title, detail, errors))
     {
+        RetryAfter = retryAfter;
         Method = method;
         Path = path;
         Status = status;
@@ -23,11 +25,15 @@ public sealed class RagApiException : Exception
 
     public string Path { get; }
 
+    /// <summary>The HTTP status (after retries, for 429 and 503).</summary>
     public int Status { get; }
 
     public string Title { get; }
 
     public string? Detail { get; }
+
+    /// <summary>How long the server asked the caller to wait (429, 503) when the client's retries ran out.</summary>
+    public TimeSpan? RetryAfter { get; }
 
     /// <summary>Field (JSON path such as <c>$[3].text</c>) to messages, for validation problems.</summary>
     public IReadOnlyDictionary<string, string[]> Errors { get; }

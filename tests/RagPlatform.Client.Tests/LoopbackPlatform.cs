@@ -1,30 +1,15 @@
-using System.Net;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using RagPlatform.Core.Security;
+using RagPlatform.Tests.Shared;
 
 namespace RagPlatform.Client.Tests;
 
 /// <summary>
-/// The standalone host on real Kestrel, bound to 127.0.0.1 on a free port, on a temp data directory. With
-/// <see cref="Keys"/>, API keys are required and each key may make <see cref="RequestsPerWindow"/> requests a second.
+/// The standalone host on loopback Kestrel. With <see cref="Keys"/>, API keys are required and each key may make
+/// <see cref="RequestsPerWindow"/> requests a second.
 /// </summary>
-public class LoopbackPlatform : WebApplicationFactory<Program>
+public class LoopbackPlatform() : LoopbackStandaloneHost("rag-client-")
 {
-    public LoopbackPlatform()
-    {
-        UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        StartServer();
-        BaseAddress = new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
-    }
-
-    public Uri BaseAddress { get; }
-
-    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "rag-client-" + Guid.NewGuid().ToString("N"));
-
     protected virtual IReadOnlyList<ApiKeyOptions> Keys => [];
 
     protected virtual int RequestsPerWindow => 0;
@@ -39,8 +24,7 @@ public class LoopbackPlatform : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("RagPlatform:DataDirectory", DataDirectory);
-        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        base.ConfigureWebHost(builder);
         for (var i = 0; i < Keys.Count; i++)
         {
             var prefix = $"{SecurityOptions.SectionName}:Keys:{i}:";
@@ -57,22 +41,6 @@ public class LoopbackPlatform : WebApplicationFactory<Program>
         {
             builder.UseSetting($"{SecurityOptions.SectionName}:RateLimits:RequestsPerWindow", RequestsPerWindow.ToString(System.Globalization.CultureInfo.InvariantCulture));
             builder.UseSetting($"{SecurityOptions.SectionName}:RateLimits:WindowSeconds", "1");
-        }
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        base.Dispose(disposing);
-        if (disposing)
-        {
-            try
-            {
-                Directory.Delete(DataDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A plugin still flushing: a temp folder left behind fails no test.
-            }
         }
     }
 }

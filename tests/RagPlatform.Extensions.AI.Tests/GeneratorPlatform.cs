@@ -1,13 +1,10 @@
 using System.ClientModel;
-using System.Net;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
 using OpenAI.Embeddings;
+using RagPlatform.Tests.Shared;
 
 namespace RagPlatform.Extensions.AI.Tests;
 
@@ -17,20 +14,10 @@ namespace RagPlatform.Extensions.AI.Tests;
 /// same host's OpenAI-compatible /v1/embeddings, which serves the hashing model. Its fingerprint is configured as the
 /// hashing model's, which it is: the vectors come from that model.
 /// </summary>
-public sealed class GeneratorPlatform : WebApplicationFactory<Program>
+public sealed class GeneratorPlatform() : LoopbackStandaloneHost("rag-meai-")
 {
     public const string ProviderName = "openai-sdk";
     public const string HashingFingerprint = "hashing/korean-ngram-v1@1;dim=1024;pool=none;norm=l2";
-
-    public GeneratorPlatform()
-    {
-        UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        StartServer();
-    }
-
-    public Uri BaseAddress => AddressOf(Services);
-
-    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "rag-meai-" + Guid.NewGuid().ToString("N"));
 
     /// <summary>How many embedding calls the registered generator made (each one an HTTP request to /v1/embeddings).</summary>
     public int GeneratorCalls => Counter.Calls;
@@ -39,8 +26,7 @@ public sealed class GeneratorPlatform : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("RagPlatform:DataDirectory", DataDirectory);
-        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        base.ConfigureWebHost(builder);
         builder.UseSetting($"RagPlatform:Embedding:Providers:{ProviderName}:Fingerprint", HashingFingerprint);
         builder.UseSetting($"RagPlatform:Embedding:Providers:{ProviderName}:MaxBatchSize", "64");
         builder.ConfigureServices(services =>
@@ -55,25 +41,6 @@ public sealed class GeneratorPlatform : WebApplicationFactory<Program>
             services.AddEmbeddingGeneratorProvider(ProviderName, serviceKey: ProviderName);
         });
     }
-
-    protected override void Dispose(bool disposing)
-    {
-        base.Dispose(disposing);
-        if (disposing)
-        {
-            try
-            {
-                Directory.Delete(DataDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A plugin still flushing: a temp folder left behind fails no test.
-            }
-        }
-    }
-
-    private static Uri AddressOf(IServiceProvider services) =>
-        new(services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
 
     private sealed class CountingGenerator(IEmbeddingGenerator<string, Embedding<float>> inner) : DelegatingEmbeddingGenerator<string, Embedding<float>>(inner)
     {

@@ -17,7 +17,6 @@ namespace RagPlatform.AppHost.Tests;
 /// </summary>
 public sealed partial class DashboardBrowserTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
     private static readonly TimeSpan AllHealthyLimit = TimeSpan.FromMinutes(4);
     private readonly string _state = Path.Combine(Path.GetTempPath(), "rag-dashboard-" + Guid.NewGuid().ToString("N")[..12]);
     private readonly string _screenshots = Path.Combine(AppHostProcess.RepoRoot, "artifacts", "test-results", "screenshots");
@@ -35,13 +34,7 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output) : IA
         _appHost = StartAppHost();
         _loginUrl = await LoginUrlAsync(TimeSpan.FromMinutes(3));
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            // No sandbox as root; nothing but loopback: no background requests to Google's hosts, no updates, no QUIC.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"],
-        });
+        _browser = await HeadlessChromium.LaunchAsync(_playwright);
     }
 
     public async Task DisposeAsync()

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using RagPlatform.EndToEnd.Tests;
+using RagPlatform.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace RagPlatform.WebConsole.Tests;
@@ -17,7 +18,6 @@ namespace RagPlatform.WebConsole.Tests;
 /// </summary>
 public sealed class ConsoleBrowserTests(ConsoleHost host, ITestOutputHelper output) : IClassFixture<ConsoleHost>, IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
     private static readonly string Screenshots = Path.Combine(ConsoleHost.RepoRoot, "artifacts", "test-results", "screenshots");
     private IPlaywright? _playwright;
     private IBrowser? _browser;
@@ -26,13 +26,7 @@ public sealed class ConsoleBrowserTests(ConsoleHost host, ITestOutputHelper outp
     {
         Directory.CreateDirectory(Screenshots);
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            // No sandbox as root; nothing but loopback: no background requests to Google's hosts, no updates, no QUIC.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"],
-        });
+        _browser = await HeadlessChromium.LaunchAsync(_playwright);
     }
 
     public async Task DisposeAsync()

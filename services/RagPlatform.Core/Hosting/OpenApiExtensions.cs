@@ -51,6 +51,13 @@ public static class OpenApiExtensions
                     Scheme = "bearer",
                     Description = "An API key from `rag keys create` (also accepted in an 'api-key' header).",
                 };
+                // Every operation takes the key (so Scalar and generated clients send it); the empty alternative says a
+                // host without RagPlatform:Security:Keys serves loopback callers without one.
+                document.Security =
+                [
+                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", document)] = [] },
+                    new OpenApiSecurityRequirement(),
+                ];
                 return Task.CompletedTask;
             });
         });

@@ -55,6 +55,8 @@ internal sealed class CrossEncoderModel : IDisposable
     /// <summary>"cpu" or "cuda:N".</summary>
     public string Device => _session.Device;
 
+    public OnnxThreading Threading => _session.Threading;
+
     /// <summary>Scores one padded batch of encoded pairs; <paramref name="sigmoid"/> false leaves a single logit as it is.</summary>
     public void Score(ReadOnlySpan<TokenizedText> rows, int padTokenId, bool sigmoid, Span<float> scores, RunOptions runOptions)
     {
@@ -96,9 +98,10 @@ internal sealed class SharedCrossEncoder : SharedModel
             (rows, _, results, runOptions) => Model.Score(rows, padTokenId, sigmoid, results, runOptions),
             options.MaxBatchTokens,
             TimeSpan.FromMilliseconds(options.BatchWindowMilliseconds),
+            Model.Threading.ConcurrentRuns,
             "onnx-reranker");
         LoadTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-        IntraOpThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount;
+        Threading = Model.Threading;
     }
 
     public CrossEncoderModel Model { get; }

@@ -54,6 +54,8 @@ internal sealed class EncoderModel : IDisposable
     /// <summary>"cpu" or "cuda:N".</summary>
     public string Device => _session.Device;
 
+    public OnnxThreading Threading => _session.Threading;
+
     /// <summary>
     /// Runs one batch, right-padded to its longest row with <paramref name="padTokenId"/>, and writes each row's
     /// pooled (and, when asked, L2-normalised) vector into <paramref name="vectors"/>.

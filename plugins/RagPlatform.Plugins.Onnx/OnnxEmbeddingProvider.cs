@@ -56,9 +56,9 @@ public sealed class OnnxEmbeddingProvider : IEmbeddingProvider, ILocalModelInfo
                 _normalize ? "l2" : "none");
             RuntimeVersion = OnnxModelSession.RuntimeVersion;
             logger.LogInformation(
-                "ONNX model {Fingerprint} from {Folder}: ONNX Runtime {Version} on {Device}, inputs {Inputs}, output {Output}, {Threads} intra-op threads, loaded in {LoadMs:F0} ms",
+                "ONNX model {Fingerprint} from {Folder}: ONNX Runtime {Version} on {Device}, inputs {Inputs}, output {Output}, {Runs} concurrent runs of {Threads} intra-op threads, loaded in {LoadMs:F0} ms",
                 Fingerprint, folder.Directory, RuntimeVersion, _model.Device, string.Join(",", _model.Encoder.InputNames),
-                _model.Encoder.OutputName, _model.IntraOpThreads, _model.LoadTime.TotalMilliseconds);
+                _model.Encoder.OutputName, _model.Threading.ConcurrentRuns, _model.IntraOpThreads, _model.LoadTime.TotalMilliseconds);
         }
         catch
         {

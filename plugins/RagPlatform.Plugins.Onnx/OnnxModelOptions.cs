@@ -33,8 +33,18 @@ public abstract class OnnxModelOptions
     /// <summary>The CUDA device ordinal when the device is CUDA.</summary>
     public int DeviceId { get; set; }
 
-    /// <summary>Threads one model run uses on the CPU; 0 lets ONNX Runtime take one per core.</summary>
+    /// <summary>Threads one model run uses on the CPU; 0: the cores shared out among <see cref="ConcurrentRuns"/>.</summary>
     public int IntraOpThreads { get; set; }
+
+    /// <summary>
+    /// Model runs (batches) in flight at once, each on its own batcher thread; 0: on the CPU, cores ÷
+    /// <see cref="IntraOpThreads"/> when that is set, else one per core, at most <see cref="AutoConcurrentRunsLimit"/>
+    /// either way; on CUDA, one. See <see cref="OnnxThreading"/>.
+    /// </summary>
+    public int ConcurrentRuns { get; set; }
+
+    /// <summary>Most concurrent runs the automatic choice makes (beyond it, cores go to each run's intra-op threads).</summary>
+    public const int AutoConcurrentRunsLimit = 4;
 
     /// <summary>Largest batch the batcher sends to the model, in padded tokens (rows × longest row).</summary>
     public int MaxBatchTokens { get; set; } = DefaultMaxBatchTokens;
@@ -71,7 +81,12 @@ public abstract class OnnxModelOptions
 
         if (IntraOpThreads < 0)
         {
-            yield return $"{nameof(IntraOpThreads)} must be 0 (one per core) or more (was {IntraOpThreads}).";
+            yield return $"{nameof(IntraOpThreads)} must be 0 (automatic) or more (was {IntraOpThreads}).";
+        }
+
+        if (ConcurrentRuns is < 0 or > 64)
+        {
+            yield return $"{nameof(ConcurrentRuns)} must be between 0 (automatic) and 64 (was {ConcurrentRuns}).";
         }
 
         if (MaxBatchTokens < 16)

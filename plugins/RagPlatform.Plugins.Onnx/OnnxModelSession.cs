@@ -11,7 +11,7 @@ namespace RagPlatform.Plugins.Onnx;
 /// attention_mask and token_type_ids (int64 [batch, sequence]) the graph declares, and runs one right-padded batch
 /// of tokenized texts. The inputs are rented arrays wrapped as tensors in place (OrtValue over pinned managed
 /// memory, no copy); the outputs are ONNX Runtime's and live until the returned collection is disposed.
-/// Sessions are thread-safe, and so is this.
+/// Sessions are thread-safe, and so is this: the batcher runs <see cref="Threading"/>'s concurrent runs on it.
 /// </summary>
 internal sealed class OnnxModelSession : IDisposable
 {
@@ -22,7 +22,8 @@ internal sealed class OnnxModelSession : IDisposable
     public OnnxModelSession(string modelFile, OnnxModelOptions options, ILogger logger)
     {
         var device = OnnxDevices.Parse(options.Device) ?? OnnxDevice.Auto;
-        var (sessionOptions, deviceName) = OnnxDevices.CreateSessionOptions(device, options.DeviceId, options.IntraOpThreads, options.SettingKey(nameof(options.Device)), logger);
+        var threading = OnnxThreading.ForCpu(options, Environment.ProcessorCount);
+        var (sessionOptions, deviceName) = OnnxDevices.CreateSessionOptions(device, options.DeviceId, threading.IntraOpThreads, options.SettingKey(nameof(options.Device)), logger);
         using (sessionOptions)
         {
             try
@@ -36,6 +37,7 @@ internal sealed class OnnxModelSession : IDisposable
         }
 
         Device = deviceName;
+        Threading = threading.OnDevice(deviceName, options);
         try
         {
             _inputNames = [.. _session.InputNames];
@@ -61,6 +63,9 @@ internal sealed class OnnxModelSession : IDisposable
 
     /// <summary>"cpu" or "cuda:N": where this session's operators run.</summary>
     public string Device { get; }
+
+    /// <summary>Runs in flight at once and intra-op threads per run (see <see cref="OnnxThreading"/>).</summary>
+    public OnnxThreading Threading { get; }
 
     /// <summary>ONNX Runtime's version string (e.g. "1.32.0").</summary>
     public static string RuntimeVersion => OrtEnv.Instance().GetVersionString();

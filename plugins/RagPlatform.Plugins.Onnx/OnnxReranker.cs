@@ -39,9 +39,9 @@ public sealed class OnnxReranker : IReranker, ILocalModelInfo
         MaxSequenceLength = options.MaxSequenceLength > 0 ? options.MaxSequenceLength : folder.MaxSequenceLength;
         ModelId = string.IsNullOrWhiteSpace(options.ModelId) ? Path.GetFileName(folder.Directory) : options.ModelId.Trim();
         logger.LogInformation(
-            "ONNX reranker {Model} from {Folder}: ONNX Runtime {Version} on {Device}, inputs {Inputs}, output {Output}, {Threads} intra-op threads, loaded in {LoadMs:F0} ms",
+            "ONNX reranker {Model} from {Folder}: ONNX Runtime {Version} on {Device}, inputs {Inputs}, output {Output}, {Runs} concurrent runs of {Threads} intra-op threads, loaded in {LoadMs:F0} ms",
             ModelId, folder.Directory, OnnxModelSession.RuntimeVersion, _model.Device, string.Join(",", _model.Model.InputNames),
-            _model.Model.OutputName, _model.IntraOpThreads, _model.LoadTime.TotalMilliseconds);
+            _model.Model.OutputName, _model.Threading.ConcurrentRuns, _model.IntraOpThreads, _model.LoadTime.TotalMilliseconds);
     }
 
     public string ModelId { get; }

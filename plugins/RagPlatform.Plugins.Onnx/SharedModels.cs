@@ -5,7 +5,7 @@ namespace RagPlatform.Plugins.Onnx;
 
 /// <summary>
 /// The process-wide registry of loaded models, keyed by what the model is (embedder or reranker), its file,
-/// device and thread count: however many providers (collections, services in one process, tests) name the same
+/// device and threading: however many providers (collections, services in one process, tests) name the same
 /// model, it is loaded once and every caller shares its session and batcher. The last lease released unloads it.
 /// </summary>
 internal static class SharedModels
@@ -27,7 +27,7 @@ internal static class SharedModels
 
     /// <summary>The key a model is shared under.</summary>
     public static string KeyOf(string kind, string modelFile, OnnxModelOptions options) =>
-        string.Join('|', kind, modelFile, OnnxDevices.Parse(options.Device), options.DeviceId, options.IntraOpThreads);
+        string.Join('|', kind, modelFile, OnnxDevices.Parse(options.Device), options.DeviceId, options.IntraOpThreads, options.ConcurrentRuns);
 
     /// <summary>A lease on the shared model under <paramref name="key"/>, loading it with <paramref name="load"/> on first use.</summary>
     public static T Acquire<T>(string key, Func<T> load)
@@ -71,7 +71,10 @@ internal abstract class SharedModel
 
     public TimeSpan LoadTime { get; protected init; }
 
-    public int IntraOpThreads { get; protected init; }
+    /// <summary>Runs in flight at once and threads per run.</summary>
+    public OnnxThreading Threading { get; protected init; }
+
+    public int IntraOpThreads => Threading.IntraOpThreads;
 
     /// <summary>"cpu" or "cuda:N".</summary>
     public abstract string Device { get; }
@@ -97,9 +100,10 @@ internal sealed class SharedEncoder : SharedModel
             },
             options.MaxBatchTokens,
             TimeSpan.FromMilliseconds(options.BatchWindowMilliseconds),
+            Encoder.Threading.ConcurrentRuns,
             "onnx-embedder");
         LoadTime = Stopwatch.GetElapsedTime(started);
-        IntraOpThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount;
+        Threading = Encoder.Threading;
     }
 
     public EncoderModel Encoder { get; }

@@ -9,6 +9,8 @@ public sealed class OnnxSettingsValidationTests
 {
     [Theory]
     [InlineData("MaxBatchTokens", "8")]
+    [InlineData("ConcurrentRuns", "-1")]
+    [InlineData("ConcurrentRuns", "65")]
     [InlineData("Device", "tpu")]
     [InlineData("MaxBatchSize", "0")]
     [InlineData("Pooling", "max")]

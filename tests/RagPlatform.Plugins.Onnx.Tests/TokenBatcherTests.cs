@@ -111,7 +111,8 @@ public sealed class TokenBatcherTests(ITestOutputHelper output)
             await Task.Delay(10);
         }
 
-        Assert.Equal(1, provider.Batcher.BatchesTerminated);
+        // The round is cut into one batch per concurrent run; each was stopped (none ran to its end).
+        Assert.InRange(provider.Batcher.BatchesTerminated, 1, provider.Batcher.ConcurrentRuns);
         Assert.Equal(0, provider.Batcher.BatchesRun);
 
         // The model is not harmed: the next request runs.
@@ -122,7 +123,8 @@ public sealed class TokenBatcherTests(ITestOutputHelper output)
     [Fact]
     public async Task ABatchSharedWithAnotherCallerKeepsRunningWhenOneCancels()
     {
-        await using var provider = OnnxTestSupport.Provider(o => (o.BatchWindowMilliseconds, o.MaxBatchTokens) = (100, 4096));
+        // One run at a time, so the two callers' texts share one batch (concurrent runs would each take one).
+        await using var provider = OnnxTestSupport.Provider(o => (o.BatchWindowMilliseconds, o.MaxBatchTokens, o.ConcurrentRuns) = (100, 4096, 1));
         using var cancellation = new CancellationTokenSource();
         provider.Batcher.BatchStarting = (_, _) => cancellation.Cancel();
 
@@ -132,6 +134,76 @@ public sealed class TokenBatcherTests(ITestOutputHelper output)
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
         Assert.True((await kept)[0].Succeeded);
         Assert.Equal(0, provider.Batcher.BatchesTerminated);
+    }
+
+    [Fact]
+    public async Task ConcurrentRunsRunOneRequestsBatchesAtTheSameTime()
+    {
+        await using var provider = OnnxTestSupport.Provider(o => (o.ConcurrentRuns, o.IntraOpThreads, o.BatchWindowMilliseconds) = (2, 1, 0));
+        Assert.Equal(2, provider.Batcher.ConcurrentRuns);
+
+        // Two texts that fit one budget are cut into two batches, one per run; each run waits at the barrier
+        // for the other, which only a second run in flight can reach.
+        using var barrier = new Barrier(2);
+        var met = new ConcurrentQueue<bool>();
+        provider.Batcher.BatchStarting = (_, _) => met.Enqueue(barrier.SignalAndWait(TimeSpan.FromSeconds(20)));
+
+        var results = await provider.EmbedAsync(["동시에 도는 첫째 문장", "동시에 도는 둘째 문장"], EmbeddingPurpose.Document, CancellationToken.None);
+
+        Assert.All(results, r => Assert.True(r.Succeeded, r.Error));
+        Assert.Equal([true, true], met.ToArray());
+        Assert.Equal(2, provider.Batcher.BatchesRun);
+    }
+
+    [Fact]
+    public async Task ATextGetsTheSameVectorWhateverTheConcurrentRuns()
+    {
+        var texts = Enumerable.Range(0, 40).Select(i => $"같은 결과 {i} " + new string('사', i % 23)).ToArray();
+        await using var oneRun = OnnxTestSupport.Provider(o => (o.ConcurrentRuns, o.IntraOpThreads) = (1, 2));
+        await using var twoRuns = OnnxTestSupport.Provider(o => (o.ConcurrentRuns, o.IntraOpThreads) = (2, 1));
+
+        var expected = await oneRun.EmbedAsync(texts, EmbeddingPurpose.Document, CancellationToken.None);
+        var actual = await twoRuns.EmbedAsync(texts, EmbeddingPurpose.Document, CancellationToken.None);
+
+        for (var i = 0; i < texts.Length; i++)
+        {
+            Assert.Equal(expected[i].Vector!, actual[i].Vector!, (a, b) => Math.Abs(a - b) <= 1e-6f);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void ARoundIsCutIntoAMultipleOfTheConcurrentRunsWithinTheBudget(int runs)
+    {
+        var random = new Random(runs);
+        var lengths = Enumerable.Range(0, 50).Select(_ => random.Next(90, 220)).Order().ToList();
+
+        var cuts = TokenBatcher<float>.Cut(lengths, 1024, runs);
+
+        Assert.Equal(0, cuts.Count % runs);
+        Assert.Equal(Enumerable.Range(0, lengths.Count), cuts.SelectMany(c => Enumerable.Range(c.Start, c.End - c.Start)));
+        var sizes = cuts.Select(c => (c.End - c.Start) * lengths[c.End - 1]).ToList();
+        Assert.All(sizes, s => Assert.True(s <= 1024, $"a batch of {s} padded tokens"));
+
+        // As few batches as the budget allows, rounded up to the runs: the greedy cut within the budget is the floor.
+        var greedy = TokenBatcher<float>.Cut(lengths, 1024, 1).Count;
+        Assert.Equal((greedy + runs - 1) / runs * runs, cuts.Count);
+        if (runs > 1)
+        {
+            // Even: no batch is more than a row's worth larger than the round's average share.
+            Assert.True(sizes.Max() <= (sizes.Sum() / (double)cuts.Count) + lengths[^1] * 2, string.Join(",", sizes));
+        }
+    }
+
+    [Fact]
+    public void ACutNeverMakesMoreBatchesThanRowsAndKeepsALongRowAlone()
+    {
+        Assert.Equal([(0, 1)], TokenBatcher<float>.Cut([40], 1024, 4));
+        Assert.Equal([(0, 1), (1, 2), (2, 3)], TokenBatcher<float>.Cut([10, 20, 30], 1024, 4));
+        Assert.Equal([(0, 2), (2, 3)], TokenBatcher<float>.Cut([5, 6, 900], 64, 1));
     }
 
     /// <remarks>

@@ -11,7 +11,9 @@ namespace RagPlatform.Plugins.Faiss;
 internal sealed unsafe class NativeFaiss
 {
     public const string LibraryFileName = "libragfaiss.so";
-    private const int AbiVersion = 1;
+    // 2: HNSW over flat storage computes distances with the shim's SIMD kernels (ragfaiss_distance_kernels);
+    // a library of ABI 1 would still work but ingest about four times slower, so it is refused and rebuilt.
+    private const int AbiVersion = 2;
     private const int ErrorBufferSize = 1024;
 
     public const int Ok = 0;
@@ -31,6 +33,7 @@ internal sealed unsafe class NativeFaiss
     private readonly delegate* unmanaged<nint, byte*, byte*, nuint, int> _write;
     private readonly delegate* unmanaged<byte*, nint*, byte*, nuint, int> _read;
     private readonly delegate* unmanaged<nint, void> _free;
+    private readonly delegate* unmanaged<byte*> _distanceKernels;
 
     private NativeFaiss(nint library, string path)
     {
@@ -53,6 +56,7 @@ internal sealed unsafe class NativeFaiss
         _write = (delegate* unmanaged<nint, byte*, byte*, nuint, int>)Export(library, "ragfaiss_write");
         _read = (delegate* unmanaged<byte*, nint*, byte*, nuint, int>)Export(library, "ragfaiss_read");
         _free = (delegate* unmanaged<nint, void>)Export(library, "ragfaiss_free");
+        _distanceKernels = (delegate* unmanaged<byte*>)Export(library, "ragfaiss_distance_kernels");
     }
 
     /// <summary>The file the entry points came from (for logs and errors).</summary>
@@ -201,6 +205,9 @@ internal sealed unsafe class NativeFaiss
     }
 
     public long Count(nint index) => _ntotal(index);
+
+    /// <summary>The distance kernels HNSW indexes over flat storage use on this CPU: "avx512", "avx2" or "scalar".</summary>
+    public string DistanceKernels => Marshal.PtrToStringUTF8((nint)_distanceKernels()) ?? "unknown";
 
     public void Write(nint index, string path)
     {

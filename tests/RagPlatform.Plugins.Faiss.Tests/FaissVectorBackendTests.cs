@@ -219,6 +219,44 @@ public sealed class FaissVectorBackendTests : IDisposable
         Assert.Null(await backend.GetCollectionAsync("bad", CancellationToken.None));
     }
 
+    [Fact]
+    public void Shim_UsesTheWidestSimdDistanceKernelsTheCpuHas()
+    {
+        var expected = System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "avx512"
+            : System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported ? "avx2"
+            : "scalar";
+        Assert.Equal(expected, NativeFaiss.Load(NativeLibrary).DistanceKernels);
+    }
+
+    [Theory]
+    [InlineData(DistanceMetric.Cosine, 100)]
+    [InlineData(DistanceMetric.Cosine, 1024)]
+    [InlineData(DistanceMetric.Euclidean, 37)]
+    [InlineData(DistanceMetric.DotProduct, 8)]
+    public async Task Hnsw_Scores_AreTheExactScoresOfTheHits(DistanceMetric metric, int dimensions)
+    {
+        // The shim's SIMD kernels (full vector registers, then a remainder) give the scores an exact scan gives.
+        var vectors = UnitVectors(7, 300, dimensions);
+        await using var backend = new FaissVectorBackend(Options(_directory.Path, Hnsw));
+        var spec = new VectorCollectionSpec("scores", dimensions, metric, Fingerprint(dimensions));
+        await backend.EnsureCollectionAsync(spec, CancellationToken.None);
+        await backend.UpsertAsync(spec.Name, Points(vectors), CancellationToken.None);
+
+        foreach (var query in UnitVectors(8, 10, dimensions))
+        {
+            var hits = await backend.SearchAsync(spec.Name, new VectorQuery(query, 5), CancellationToken.None);
+            Assert.Equal(5, hits.Count);
+            foreach (var hit in hits)
+            {
+                var vector = vectors[int.Parse(hit.Id.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture)];
+                var exact = metric == DistanceMetric.Euclidean
+                    ? -System.Numerics.Tensors.TensorPrimitives.Distance(query, vector)
+                    : System.Numerics.Tensors.TensorPrimitives.Dot(query, vector);
+                Assert.Equal(exact, hit.Score, 1e-4f);
+            }
+        }
+    }
+
     private static VectorPoint[] Points(float[][] vectors) =>
         [.. vectors.Select((v, i) => new VectorPoint(PointId(i), v, Payload("doc-" + i)))];
 

@@ -131,6 +131,9 @@ public sealed class DocumentEmbedder(
             }
         }
 
+        // The chunk rows change before vanished points go: a crash in between leaves points no row names (removed when
+        // the host starts again, see InterruptedWorkRecovery), never a row whose point is gone.
+        await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);
         if (vanished.Count > 0)
         {
             await collection.Backend.DeleteAsync(collection.VectorName, vanished, cancellationToken);
@@ -140,7 +143,6 @@ public sealed class DocumentEmbedder(
             }
         }
 
-        await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);
         await SyncReindexTargetAsync(collection, message.JobId, results, vanished, cancellationToken);
         _chunks.Add(vectors.Embedded.Count, new KeyValuePair<string, object?>("outcome", "embedded"));
         _chunks.Add(vectors.Reused.Count, new KeyValuePair<string, object?>("outcome", "reused"));

@@ -388,7 +388,8 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                 WHERE collection = $c AND id = $id AND committed_revision < $rev
                 """, ("$c", ""), ("$id", ""), ("$rev", 0L), ("$hash", ""), ("$now", now));
             await using var abandonRequest = Command(connection, transaction, """
-                UPDATE documents SET requested_hash = committed_hash, updated_at = $now
+                UPDATE documents SET requested_hash = committed_hash, updated_at = $now,
+                  deleted = CASE WHEN committed_hash IS NULL AND committed_revision > 0 THEN 1 ELSE deleted END
                 WHERE collection = $c AND id = $id AND requested_revision = $rev
                 """, ("$c", ""), ("$id", ""), ("$rev", 0L), ("$now", now));
 
@@ -442,7 +443,8 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                     }
                     else if (result.Outcome == JobItemOutcome.Failed)
                     {
-                        // Let a later re-post of the same content try again instead of counting as unchanged.
+                        // Let a later re-post of the same content try again instead of counting as unchanged. A document
+                        // deleted before this re-post (committed once, its hash cleared by the delete) stays deleted.
                         abandonRequest.Parameters["$id"].Value = result.DocumentId;
                         abandonRequest.Parameters["$rev"].Value = result.Revision;
                         await abandonRequest.ExecuteNonQueryAsync(cancellationToken);

@@ -139,15 +139,23 @@ public sealed class DocumentEmbedder(
         await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);
         if (vanished.Count > 0)
         {
-            await collection.Backend.DeleteAsync(collection.VectorName, vanished, cancellationToken);
-            if (separateLexicalIndex)
-            {
-                await lexical.DeleteAsync(message.Collection, vanished, cancellationToken);
-            }
-
             if (target is not null)
             {
                 await target.Backend.DeleteAsync(target.VectorName, vanished, cancellationToken);
+            }
+
+            try
+            {
+                await collection.Backend.DeleteAsync(collection.VectorName, vanished, cancellationToken);
+            }
+            catch (VectorCollectionNotFoundException) when (target is not null)
+            {
+                // The re-index switched to its version and dropped this one meanwhile: its points are gone with it.
+            }
+
+            if (separateLexicalIndex)
+            {
+                await lexical.DeleteAsync(message.Collection, vanished, cancellationToken);
             }
         }
 
@@ -198,6 +206,14 @@ public sealed class DocumentEmbedder(
                 jobId, collection.Name, error);
             await collections.FailReindexAsync(collection.Name, reindex.JobId,
                 $"A document ingested during the re-index could not be embedded with the new model: {error}", cancellationToken);
+            if ((await store.GetCollectionAsync(collection.Name, cancellationToken))?.ActiveVersion == reindex.TargetVersion)
+            {
+                // Not given up but switched to meanwhile (and the version this message wrote to maybe dropped): recording
+                // the rows now would name points the new active version lacks. The bus runs the message again against it.
+                throw new InvalidOperationException(
+                    $"Collection '{collection.Name}' switched to version {reindex.TargetVersion} while job {jobId} wrote to the previous one; the message is retried.");
+            }
+
             return null;
         }
 

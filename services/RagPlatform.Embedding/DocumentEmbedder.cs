@@ -131,17 +131,34 @@ public sealed class DocumentEmbedder(
             }
         }
 
+        // Points are added (to the version a re-index builds too) before the chunk rows name them, and removed only
+        // after the rows let go of them: a crash in between leaves points no row names (removed when the standalone host
+        // starts again, see InterruptedWorkRecovery), never a row whose point is gone, even in a version that a
+        // re-index switches to meanwhile.
+        var target = await SyncReindexTargetAsync(collection, message.JobId, results, vanished, cancellationToken);
+        await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);
         if (vanished.Count > 0)
         {
-            await collection.Backend.DeleteAsync(collection.VectorName, vanished, cancellationToken);
+            if (target is not null)
+            {
+                await target.Backend.DeleteAsync(target.VectorName, vanished, cancellationToken);
+            }
+
+            try
+            {
+                await collection.Backend.DeleteAsync(collection.VectorName, vanished, cancellationToken);
+            }
+            catch (VectorCollectionNotFoundException) when (target is not null)
+            {
+                // The re-index switched to its version and dropped this one meanwhile: its points are gone with it.
+            }
+
             if (separateLexicalIndex)
             {
                 await lexical.DeleteAsync(message.Collection, vanished, cancellationToken);
             }
         }
 
-        await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);
-        await SyncReindexTargetAsync(collection, message.JobId, results, vanished, cancellationToken);
         _chunks.Add(vectors.Embedded.Count, new KeyValuePair<string, object?>("outcome", "embedded"));
         _chunks.Add(vectors.Reused.Count, new KeyValuePair<string, object?>("outcome", "reused"));
         _chunks.Add(vectors.Cached.Count, new KeyValuePair<string, object?>("outcome", "cached"));
@@ -151,28 +168,31 @@ public sealed class DocumentEmbedder(
 
     /// <summary>
     /// Dual write during a re-index: documents this message changed are copied into the version being built, so the
-    /// switch loses nothing ingested meanwhile. When that fails (the new model is down), the re-index is given up
-    /// rather than this ingest: the active version already holds the documents.
+    /// switch loses nothing ingested meanwhile; their chunks are the ones this message is about to record (the rows still
+    /// name the old ones). When that fails (the new model is down), the re-index is given up rather than this ingest: the
+    /// active version already holds the documents. Returns the version built, for the vanished points to go there too.
     /// </summary>
-    private async Task SyncReindexTargetAsync(
+    private async Task<ReindexTarget?> SyncReindexTargetAsync(
         ResolvedCollection collection, Guid jobId, List<JobItemResult> results, List<string> vanished, CancellationToken cancellationToken)
     {
         if (collection.Record.Reindex is not { IsRunning: true } reindex)
         {
-            return;
+            return null;
         }
 
-        var changed = results.Where(r => r.Outcome == JobItemOutcome.Succeeded).Select(r => r.DocumentId).ToList();
-        if (changed.Count == 0 && vanished.Count == 0)
+        var succeeded = results.Where(r => r.Outcome == JobItemOutcome.Succeeded).ToList();
+        if (succeeded.Count == 0 && vanished.Count == 0)
         {
-            return;
+            return null;
         }
 
         string? error;
+        ReindexTarget? target = null;
         try
         {
-            var target = (await collections.ResolveReindexTargetAsync(collection.Record, cancellationToken))!;
-            var synced = await copier.CopyAsync(collection, target, changed, vanished, cancellationToken);
+            target = (await collections.ResolveReindexTargetAsync(collection.Record, cancellationToken))!;
+            var synced = await copier.CopyAsync(collection, target, succeeded.Select(r => r.DocumentId).ToList(), [],
+                succeeded.SelectMany(r => r.Chunks ?? []).ToList(), cancellationToken);
             error = synced.FirstOrDefault(r => r.Outcome == JobItemOutcome.Failed) is { } failed ? $"{failed.DocumentId}: {failed.Error}" : null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -186,7 +206,18 @@ public sealed class DocumentEmbedder(
                 jobId, collection.Name, error);
             await collections.FailReindexAsync(collection.Name, reindex.JobId,
                 $"A document ingested during the re-index could not be embedded with the new model: {error}", cancellationToken);
+            if ((await store.GetCollectionAsync(collection.Name, cancellationToken))?.ActiveVersion == reindex.TargetVersion)
+            {
+                // Not given up but switched to meanwhile (and the version this message wrote to maybe dropped): recording
+                // the rows now would name points the new active version lacks. The bus runs the message again against it.
+                throw new InvalidOperationException(
+                    $"Collection '{collection.Name}' switched to version {reindex.TargetVersion} while job {jobId} wrote to the previous one; the message is retried.");
+            }
+
+            return null;
         }
+
+        return target;
     }
 
     private sealed record DocumentPlan(DocumentWork Document, string PayloadHash, HashSet<string> Writes, int New, List<string> Vanished, HashSet<string> Refresh);

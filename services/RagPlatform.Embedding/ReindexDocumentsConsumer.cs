@@ -30,7 +30,7 @@ public sealed class ReindexDocumentsConsumer(
             IReadOnlyList<JobItemResult> results;
             if (await collections.ResolveReindexTargetAsync(record, cancellationToken) is { } target && target.Reindex.JobId == message.JobId)
             {
-                results = await copier.CopyAsync(await collections.ResolveAsync(record, cancellationToken), target, message.DocumentIds, [], cancellationToken);
+                results = await copier.CopyAsync(await collections.ResolveAsync(record, cancellationToken), target, message.DocumentIds, [], null, cancellationToken);
             }
             else
             {

@@ -22,10 +22,13 @@ public sealed class VersionCopier(IMetadataStore store, IMeterFactory meterFacto
     /// <paramref name="vanished"/> points there. Call it holding the documents' locks. A provider that fails a whole call
     /// throws (the bus retries); per-document problems come back as failed results.
     /// </summary>
+    /// <param name="chunks">The documents' chunks, when not (yet) their recorded chunk rows: an ingest copies what it is
+    /// about to record, before it records it.</param>
     public async Task<IReadOnlyList<JobItemResult>> CopyAsync(
-        ResolvedCollection source, ReindexTarget target, IReadOnlyCollection<string> documentIds, IReadOnlyList<string> vanished, CancellationToken cancellationToken)
+        ResolvedCollection source, ReindexTarget target, IReadOnlyCollection<string> documentIds, IReadOnlyList<string> vanished,
+        IReadOnlyList<StoredChunk>? chunks, CancellationToken cancellationToken)
     {
-        var chunks = await store.GetChunksAsync(source.Name, documentIds, cancellationToken);
+        chunks ??= await store.GetChunksAsync(source.Name, documentIds, cancellationToken);
         var held = chunks.Count == 0
             ? new Dictionary<string, VectorPoint>(StringComparer.Ordinal)
             : (await source.Backend.RetrieveAsync(source.VectorName, chunks.Select(c => c.PointId).ToList(), cancellationToken))

@@ -254,12 +254,15 @@ public sealed class IngestionService(
             // Resolved under the lock, so a re-index copying this document sees it either whole or gone.
             var collection = await collections.ResolveAsync(collectionName, cancellationToken);
             var states = await store.GetDocumentStatesAsync(collectionName, [documentId], cancellationToken);
-            if (!states.TryGetValue(documentId, out var state) || state.Deleted)
+            if (!states.TryGetValue(documentId, out var state))
             {
                 throw new ResourceNotFoundException($"Document '{documentId}' does not exist in collection '{collectionName}'.");
             }
 
-            // Points first: if the store update then fails, a retried delete still finds the document.
+            // The metadata first: a crash after it leaves points no chunk row names, which the next start removes
+            // (InterruptedWorkRecovery); points first would leave chunk rows whose points are gone. A delete of a
+            // deleted document still clears its points (a retry after the backend failed) and then answers 404.
+            var existed = !state.Deleted && await store.DeleteDocumentAsync(collectionName, documentId, cancellationToken);
             await collection.Backend.DeleteByDocumentAsync(collection.VectorName, documentId, cancellationToken);
             if (await collections.ResolveReindexTargetAsync(collection.Record, cancellationToken) is { } target)
             {
@@ -267,7 +270,10 @@ public sealed class IngestionService(
             }
 
             await lexical.DeleteByDocumentAsync(collectionName, documentId, cancellationToken);
-            await store.DeleteDocumentAsync(collectionName, documentId, cancellationToken);
+            if (!existed)
+            {
+                throw new ResourceNotFoundException($"Document '{documentId}' does not exist in collection '{collectionName}'.");
+            }
         }
     }
 

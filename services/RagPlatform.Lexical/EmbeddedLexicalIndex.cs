@@ -87,6 +87,9 @@ public sealed class EmbeddedLexicalIndex : ILexicalIndex, IDisposable
     /// state, so two indexes that agree here score every query alike.</summary>
     public LexicalIndexState Inspect(string collection) => Get(collection).Inspect();
 
+    /// <summary>Every chunk id the collection's index holds: to check it against the metadata store's chunk rows.</summary>
+    public IReadOnlyList<string> ChunkIds(string collection) => Get(collection).Ids();
+
     public void Dispose()
     {
         // After this, no write may open a collection again (and create files behind a caller deleting them).

@@ -240,6 +240,20 @@ internal sealed class LexicalCollection : IDisposable
         }
     }
 
+    /// <summary>Every chunk id the collection holds.</summary>
+    public IReadOnlyList<string> Ids()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return [.. _slots.Keys];
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     public LexicalIndexState Inspect()
     {
         _lock.EnterReadLock();

@@ -32,18 +32,25 @@ public sealed class SearchService(
     EmbeddingCache embeddingCache,
     VectorSearchFallback vectorSearch,
     IOptions<RagPlatformOptions> options,
+    IOptions<LexicalOptions> lexicalOptions,
     IMeterFactory meterFactory)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly QueryOptions _options = options.Value.Query;
     private readonly FusionSettings _fusion = options.Value.Query.FusionSettings;
 
-    // Part of the result-cache key: a shared cache must not hand one configuration's ranking to another.
-    private readonly string _strategy = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"{options.Value.Query.Fusion};k={options.Value.Query.RrfK};depth={options.Value.Query.CandidateDepth};" +
-        $"w={options.Value.Query.DenseWeight}/{options.Value.Query.LexicalWeight};rerank={options.Value.Query.Reranker}");
+    private readonly string _strategy = CacheStrategy(options.Value.Query, lexicalOptions.Value);
     private readonly Histogram<double> _duration = meterFactory.Create("RagPlatform.Query")
         .CreateHistogram<double>("ragplatform.search.duration", unit: "s", description: "Search latency, by mode and cache outcome.");
+
+    /// <summary>
+    /// Part of the result-cache key: everything configured that changes a ranking (fusion, its weights and depth, the
+    /// reranker, and the lexical analyzer with its BM25 parameters), so a shared cache never hands one configuration's
+    /// results to another.
+    /// </summary>
+    public static string CacheStrategy(QueryOptions query, LexicalOptions lexical) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{query.Fusion};k={query.RrfK};depth={query.CandidateDepth};w={query.DenseWeight}/{query.LexicalWeight};rerank={query.Reranker};" +
+        $"lexical={lexical.CreateTokenizer().AnalyzerId};bm25={lexical.K1}/{lexical.B}");
 
     public async Task<SearchResponse> SearchAsync(string collectionName, SearchRequest? request, CancellationToken cancellationToken)
     {

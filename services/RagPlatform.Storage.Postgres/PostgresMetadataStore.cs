@@ -316,9 +316,11 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
 
         if (failed.Count > 0)
         {
-            // Let a later re-post of the same content try again instead of counting as unchanged.
+            // Let a later re-post of the same content try again instead of counting as unchanged. A document deleted
+            // before this re-post (committed once, its hash cleared by the delete) stays deleted.
             batch.BatchCommands.Add(BatchCommand("""
-                UPDATE documents d SET requested_hash = d.committed_hash, updated_at = now()
+                UPDATE documents d SET requested_hash = d.committed_hash, updated_at = now(),
+                  deleted = d.deleted OR (d.committed_hash IS NULL AND d.committed_revision > 0)
                 FROM unnest($2::text[], $3::bigint[]) AS u(id, revision)
                 WHERE d.collection = $1 AND d.id = u.id AND d.requested_revision = u.revision
                 """,

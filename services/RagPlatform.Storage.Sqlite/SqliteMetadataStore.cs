@@ -102,6 +102,11 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                     chunks_unchanged INTEGER NOT NULL DEFAULT 0,
                     chunks_deleted INTEGER NOT NULL DEFAULT 0,
                     PRIMARY KEY (job_id, document_id));
+                CREATE TABLE IF NOT EXISTS queued_items (
+                    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                    document_id TEXT NOT NULL,
+                    revision INTEGER NOT NULL,
+                    PRIMARY KEY (job_id, document_id));
                 INSERT INTO schema_version (version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
                 """, cancellationToken);
             // Blue/green versions (added later): columns a file made by an older build lacks are added in place.
@@ -236,6 +241,7 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
             await using var refused = Command(connection, transaction, """
                 INSERT OR IGNORE INTO job_items (job_id, document_id, outcome, error) VALUES ($job, $id, $outcome, $error)
                 """, ("$job", JobKey(jobId)), ("$id", ""), ("$outcome", (int)JobItemOutcome.Failed), ("$error", ""));
+            await using var queue = QueueCommand(connection, transaction, jobId);
             await using var nextRevision = Command(connection, transaction,
                 "UPDATE collections SET next_revision = next_revision + $n WHERE name = $c RETURNING next_revision - $n",
                 ("$c", collection), ("$n", documents.Count));
@@ -284,6 +290,7 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                 request.Parameters["$rev"].Value = revision;
                 request.Parameters["$hash"].Value = document.DocumentHash;
                 await request.ExecuteNonQueryAsync(cancellationToken);
+                await QueueAsync(queue, document.DocumentId, revision, cancellationToken);
                 tickets.Add(new DocumentTicket(document.DocumentId, revision));
             }
 
@@ -382,14 +389,17 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                 WHERE collection = $c AND id = $id AND committed_revision < $rev
                 """, ("$c", ""), ("$id", ""), ("$rev", 0L), ("$hash", ""), ("$now", now));
             await using var abandonRequest = Command(connection, transaction, """
-                UPDATE documents SET requested_hash = committed_hash, updated_at = $now
+                UPDATE documents SET requested_hash = committed_hash, updated_at = $now,
+                  deleted = CASE WHEN committed_hash IS NULL AND committed_revision > 0 THEN 1 ELSE deleted END
                 WHERE collection = $c AND id = $id AND requested_revision = $rev
                 """, ("$c", ""), ("$id", ""), ("$rev", 0L), ("$now", now));
 
+            await using var dequeue = DequeueCommand(connection, transaction);
             var changed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (collection, jobId, results) in batch)
             {
                 item.Parameters["$job"].Value = JobKey(jobId);
+                dequeue.Parameters["$job"].Value = JobKey(jobId);
                 deleteChunks.Parameters["$c"].Value = collection;
                 insertChunk.Parameters["$c"].Value = collection;
                 commitDocument.Parameters["$c"].Value = collection;
@@ -404,6 +414,8 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                     item.Parameters["$unchanged"].Value = result.ChunksUnchanged;
                     item.Parameters["$deleted"].Value = result.ChunksDeleted;
                     await item.ExecuteNonQueryAsync(cancellationToken);
+                    dequeue.Parameters["$id"].Value = result.DocumentId;
+                    await dequeue.ExecuteNonQueryAsync(cancellationToken);
 
                     if (result.Outcome == JobItemOutcome.Succeeded)
                     {
@@ -432,7 +444,8 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                     }
                     else if (result.Outcome == JobItemOutcome.Failed)
                     {
-                        // Let a later re-post of the same content try again instead of counting as unchanged.
+                        // Let a later re-post of the same content try again instead of counting as unchanged. A document
+                        // deleted before this re-post (committed once, its hash cleared by the delete) stays deleted.
                         abandonRequest.Parameters["$id"].Value = result.DocumentId;
                         abandonRequest.Parameters["$rev"].Value = result.Revision;
                         await abandonRequest.ExecuteNonQueryAsync(cancellationToken);
@@ -580,6 +593,14 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                 await job.ExecuteNonQueryAsync(cancellationToken);
             }
 
+            await using (var queue = QueueCommand(connection, transaction, reindex.JobId))
+            {
+                foreach (var document in documents)
+                {
+                    await QueueAsync(queue, document, 0, cancellationToken);
+                }
+            }
+
             await SetReindexAsync(connection, transaction, collection, reindex, cancellationToken);
             await MarkJobCompletedIfDoneAsync(connection, transaction, reindex.JobId, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
@@ -594,8 +615,12 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                 INSERT OR IGNORE INTO job_items (job_id, document_id, outcome, error, chunks_embedded, chunks_reused, chunks_unchanged, chunks_deleted)
                 VALUES ($job, $id, $outcome, $error, $embedded, $reused, 0, $deleted)
                 """, ("$job", JobKey(jobId)), ("$id", ""), ("$outcome", 0), ("$error", null), ("$embedded", 0L), ("$reused", 0L), ("$deleted", 0L));
+            await using var dequeue = DequeueCommand(connection, transaction);
+            dequeue.Parameters["$job"].Value = JobKey(jobId);
             foreach (var result in results)
             {
+                dequeue.Parameters["$id"].Value = result.DocumentId;
+                await dequeue.ExecuteNonQueryAsync(cancellationToken);
                 item.Parameters["$id"].Value = result.DocumentId;
                 item.Parameters["$outcome"].Value = (int)result.Outcome;
                 item.Parameters["$error"].Value = (object?)result.Error ?? DBNull.Value;
@@ -662,6 +687,83 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
             await transaction.CommitAsync(cancellationToken);
             return true;
         }, cancellationToken);
+
+    /// <summary>
+    /// For a process whose bus kept its messages in memory, after it stopped without finishing its work (a crash): every
+    /// document a job queued that no worker recorded fails in its job with <paramref name="reason"/> (an ingest's
+    /// request is withdrawn, so posting the document again retries it), so the job ends instead of running forever.
+    /// With a durable broker (RabbitMQ) the queued messages are still delivered and this must not run.
+    /// </summary>
+    /// <returns>The jobs that had documents failed, each with its collection and how many.</returns>
+    public async Task<IReadOnlyList<InterruptedJob>> FailQueuedItemsAsync(string reason, CancellationToken cancellationToken)
+    {
+        var queued = await WithConnection<List<(string Collection, Guid JobId, string DocumentId, long Revision)>>(async connection =>
+        {
+            await using var command = Command(connection, null, """
+                SELECT j.collection, q.job_id, q.document_id, q.revision FROM queued_items AS q JOIN jobs AS j ON j.id = q.job_id
+                ORDER BY q.job_id, q.document_id
+                """);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var list = new List<(string, Guid, string, long)>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                list.Add((reader.GetString(0), Guid.ParseExact(reader.GetString(1), "N"), reader.GetString(2), reader.GetInt64(3)));
+            }
+
+            return list;
+        }, cancellationToken);
+
+        var jobs = new List<InterruptedJob>();
+        foreach (var job in queued.GroupBy(q => (q.Collection, q.JobId)))
+        {
+            // Revision 0 marks a re-index's copy (its items leave documents and chunk rows alone); an ingest's
+            // failed items also withdraw their documents' requests.
+            var reindex = job.All(q => q.Revision == 0);
+            var results = job.Select(q => new JobItemResult(q.DocumentId, q.Revision, JobItemOutcome.Failed, reason)).ToList();
+            if (reindex)
+            {
+                await RecordJobItemsAsync(job.Key.JobId, results, cancellationToken);
+            }
+            else
+            {
+                await CompleteBatchAsync([new CompletedItems(job.Key.Collection, job.Key.JobId, results)], cancellationToken);
+            }
+
+            jobs.Add(new InterruptedJob(job.Key.Collection, job.Key.JobId, results.Count, reindex));
+        }
+
+        return jobs;
+    }
+
+    /// <summary>Every point id the collection's chunk rows name: what its vectors and lexical entries must be.</summary>
+    public Task<IReadOnlyList<string>> ListPointIdsAsync(string collection, CancellationToken cancellationToken) =>
+        WithReadConnection<IReadOnlyList<string>>(async connection =>
+        {
+            await using var command = Command(connection, null, "SELECT point_id FROM chunks WHERE collection = $c", ("$c", collection));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var ids = new List<string>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                ids.Add(reader.GetString(0));
+            }
+
+            return ids;
+        }, cancellationToken);
+
+    /// <summary>Remembers that a job queued a document (until a worker records it): what <see cref="FailQueuedItemsAsync"/> finds.</summary>
+    private static SqliteCommand QueueCommand(SqliteConnection connection, SqliteTransaction transaction, Guid jobId) =>
+        Command(connection, transaction, "INSERT OR REPLACE INTO queued_items (job_id, document_id, revision) VALUES ($job, $id, $rev)",
+            ("$job", JobKey(jobId)), ("$id", ""), ("$rev", 0L));
+
+    private static async Task QueueAsync(SqliteCommand queue, string documentId, long revision, CancellationToken cancellationToken)
+    {
+        queue.Parameters["$id"].Value = documentId;
+        queue.Parameters["$rev"].Value = revision;
+        await queue.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static SqliteCommand DequeueCommand(SqliteConnection connection, SqliteTransaction transaction) =>
+        Command(connection, transaction, "DELETE FROM queued_items WHERE job_id = $job AND document_id = $id", ("$job", ""), ("$id", ""));
 
     public async ValueTask DisposeAsync()
     {
@@ -795,3 +897,7 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
     private static DateTimeOffset ParseTimestamp(string value) =>
         DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 }
+
+/// <summary>A job whose queued documents were failed because the process that held their messages stopped (see
+/// <see cref="SqliteMetadataStore.FailQueuedItemsAsync"/>).</summary>
+public sealed record InterruptedJob(string Collection, Guid JobId, int Documents, bool Reindex);

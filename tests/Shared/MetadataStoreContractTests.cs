@@ -324,6 +324,22 @@ public abstract class MetadataStoreContractTests : IAsyncLifetime
         new CollectionSettings(new EmbeddingSelection("other", new Dictionary<string, string?> { ["Dimensions"] = "64" }), "embedded", new ChunkingSettings(256, 32)),
         "fp-b", Guid.NewGuid(), ReindexStates.Running, null, DateTimeOffset.UtcNow);
 
+    [Fact]
+    public async Task A_deleted_document_whose_repost_fails_stays_deleted()
+    {
+        await SubmitAndCommit("gone", "h1", chunks: 2);
+        Assert.True(await Store.DeleteDocumentAsync(Collection, "gone", default));
+        var job = Guid.NewGuid();
+        var ticket = await Submit("gone", "h2", job);
+
+        await Store.CompleteItemsAsync(Collection, job, [new JobItemResult("gone", ticket.Revision!.Value, JobItemOutcome.Failed, "no vector")], default);
+
+        Assert.True((await Store.GetDocumentStatesAsync(Collection, ["gone"], default))["gone"].Deleted);
+        var counts = await Store.GetCountsAsync(Collection, default);
+        Assert.Equal((0L, 0L, 0L), (counts.Documents, counts.Chunks, counts.Pending));
+        Assert.Empty(await Store.ListDocumentsAsync(Collection, null, 10, default));
+    }
+
     protected async Task<DocumentTicket> Submit(string id, string hash, Guid? job = null) =>
         (await Store.SubmitAsync(Collection, job ?? Guid.NewGuid(), [new DocumentRequest(id, hash)], default))[0];
 

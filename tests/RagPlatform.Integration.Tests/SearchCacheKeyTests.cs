@@ -1,5 +1,5 @@
 using RagPlatform.Core.Configuration;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Query;
 
 namespace RagPlatform.Integration.Tests;

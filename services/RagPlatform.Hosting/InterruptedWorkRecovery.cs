@@ -5,11 +5,12 @@ using Microsoft.Extensions.Options;
 using RagPlatform.Core.Caching;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Core.Storage;
+using RagPlatform.Storage.Sqlite;
 using RagPlatform.Sdk;
 
-namespace RagPlatform.Embedding;
+namespace RagPlatform.Hosting;
 
 /// <summary>
 /// The standalone host's restart after a crash (even <c>kill -9</c>). Its bus keeps messages in memory, so work that was

@@ -20,7 +20,7 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
-    public async Task Call_AfterUnavailableAnswers_IsRetriedByTheGrpcRetryPolicyAndSucceeds()
+    public async Task Call_AfterUnavailableAnswers_IsRetriedByTheOneRetryPolicyAndSucceeds()
     {
         await using var backend = QdrantTestSupport.Backend(_server);
         _server.Contract.EnqueueFault(StatusCode.Unavailable);

@@ -49,7 +49,7 @@ public sealed class EmbedDocumentsConsumerDefinition : ConsumerDefinition<EmbedD
 /// always finishes and nothing is silently lost. (In distributed mode the message also sits in the
 /// error queue for inspection.)
 /// </summary>
-public sealed class EmbedDocumentsFaultConsumer(IMetadataStore store) : IConsumer<Fault<EmbedDocuments>>
+public sealed class EmbedDocumentsFaultConsumer(IDocumentStore store) : IConsumer<Fault<EmbedDocuments>>
 {
     public Task Consume(ConsumeContext<Fault<EmbedDocuments>> context)
     {

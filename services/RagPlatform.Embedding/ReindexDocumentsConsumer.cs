@@ -74,7 +74,7 @@ public sealed class ReindexDocumentsConsumerDefinition : ConsumerDefinition<Rein
 }
 
 /// <summary>A re-index message out of retries fails its documents, which fails the re-index: the active version stays.</summary>
-public sealed class ReindexDocumentsFaultConsumer(IMetadataStore store, CollectionService collections) : IConsumer<Fault<ReindexDocuments>>
+public sealed class ReindexDocumentsFaultConsumer(IJobStore store, CollectionService collections) : IConsumer<Fault<ReindexDocuments>>
 {
     public async Task Consume(ConsumeContext<Fault<ReindexDocuments>> context)
     {

@@ -1,3 +1,4 @@
+using RagPlatform.Tests.Shared;
 using System.Net;
 using System.Reflection;
 using System.Text.Json;
@@ -20,6 +21,7 @@ public sealed class PineconeBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task Request_After503s_IsRetriedWithBackoffAndSucceeds()
     {
+        using var retries = new RemoteRetryCounter();
         await using var backend = _server.CreateBackend();
         await backend.EnsureCollectionAsync(Spec("retry", 8), CancellationToken.None);
         _server.Clock.Clear();
@@ -29,6 +31,8 @@ public sealed class PineconeBehaviourTests : IAsyncLifetime
         await backend.UpsertAsync("retry", Points(3, 8), CancellationToken.None);
 
         Assert.Equal(2, _server.Clock.Waits.Count);
+        // Retried by the one retry policy (RemoteRetry), counted under this call site's name.
+        Assert.True(retries.Of("Pinecone") >= 2);
         Assert.Equal(3, await backend.CountAsync("retry", null, CancellationToken.None));
     }
 

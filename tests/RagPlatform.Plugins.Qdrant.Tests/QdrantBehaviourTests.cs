@@ -22,6 +22,7 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task Call_AfterUnavailableAnswers_IsRetriedByTheOneRetryPolicyAndSucceeds()
     {
+        using var retries = new RagPlatform.Tests.Shared.RemoteRetryCounter();
         await using var backend = QdrantTestSupport.Backend(_server);
         _server.Contract.EnqueueFault(StatusCode.Unavailable);
         _server.Contract.EnqueueFault(StatusCode.ResourceExhausted);
@@ -30,6 +31,7 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
 
         Assert.NotNull(await backend.GetCollectionAsync("retry", CancellationToken.None));
         Assert.Equal(3, _server.Contract.Calls.Count(c => c == "Collections/Get") - 2);
+        Assert.True(retries.Of("Qdrant") >= 2);
     }
 
     [Fact]

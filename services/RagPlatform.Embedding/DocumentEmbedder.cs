@@ -5,7 +5,7 @@ using RagPlatform.Contracts.Messages;
 using RagPlatform.Core.Caching;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Errors;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Core.Storage;
 using RagPlatform.Core.Text;
 using RagPlatform.Sdk;

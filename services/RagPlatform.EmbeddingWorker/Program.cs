@@ -1,14 +1,16 @@
 using RagPlatform.Caching.Redis;
 using RagPlatform.Core.Caching;
 using RagPlatform.Core.Hosting;
-using RagPlatform.Core.Messaging;
+using RagPlatform.Messaging;
 using RagPlatform.Core.Security;
 using RagPlatform.Embedding;
 using RagPlatform.Storage.Postgres;
+using RagPlatform.Storage.Sqlite;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddRagPlatformCore();
+builder.AddRagSqliteMetadataStore();
 builder.AddRagPlatformOpenApi();
 builder.AddRagPostgres();
 builder.AddRedisRagCache();

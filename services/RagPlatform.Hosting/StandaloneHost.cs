@@ -3,12 +3,13 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Configuration;
 using RagPlatform.Core.Caching;
 using RagPlatform.Core.Hosting;
-using RagPlatform.Core.Messaging;
+using RagPlatform.Messaging;
 using RagPlatform.Core.Security;
 using RagPlatform.Embedding;
 using RagPlatform.Ingestion;
 using RagPlatform.Query;
 using RagPlatform.Storage.Postgres;
+using RagPlatform.Storage.Sqlite;
 using RagPlatform.WebConsole;
 
 namespace RagPlatform.Hosting;
@@ -28,6 +29,7 @@ public static class StandaloneHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddServiceDefaults();
         builder.AddRagPlatformCore();
+        builder.AddRagSqliteMetadataStore();
         builder.AddRagPlatformOpenApi();
         builder.AddRagPostgres();
         if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(PostgresServiceExtensions.ConnectionName)))

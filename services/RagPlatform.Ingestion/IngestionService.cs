@@ -10,7 +10,7 @@ using RagPlatform.Contracts.Messages;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Core.Storage;
 using RagPlatform.Core.Text;
 using RagPlatform.Core.Validation;

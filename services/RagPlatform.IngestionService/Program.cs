@@ -1,12 +1,14 @@
 using RagPlatform.Core.Hosting;
-using RagPlatform.Core.Messaging;
+using RagPlatform.Messaging;
 using RagPlatform.Core.Security;
 using RagPlatform.Ingestion;
 using RagPlatform.Storage.Postgres;
+using RagPlatform.Storage.Sqlite;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddRagPlatformCore();
+builder.AddRagSqliteMetadataStore();
 builder.AddRagPlatformOpenApi();
 builder.AddRagPostgres();
 builder.AddIngestion();

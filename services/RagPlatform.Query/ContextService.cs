@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Core.Text;
 
 namespace RagPlatform.Query;
@@ -78,7 +78,7 @@ public sealed class ContextService(SearchService search, IOptions<RagPlatformOpt
     /// Max-min fair shares of <paramref name="budget"/>: a document that needs less than an equal split
     /// keeps all it needs, and what it leaves is split again among the others.
     /// </summary>
-    internal static int[] Share(IReadOnlyList<int> needs, int budget)
+    public static int[] Share(IReadOnlyList<int> needs, int budget)
     {
         var shares = new int[needs.Count];
         var open = Enumerable.Range(0, needs.Count).OrderBy(i => needs[i]).ToList();
@@ -111,7 +111,7 @@ public sealed class ContextService(SearchService search, IOptions<RagPlatformOpt
     /// fit in <paramref name="budget"/> characters and printed in their original order. A first choice too
     /// long for the budget is cut at a word boundary. Empty when the budget cannot hold a useful fragment.
     /// </summary>
-    internal static string Compress(string text, int budget, IReadOnlySet<string> queryTerms)
+    public static string Compress(string text, int budget, IReadOnlySet<string> queryTerms)
     {
         const int minimumFragment = 16;
         if (budget < minimumFragment)

@@ -8,7 +8,7 @@ using RagPlatform.Core.Caching;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Core.Plugins;
 using RagPlatform.Core.Search;
 using RagPlatform.Core.Text;

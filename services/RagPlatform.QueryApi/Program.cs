@@ -5,11 +5,13 @@ using RagPlatform.Core.IndexOwner;
 using RagPlatform.Core.Security;
 using RagPlatform.Query;
 using RagPlatform.Storage.Postgres;
+using RagPlatform.Storage.Sqlite;
 using RagPlatform.WebConsole;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddRagPlatformCore();
+builder.AddRagSqliteMetadataStore();
 builder.AddRagPlatformOpenApi();
 builder.AddRagPostgres();
 builder.AddRedisRagCache();

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Sdk;
 
 namespace RagPlatform.Storage.Postgres;

@@ -7,7 +7,7 @@ using RagPlatform.Core.Storage;
 namespace RagPlatform.Storage.Postgres;
 
 /// <summary>
-/// The distributed metadata store: the same bookkeeping as <see cref="SqliteMetadataStore"/>, shared by
+/// The distributed metadata store: the same bookkeeping as the embedded <c>SqliteMetadataStore</c> (RagPlatform.Storage.Sqlite), shared by
 /// every process through PostgreSQL. SQLite gets its serialisation from one connection; here concurrent
 /// workers are made safe by row locks taken in one order, so no two transactions wait on each other in a
 /// cycle: the job row (completion), then document rows by id, then the collection row (revisions,

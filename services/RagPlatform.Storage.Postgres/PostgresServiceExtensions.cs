@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Core.Storage;
 
 namespace RagPlatform.Storage.Postgres;

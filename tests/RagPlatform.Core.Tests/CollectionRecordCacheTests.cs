@@ -1,3 +1,4 @@
+using RagPlatform.Storage.Sqlite;
 using System.Diagnostics.Metrics;
 using System.Reflection;
 using RagPlatform.Contracts.Http;

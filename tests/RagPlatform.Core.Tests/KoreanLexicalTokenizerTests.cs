@@ -1,4 +1,4 @@
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 
 namespace RagPlatform.Core.Tests;
 

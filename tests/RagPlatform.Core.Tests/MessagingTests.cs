@@ -2,7 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using RagPlatform.Core.Messaging;
+using RagPlatform.Messaging;
 
 namespace RagPlatform.Core.Tests;
 

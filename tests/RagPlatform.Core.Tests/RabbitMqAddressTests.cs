@@ -1,4 +1,4 @@
-using RagPlatform.Core.Messaging;
+using RagPlatform.Messaging;
 
 namespace RagPlatform.Core.Tests;
 

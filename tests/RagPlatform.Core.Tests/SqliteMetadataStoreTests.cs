@@ -1,5 +1,6 @@
 using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Storage;
+using RagPlatform.Storage.Sqlite;
 using RagPlatform.Testing;
 
 namespace RagPlatform.Core.Tests;

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Storage;
+using RagPlatform.Storage.Sqlite;
 
 namespace RagPlatform.Core.Tests;
 

@@ -1,4 +1,5 @@
 using RagPlatform.Core.Storage;
+using RagPlatform.Storage.Sqlite;
 
 namespace RagPlatform.Core.Tests;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Plugins.Qdrant.Tests.Contract;
 using RagPlatform.Sdk;
 using RagPlatform.Sdk.Remote;

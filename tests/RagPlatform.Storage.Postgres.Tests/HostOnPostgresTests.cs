@@ -1,3 +1,4 @@
+using RagPlatform.Storage.Sqlite;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -10,7 +11,7 @@ using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Caching;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.IndexOwner;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Core.Storage;
 using RagPlatform.Hosting;
 

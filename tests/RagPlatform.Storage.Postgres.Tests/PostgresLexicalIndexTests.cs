@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using RagPlatform.Core.Errors;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Sdk;
 
 namespace RagPlatform.Storage.Postgres.Tests;

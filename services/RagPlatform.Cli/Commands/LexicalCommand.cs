@@ -2,7 +2,7 @@ using System.CommandLine;
 using RagPlatform.Cli.Output;
 using RagPlatform.Client;
 using RagPlatform.Cli.Vectors;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Sdk;
 
 namespace RagPlatform.Cli.Commands;

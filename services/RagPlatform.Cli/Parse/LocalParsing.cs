@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using RagPlatform.Core.Hosting;
 using RagPlatform.Ingestion;
 using RagPlatform.Ingestion.Files;
+using RagPlatform.Storage.Sqlite;
 
 namespace RagPlatform.Cli.Parse;
 
@@ -36,6 +37,7 @@ public sealed class LocalParsing : IAsyncDisposable
         args.AddRange(configurationArguments);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [.. args], ContentRootPath = AppContext.BaseDirectory });
         builder.AddRagPlatformCore();
+        builder.AddRagSqliteMetadataStore();
         builder.AddIngestion();
         return new LocalParsing(builder.Build(), directory);
     }

@@ -1,5 +1,5 @@
 using RagPlatform.Contracts.Http;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Core.Storage;
 using RagPlatform.Core.Text;
 using RagPlatform.Sdk;

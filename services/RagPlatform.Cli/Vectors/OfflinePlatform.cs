@@ -6,10 +6,11 @@ using Microsoft.Extensions.Options;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Hosting;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Core.Plugins;
 using RagPlatform.Core.Storage;
 using RagPlatform.Sdk;
+using RagPlatform.Storage.Sqlite;
 
 namespace RagPlatform.Cli.Vectors;
 
@@ -56,6 +57,7 @@ public sealed class OfflinePlatform : IAsyncDisposable
         args.AddRange(configurationArguments);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [.. args], ContentRootPath = AppContext.BaseDirectory });
         builder.AddRagPlatformCore();
+        builder.AddRagSqliteMetadataStore();
         var host = builder.Build();
         try
         {

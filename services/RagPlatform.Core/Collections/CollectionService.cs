@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Core.Plugins;
 using RagPlatform.Core.Providers;
 using RagPlatform.Core.Storage;

@@ -13,7 +13,7 @@ using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Errors;
 using RagPlatform.Core.IndexOwner;
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Core.Logging;
 using RagPlatform.Core.Plugins;
 using RagPlatform.Core.Providers;
@@ -26,8 +26,9 @@ namespace RagPlatform.Core.Hosting;
 public static class CoreServiceExtensions
 {
     /// <summary>
-    /// What every RagPlatform service needs: options, the plugin host, the metadata store, the lexical
-    /// index, the cache, collections and problem-details errors. The embedded defaults apply unless configuration says otherwise.
+    /// What every RagPlatform service needs: options, the plugin host, the lexical index, the cache, collections
+    /// and problem-details errors. The metadata store is the host's choice: AddRagSqliteMetadataStore
+    /// (RagPlatform.Storage.Sqlite) and/or AddRagPostgres (RagPlatform.Storage.Postgres). The embedded defaults apply unless configuration says otherwise.
     /// </summary>
     public static IHostApplicationBuilder AddRagPlatformCore(this IHostApplicationBuilder builder)
     {
@@ -44,11 +45,6 @@ public static class CoreServiceExtensions
         services.AddSingleton<EmbeddingSpendLedger>();
         services.AddSingleton<PluginHost>();
         services.AddHostedService<EmbeddingChainValidator>();
-        services.AddSingleton<IMetadataStore>(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<RagPlatformOptions>>().Value;
-            return new SqliteMetadataStore(Path.Combine(options.ResolveDataDirectory(), "metadata.db"));
-        });
         // Each concern of the metadata store is the same instance: whichever IMetadataStore is registered last
         // (Postgres in place of SQLite, the collection-record cache around either). The container disposes a factory's
         // result once per registration, so the stores' DisposeAsync is idempotent.

@@ -1,4 +1,4 @@
-using RagPlatform.Core.Lexical;
+using RagPlatform.Lexical;
 using RagPlatform.Sdk;
 
 namespace RagPlatform.Core.IndexOwner;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 
-namespace RagPlatform.Core.Lexical;
+namespace RagPlatform.Lexical;
 
 /// <summary>
 /// Cuts text into the terms of the lexical index. Korean is written in eojeol (a stem with particles or

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using RagPlatform.Core.Configuration;
 
-namespace RagPlatform.Core.Messaging;
+namespace RagPlatform.Messaging;
 
 public static class MessagingExtensions
 {

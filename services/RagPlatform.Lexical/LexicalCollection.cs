@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 using RagPlatform.Sdk;
 using RagPlatform.Sdk.Storage;
 
-namespace RagPlatform.Core.Lexical;
+namespace RagPlatform.Lexical;
 
 /// <summary>
 /// One collection's BM25 index. In memory: postings (term → chunk slot → tf), each chunk's terms and

@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using RagPlatform.Contracts.Http;
+using RagPlatform.Core.Storage;
 
-namespace RagPlatform.Core.Storage;
+namespace RagPlatform.Storage.Sqlite;
 
 /// <summary>
 /// The embedded metadata store: one SQLite file in WAL mode. A single writing connection behind a gate keeps

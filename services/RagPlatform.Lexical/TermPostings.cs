@@ -1,4 +1,4 @@
-namespace RagPlatform.Core.Lexical;
+namespace RagPlatform.Lexical;
 
 /// <summary>
 /// One term's postings in a collection: parallel arrays of chunk slots and term frequencies, appended to

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
-namespace RagPlatform.Core.Lexical;
+namespace RagPlatform.Lexical;
 
 /// <summary><c>RagPlatform:Lexical</c>: where the BM25 index lives, its parameters and the embedded index's files.</summary>
 public sealed class LexicalOptions

@@ -1,6 +1,6 @@
 using RagPlatform.Sdk;
 
-namespace RagPlatform.Core.Lexical;
+namespace RagPlatform.Lexical;
 
 /// <summary>One chunk as the lexical index holds it: its point id and the payload its vector point carries.</summary>
 public sealed record LexicalChunk(string Id, PointPayload Payload);

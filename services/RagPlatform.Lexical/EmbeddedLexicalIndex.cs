@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using RagPlatform.Sdk;
 
-namespace RagPlatform.Core.Lexical;
+namespace RagPlatform.Lexical;
 
 /// <summary>
 /// The embedded lexical index: per collection, in memory for search and persisted under

@@ -1,7 +1,8 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using RagPlatform.Core.Storage;
 
-namespace RagPlatform.Core.Storage;
+namespace RagPlatform.Storage.Sqlite;
 
 /// <summary>
 /// The SQLite metadata file's schema as an ordered list of numbered migrations, as on Postgres

@@ -1,9 +1,9 @@
 using RagPlatform.Sdk;
 
-namespace RagPlatform.Core.Lexical;
+namespace RagPlatform.Lexical;
 
 /// <summary>A chunk's terms, counted: what BM25 needs besides the collection's statistics.</summary>
-internal sealed class LexicalEntry
+public sealed class LexicalEntry
 {
     private LexicalEntry(string id, PointPayload payload, string[] terms, int[] frequencies, int length)
     {
@@ -28,7 +28,7 @@ internal sealed class LexicalEntry
 
     /// <summary>Where the collection that holds the entry keeps each term's postings (same index as
     /// <see cref="Terms"/>), so removing the entry needs no term lookups.</summary>
-    public TermPostings[] Postings { get; set; } = [];
+    internal TermPostings[] Postings { get; set; } = [];
 
     /// <summary>
     /// The title and, for a chunk of a parsed file, its heading path are indexed with the text: a chunk deep in a

@@ -1,4 +1,4 @@
-namespace RagPlatform.Core.Storage;
+namespace RagPlatform.Storage.Sqlite;
 
 /// <summary>
 /// Group commit for a store that writes one batch at a time: concurrent callers enqueue their requests, a

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using RagPlatform.Sdk.Remote;
 
 namespace RagPlatform.ModelHub;
 
@@ -33,6 +34,14 @@ public sealed class ModelHubOptions
 
     /// <summary>First backoff delay when the server gives no Retry-After (doubles each attempt).</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>These settings as the one retry policy's (<see cref="RemoteRetry"/>).</summary>
+    public RemoteRetryOptions ToRetryOptions() => new()
+    {
+        MaxAttempts = MaxAttempts,
+        BaseDelay = RetryBaseDelay,
+        MaxDelay = MaxRetryDelay < RetryBaseDelay ? RetryBaseDelay : MaxRetryDelay,
+    };
 
     /// <summary>How long one request may wait for response headers, or for the next bytes of a body.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(100);

@@ -5,6 +5,8 @@ using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+using RagPlatform.Sdk.Remote;
 
 namespace RagPlatform.ModelHub;
 
@@ -20,6 +22,7 @@ public sealed partial class ModelResolver : IDisposable
     private readonly HttpClient http;
     private readonly bool ownsHttp;
     private readonly ILogger logger;
+    private readonly ResiliencePipeline retry;
 
     /// <param name="httpClient">Optional (the host's, from <c>PluginContext.CreateHttpClient</c>); its Timeout is not relied
     /// on (each request has its own).</param>
@@ -40,6 +43,9 @@ public sealed partial class ModelResolver : IDisposable
             http.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
         }
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
+        // The one retry policy of remote calls; a caller's cancellation stops it, the overall Timeout too.
+        retry = RemoteRetry.CreatePipeline(
+            options.ToRetryOptions(), "ModelHub", IsTransient, e => (e as TransientFetchException)?.RetryAfter, this.logger);
     }
 
     /// <summary>The local folder holding the model.</summary>
@@ -182,63 +188,60 @@ public sealed partial class ModelResolver : IDisposable
         string part = target + ".part";
         var url = FileUrl(repository, revision, file);
         var clock = Stopwatch.StartNew();
-        for (int attempt = 1; ; attempt++)
+        int attempts = 0;
+        try
         {
-            TimeSpan? retryAfter;
-            string failure;
-            try
-            {
-                var outcome = await TryFetchOnceAsync(url, part, cancellationToken).ConfigureAwait(false);
-                switch (outcome.Status)
+            return await retry.ExecuteAsync(
+                async token =>
                 {
-                    case FetchStatus.Done:
-                        File.Move(part, target, overwrite: true);
-                        logger.LogInformation("Fetched {File} ({Bytes} bytes) in {Elapsed} ms", file, new FileInfo(target).Length, clock.ElapsedMilliseconds);
-                        return true;
-                    case FetchStatus.NotFound when optional:
-                        return false;
-                    case FetchStatus.NotFound:
-                        throw new ModelUnavailableException(
-                            $"{url} answered 404: model '{repository}' revision '{revision}' has no {file} there. Check the model id and revision, " +
-                            $"or the mirror ({ModelHubOptions.SectionName}:Endpoint / HF_ENDPOINT), or set the model path to a local folder.");
-                    case FetchStatus.Unauthorized:
-                        throw new ModelUnavailableException(
-                            $"{url} answered {outcome.Code}: model '{repository}' is gated or private, or the token is wrong. " +
-                            (options.Token is null
-                                ? $"Set {ModelHubOptions.SectionName}:Token (or HF_TOKEN) to an access token that may read it."
-                                : $"The configured {ModelHubOptions.SectionName}:Token was refused; use one that may read this model."));
-                    default:
-                        retryAfter = outcome.RetryAfter;
-                        failure = $"{url} answered {outcome.Code}";
-                        break;
-                }
-            }
-            catch (Exception exception) when (exception is HttpRequestException or IOException ||
-                (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-            {
-                retryAfter = null;
-                failure = $"{url} failed: {exception.Message}";
-            }
-
-            TimeSpan delay = retryAfter ?? TimeSpan.FromTicks(options.RetryBaseDelay.Ticks * (1L << Math.Min(attempt - 1, 10)));
-            if (retryAfter is { } asked && asked > options.MaxRetryDelay)
-            {
-                throw new ModelUnavailableException(
-                    $"{failure} and asks to wait {asked.TotalSeconds:F0} s (Retry-After), longer than {ModelHubOptions.SectionName}:MaxRetryDelay ({options.MaxRetryDelay.TotalSeconds:F0} s). " +
-                    $"The hub is rate-limiting: set {ModelHubOptions.SectionName}:Token (authenticated limits are higher), a mirror Endpoint, or a local model path.");
-            }
-
-            if (attempt >= options.MaxAttempts)
-            {
-                throw new ModelUnavailableException(
-                    $"{failure}; gave up after {attempt} attempts ({ModelHubOptions.SectionName}:MaxAttempts). " +
-                    $"Check the network or set a mirror ({ModelHubOptions.SectionName}:Endpoint / HF_ENDPOINT), offline mode with a filled cache, or a local model path.");
-            }
-
-            delay = delay > options.MaxRetryDelay ? options.MaxRetryDelay : delay;
-            logger.LogWarning("{Failure}; attempt {Attempt} of {MaxAttempts}, retrying in {Delay} ms", failure, attempt, options.MaxAttempts, (int)delay.TotalMilliseconds);
-            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                    attempts++;
+                    var outcome = await TryFetchOnceAsync(url, part, token).ConfigureAwait(false);
+                    switch (outcome.Status)
+                    {
+                        case FetchStatus.Done:
+                            File.Move(part, target, overwrite: true);
+                            logger.LogInformation("Fetched {File} ({Bytes} bytes) in {Elapsed} ms", file, new FileInfo(target).Length, clock.ElapsedMilliseconds);
+                            return true;
+                        case FetchStatus.NotFound when optional:
+                            return false;
+                        case FetchStatus.NotFound:
+                            throw new ModelUnavailableException(
+                                $"{url} answered 404: model '{repository}' revision '{revision}' has no {file} there. Check the model id and revision, " +
+                                $"or the mirror ({ModelHubOptions.SectionName}:Endpoint / HF_ENDPOINT), or set the model path to a local folder.");
+                        case FetchStatus.Unauthorized:
+                            throw new ModelUnavailableException(
+                                $"{url} answered {outcome.Code}: model '{repository}' is gated or private, or the token is wrong. " +
+                                (options.Token is null
+                                    ? $"Set {ModelHubOptions.SectionName}:Token (or HF_TOKEN) to an access token that may read it."
+                                    : $"The configured {ModelHubOptions.SectionName}:Token was refused; use one that may read this model."));
+                        case FetchStatus.Retry when outcome.RetryAfter is { } asked && asked > options.MaxRetryDelay:
+                            // The hub will not serve this client before then: waiting less is pointless, longer not allowed.
+                            throw new ModelUnavailableException(
+                                $"{url} answered {outcome.Code} and asks to wait {asked.TotalSeconds:F0} s (Retry-After), longer than {ModelHubOptions.SectionName}:MaxRetryDelay ({options.MaxRetryDelay.TotalSeconds:F0} s). " +
+                                $"The hub is rate-limiting: set {ModelHubOptions.SectionName}:Token (authenticated limits are higher), a mirror Endpoint, or a local model path.");
+                        default:
+                            throw new TransientFetchException($"{url} answered {outcome.Code}", outcome.RetryAfter);
+                    }
+                },
+                cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception exception) when (IsTransient(exception) && !cancellationToken.IsCancellationRequested)
+        {
+            string failure = exception is TransientFetchException ? exception.Message : $"{url} failed: {exception.Message}";
+            throw new ModelUnavailableException(
+                $"{failure}; gave up after {attempts} attempts ({ModelHubOptions.SectionName}:MaxAttempts). " +
+                $"Check the network or set a mirror ({ModelHubOptions.SectionName}:Endpoint / HF_ENDPOINT), offline mode with a filled cache, or a local model path.");
+        }
+    }
+
+    /// <summary>A failure worth another attempt: a retryable answer, a broken or stalled transfer.</summary>
+    private static bool IsTransient(Exception exception) =>
+        exception is TransientFetchException or HttpRequestException or IOException or OperationCanceledException;
+
+    /// <summary>An answer worth another attempt (429, 5xx, 416), with what its Retry-After asks for.</summary>
+    private sealed class TransientFetchException(string message, TimeSpan? retryAfter) : Exception(message)
+    {
+        public TimeSpan? RetryAfter { get; } = retryAfter;
     }
 
     private async Task<FetchOutcome> TryFetchOnceAsync(Uri url, string part, CancellationToken cancellationToken)
@@ -269,7 +272,7 @@ public sealed partial class ModelResolver : IDisposable
                 File.Delete(part); // the partial file no longer fits the remote one: start over
                 return new FetchOutcome(FetchStatus.Retry, code, TimeSpan.Zero);
             case HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable:
-                return new FetchOutcome(FetchStatus.Retry, code, RetryAfter(response));
+                return new FetchOutcome(FetchStatus.Retry, code, RemoteRetry.RetryAfter(response));
         }
 
         if (!response.IsSuccessStatusCode)
@@ -303,23 +306,6 @@ public sealed partial class ModelResolver : IDisposable
         }
 
         return new FetchOutcome(FetchStatus.Done, code, null);
-    }
-
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        if (header?.Delta is { } delta)
-        {
-            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
-        }
-
-        if (header?.Date is { } date)
-        {
-            var wait = date - DateTimeOffset.UtcNow;
-            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-        }
-
-        return null;
     }
 
     private Uri FileUrl(string repository, string revision, string file)

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using RagPlatform.Sdk;
+using RagPlatform.Sdk.Remote;
 
 namespace RagPlatform.Plugins.OpenAI;
 
@@ -79,6 +80,15 @@ public sealed class OpenAIEmbedderOptions : IValidatableObject
     public double InitialBackoffSeconds { get; set; } = 0.5;
 
     public double MaxBackoffSeconds { get; set; } = 20;
+
+    /// <summary>These settings as the one retry policy's (<see cref="RemoteRetry"/>): MaxAttempts, and the back-off
+    /// from InitialBackoffSeconds up to MaxBackoffSeconds (a 5xx's Retry-After is waited up to MaxBackoffSeconds too).</summary>
+    public RemoteRetryOptions ToRetryOptions() => new()
+    {
+        MaxAttempts = MaxAttempts,
+        BaseDelay = TimeSpan.FromSeconds(InitialBackoffSeconds),
+        MaxDelay = TimeSpan.FromSeconds(MaxBackoffSeconds),
+    };
 
     /// <summary>Cool-down of a key after a 429 that carries no Retry-After.</summary>
     public double DefaultRetryAfterSeconds { get; set; } = 5;

@@ -7,15 +7,17 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenAI;
 using OpenAI.Embeddings;
+using Polly;
 using RagPlatform.Sdk;
+using RagPlatform.Sdk.Remote;
 
 namespace RagPlatform.Plugins.OpenAI;
 
 /// <summary>
 /// Embeds through the OpenAI .NET SDK against OpenAI or any OpenAI-compatible server. The SDK only sends and
-/// parses: its own retries are off, and this class owns batching (by input count and token budget), retries
-/// (429, 5xx, timeouts; Retry-After and rate-limit windows honoured; bounded by attempts and time), the key
-/// pool and usage accounting. One bad input fails alone: a request the server rejects as invalid is split in
+/// parses: its own retries are off, and this class owns batching (by input count and token budget), the key pool
+/// and usage accounting; retries (429, 5xx, timeouts; Retry-After and rate-limit windows honoured; bounded by
+/// attempts and time) are RagPlatform's one retry policy (<see cref="RemoteRetry"/>) around each request. One bad input fails alone: a request the server rejects as invalid is split in
 /// halves until the offending input is found.
 /// </summary>
 public sealed class OpenAIEmbeddingProvider : IEmbeddingProvider, IEmbeddingProviderUsage
@@ -34,6 +36,7 @@ public sealed class OpenAIEmbeddingProvider : IEmbeddingProvider, IEmbeddingProv
     private readonly ApiKeyPool _pool;
     private readonly Dictionary<ApiKeyState, EmbeddingClient> _clients = [];
     private readonly SemaphoreSlim _concurrency;
+    private readonly ResiliencePipeline _retry;
     // The SDK writes each call's inputs and model into the options object it is given, so concurrent requests
     // must not share one: every request gets its own, made from this setting.
     private readonly int? _requestDimensions;
@@ -92,6 +95,12 @@ public sealed class OpenAIEmbeddingProvider : IEmbeddingProvider, IEmbeddingProv
         }
 
         _concurrency = new SemaphoreSlim(options.MaxConcurrentRequests);
+        _retry = RemoteRetry.CreatePipeline(
+            options.ToRetryOptions(),
+            "OpenAI",
+            e => e is RetryableAttemptException { PastDeadline: false },
+            e => (e as RetryableAttemptException)?.Wait,
+            timeProvider: _time);
     }
 
     public ModelFingerprint Fingerprint { get; }
@@ -224,155 +233,178 @@ public sealed class OpenAIEmbeddingProvider : IEmbeddingProvider, IEmbeddingProv
 
     /// <summary>
     /// Sends one request until it succeeds (results filled, returns null), is refused for its content (returns
-    /// the service's reason), or fails for good (throws <see cref="OpenAIProviderException"/>).
+    /// the service's reason), or fails for good (throws <see cref="OpenAIProviderException"/>). The attempts are
+    /// RagPlatform's one retry policy (<see cref="RemoteRetry"/>): bounded by MaxAttempts, backing off from
+    /// InitialBackoffSeconds, honouring Retry-After. A 429 pauses only its key and is retried at once: the key pool
+    /// then waits for that key or hands out another, so the wait the service asked for is honoured per key.
     /// </summary>
     private async Task<string?> SendAsync(List<PendingInput> batch, EmbeddingResult[] results, CancellationToken cancellationToken)
     {
         var started = _time.GetUtcNow();
-        var deadline = started + TimeSpan.FromSeconds(_options.MaxRetrySeconds);
-        var texts = batch.Select(b => b.Text).ToList();
-        var estimated = batch.Sum(b => (long)b.Tokens);
-        string lastError = "none";
-        for (var attempt = 1; ; attempt++)
+        var attempt = new AttemptState(batch, started, started + TimeSpan.FromSeconds(_options.MaxRetrySeconds));
+        try
         {
-            // The slot first, then the key: a key is taken only when a request can go, so it is chosen knowing
-            // every answer that came back while this request waited (a key paused meanwhile is skipped).
-            await _concurrency.WaitAsync(cancellationToken);
-            ApiKeyState key;
-            try
-            {
-                key = await _pool.AcquireAsync(deadline, cancellationToken);
-            }
-            catch
-            {
-                _concurrency.Release();
-                throw;
-            }
-
-            TimeSpan? wait = null;
-            string reason;
-            try
-            {
-                Interlocked.Increment(ref key.Requests);
-                Interlocked.Increment(ref _requests);
-                using var attemptLimit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                attemptLimit.CancelAfter(TimeSpan.FromSeconds(_options.RequestTimeoutSeconds));
-                var result = await _clients[key].GenerateEmbeddingsAsync(
-                    texts, new EmbeddingGenerationOptions { Dimensions = _requestDimensions }, attemptLimit.Token);
-                var headers = result.GetRawResponse().Headers;
-                if (RateLimitHeaders.ExhaustedWindow(name => headers.TryGetValue(name, out var v) ? v : null, estimated) is { } pause)
-                {
-                    // Slow down before the 429: this key's window is spent until it resets.
-                    _pool.Pause(key, pause);
-                }
-
-                Accept(result.Value, batch, results, key);
-                _metrics.Requests.Add(1, key.Tag, new("outcome", "ok"));
-                return null;
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                reason = "timeout";
-                lastError = string.Create(CultureInfo.InvariantCulture, $"no answer within {_options.RequestTimeoutSeconds:0.#} s");
-                Interlocked.Increment(ref key.Errors);
-                Interlocked.Increment(ref _errors);
-            }
-            catch (ClientResultException ex) when (ex.Status == 429)
-            {
-                reason = "rate-limited";
-                Interlocked.Increment(ref key.Throttled);
-                Interlocked.Increment(ref _throttled);
-                var retryAfter = RetryAfter(ex) ?? TimeSpan.FromSeconds(_options.DefaultRetryAfterSeconds);
-                _pool.Pause(key, retryAfter);
-                lastError = string.Create(CultureInfo.InvariantCulture, $"HTTP 429 (key {key.Id} paused {retryAfter.TotalSeconds:0.###} s): {ErrorMessage(ex)}");
-            }
-            catch (ClientResultException ex) when (ex.Status is 0 or 408 or >= 500)
-            {
-                reason = ex.Status == 0 ? "network" : "server-error";
-                Interlocked.Increment(ref key.Errors);
-                Interlocked.Increment(ref _errors);
-                wait = RetryAfter(ex);
-                lastError = ex.Status == 0 ? "unreachable: " + Scrub(ex.InnerException?.Message ?? ex.Message) : $"HTTP {ex.Status}: {ErrorMessage(ex)}";
-            }
-            catch (HttpRequestException ex)
-            {
-                reason = "network";
-                Interlocked.Increment(ref key.Errors);
-                Interlocked.Increment(ref _errors);
-                lastError = "unreachable: " + Scrub(ex.Message);
-            }
-            catch (ClientResultException ex) when (ex.Status is 401 or 403)
-            {
-                // This key is refused; the others may not be.
-                reason = "key-refused";
-                Interlocked.Increment(ref key.Errors);
-                Interlocked.Increment(ref _errors);
-                key.Disabled = $"HTTP {ex.Status}: {ErrorMessage(ex)}";
-                lastError = $"key {key.Id} refused with HTTP {ex.Status}";
-                _logger.LogError("openai: key {KeyId} was refused by {Endpoint} with HTTP {Status}; it is no longer used", key.Id, _where, ex.Status);
-            }
-            catch (ClientResultException ex) when (ex.Status is 400 or 413 or 422)
-            {
-                Interlocked.Increment(ref key.Errors);
-                Interlocked.Increment(ref _errors);
-                _metrics.Requests.Add(1, key.Tag, new("outcome", "rejected"));
-                var (message, aboutRequest) = ReadError(ex);
-                if (aboutRequest)
-                {
-                    // Wrong model, dimensions or format: every request would fail alike, so the call fails once.
-                    throw new OpenAIProviderException($"{_where} refused the request configuration (HTTP {ex.Status}): {message}", ex);
-                }
-
-                return message;
-            }
-            catch (ClientResultException ex)
-            {
-                Interlocked.Increment(ref key.Errors);
-                Interlocked.Increment(ref _errors);
-                _metrics.Requests.Add(1, key.Tag, new("outcome", "failed"));
-                throw new OpenAIProviderException($"{_where} answered HTTP {ex.Status}: {ErrorMessage(ex)}", ex);
-            }
-            finally
-            {
-                _concurrency.Release();
-            }
-
-            _metrics.Requests.Add(1, key.Tag, new("outcome", reason));
-            var elapsed = _time.GetUtcNow() - started;
-            if (attempt >= _options.MaxAttempts)
-            {
-                throw new OpenAIProviderException(string.Create(CultureInfo.InvariantCulture,
-                    $"{_where} ({_options.Model}): gave up after {attempt} attempts in {elapsed.TotalSeconds:0.#} s; last error: {lastError}"));
-            }
-
-            if (reason is not ("rate-limited" or "key-refused"))
-            {
-                // A 429 pauses only its key (the pool waits for it or uses another); other failures back off.
-                var backoff = Backoff(attempt);
-                wait = wait is { } asked && asked > backoff ? asked : backoff;
-            }
-
-            if (wait is { } delay && _time.GetUtcNow() + delay > deadline)
-            {
-                throw new OpenAIProviderException(string.Create(CultureInfo.InvariantCulture,
-                    $"{_where} ({_options.Model}): gave up after {attempt} attempts in {elapsed.TotalSeconds:0.#} s (retry time limit {_options.MaxRetrySeconds:0.#} s); last error: {lastError}"));
-            }
-
-            Interlocked.Increment(ref _retries);
-            _metrics.Retries.Add(1, new KeyValuePair<string, object?>("reason", reason));
-            _logger.LogWarning("openai: attempt {Attempt} of a {Count}-input request failed ({Error}); retrying", attempt, batch.Count, lastError);
-            if (wait is { } pauseFor && pauseFor > TimeSpan.Zero)
-            {
-                await Task.Delay(pauseFor, _time, cancellationToken);
-            }
+            return await _retry.ExecuteAsync(token => new ValueTask<string?>(SendOnceAsync(attempt, results, token)), cancellationToken);
+        }
+        catch (RetryableAttemptException failure)
+        {
+            var elapsed = _time.GetUtcNow() - attempt.Started;
+            var limit = failure.PastDeadline
+                ? string.Create(CultureInfo.InvariantCulture, $" (retry time limit {_options.MaxRetrySeconds:0.#} s)")
+                : "";
+            throw new OpenAIProviderException(string.Create(CultureInfo.InvariantCulture,
+                $"{_where} ({_options.Model}): gave up after {attempt.Count} attempts in {elapsed.TotalSeconds:0.#} s{limit}; last error: {failure.Message}"));
         }
     }
 
-    /// <summary>Full jitter: uniform in [0, min(max, initial * 2^(attempt-1))].</summary>
-    private TimeSpan Backoff(int attempt)
+    /// <summary>One request's attempts so far.</summary>
+    private sealed class AttemptState(List<PendingInput> batch, DateTimeOffset started, DateTimeOffset deadline)
     {
-        var ceiling = Math.Min(_options.MaxBackoffSeconds, _options.InitialBackoffSeconds * Math.Pow(2, attempt - 1));
-        return TimeSpan.FromSeconds(Random.Shared.NextDouble() * ceiling);
+        public List<PendingInput> Batch { get; } = batch;
+
+        public DateTimeOffset Started { get; } = started;
+
+        public DateTimeOffset Deadline { get; } = deadline;
+
+        public int Count { get; set; }
+
+        public string? LastReason { get; set; }
+    }
+
+    /// <summary>An attempt failed in a way worth another (timeout, 429, 5xx, network, a refused key among several).</summary>
+    private sealed class RetryableAttemptException(string message, TimeSpan? wait, bool pastDeadline) : Exception(message)
+    {
+        /// <summary>What the service asked to wait (Retry-After on a 5xx); null: the policy's back-off. Zero after a
+        /// 429 or a refused key: the key pool does the waiting, per key.</summary>
+        public TimeSpan? Wait { get; } = wait;
+
+        /// <summary>The wait would end after the request's retry deadline (MaxRetrySeconds): not retried.</summary>
+        public bool PastDeadline { get; } = pastDeadline;
+    }
+
+    private async Task<string?> SendOnceAsync(AttemptState attempt, EmbeddingResult[] results, CancellationToken cancellationToken)
+    {
+        var batch = attempt.Batch;
+        attempt.Count++;
+        if (attempt.LastReason is { } previous)
+        {
+            Interlocked.Increment(ref _retries);
+            _metrics.Retries.Add(1, new KeyValuePair<string, object?>("reason", previous));
+        }
+
+        var texts = batch.Select(b => b.Text).ToList();
+        var estimated = batch.Sum(b => (long)b.Tokens);
+
+        // The slot first, then the key: a key is taken only when a request can go, so it is chosen knowing
+        // every answer that came back while this request waited (a key paused meanwhile is skipped).
+        await _concurrency.WaitAsync(cancellationToken);
+        ApiKeyState key;
+        try
+        {
+            key = await _pool.AcquireAsync(attempt.Deadline, cancellationToken);
+        }
+        catch
+        {
+            _concurrency.Release();
+            throw;
+        }
+
+        TimeSpan? wait = null;
+        string reason;
+        string lastError;
+        try
+        {
+            Interlocked.Increment(ref key.Requests);
+            Interlocked.Increment(ref _requests);
+            using var attemptLimit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attemptLimit.CancelAfter(TimeSpan.FromSeconds(_options.RequestTimeoutSeconds));
+            var result = await _clients[key].GenerateEmbeddingsAsync(
+                texts, new EmbeddingGenerationOptions { Dimensions = _requestDimensions }, attemptLimit.Token);
+            var headers = result.GetRawResponse().Headers;
+            if (RateLimitHeaders.ExhaustedWindow(name => headers.TryGetValue(name, out var v) ? v : null, estimated) is { } pause)
+            {
+                // Slow down before the 429: this key's window is spent until it resets.
+                _pool.Pause(key, pause);
+            }
+
+            Accept(result.Value, batch, results, key);
+            _metrics.Requests.Add(1, key.Tag, new("outcome", "ok"));
+            return null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            reason = "timeout";
+            lastError = string.Create(CultureInfo.InvariantCulture, $"no answer within {_options.RequestTimeoutSeconds:0.#} s");
+            Interlocked.Increment(ref key.Errors);
+            Interlocked.Increment(ref _errors);
+        }
+        catch (ClientResultException ex) when (ex.Status == 429)
+        {
+            reason = "rate-limited";
+            Interlocked.Increment(ref key.Throttled);
+            Interlocked.Increment(ref _throttled);
+            var retryAfter = RetryAfter(ex) ?? TimeSpan.FromSeconds(_options.DefaultRetryAfterSeconds);
+            _pool.Pause(key, retryAfter);
+            wait = TimeSpan.Zero;
+            lastError = string.Create(CultureInfo.InvariantCulture, $"HTTP 429 (key {key.Id} paused {retryAfter.TotalSeconds:0.###} s): {ErrorMessage(ex)}");
+        }
+        catch (ClientResultException ex) when (ex.Status is 0 or 408 or >= 500)
+        {
+            reason = ex.Status == 0 ? "network" : "server-error";
+            Interlocked.Increment(ref key.Errors);
+            Interlocked.Increment(ref _errors);
+            wait = RetryAfter(ex);
+            lastError = ex.Status == 0 ? "unreachable: " + Scrub(ex.InnerException?.Message ?? ex.Message) : $"HTTP {ex.Status}: {ErrorMessage(ex)}";
+        }
+        catch (HttpRequestException ex)
+        {
+            reason = "network";
+            Interlocked.Increment(ref key.Errors);
+            Interlocked.Increment(ref _errors);
+            lastError = "unreachable: " + Scrub(ex.Message);
+        }
+        catch (ClientResultException ex) when (ex.Status is 401 or 403)
+        {
+            // This key is refused; the others may not be.
+            reason = "key-refused";
+            Interlocked.Increment(ref key.Errors);
+            Interlocked.Increment(ref _errors);
+            key.Disabled = $"HTTP {ex.Status}: {ErrorMessage(ex)}";
+            wait = TimeSpan.Zero;
+            lastError = $"key {key.Id} refused with HTTP {ex.Status}";
+            _logger.LogError("openai: key {KeyId} was refused by {Endpoint} with HTTP {Status}; it is no longer used", key.Id, _where, ex.Status);
+        }
+        catch (ClientResultException ex) when (ex.Status is 400 or 413 or 422)
+        {
+            Interlocked.Increment(ref key.Errors);
+            Interlocked.Increment(ref _errors);
+            _metrics.Requests.Add(1, key.Tag, new("outcome", "rejected"));
+            var (message, aboutRequest) = ReadError(ex);
+            if (aboutRequest)
+            {
+                // Wrong model, dimensions or format: every request would fail alike, so the call fails once.
+                throw new OpenAIProviderException($"{_where} refused the request configuration (HTTP {ex.Status}): {message}", ex);
+            }
+
+            return message;
+        }
+        catch (ClientResultException ex)
+        {
+            Interlocked.Increment(ref key.Errors);
+            Interlocked.Increment(ref _errors);
+            _metrics.Requests.Add(1, key.Tag, new("outcome", "failed"));
+            throw new OpenAIProviderException($"{_where} answered HTTP {ex.Status}: {ErrorMessage(ex)}", ex);
+        }
+        finally
+        {
+            _concurrency.Release();
+        }
+
+        _metrics.Requests.Add(1, key.Tag, new("outcome", reason));
+        attempt.LastReason = reason;
+        var pastDeadline = wait is { } asked && _time.GetUtcNow() + asked > attempt.Deadline;
+        _logger.LogWarning("openai: attempt {Attempt} of a {Count}-input request failed ({Error})", attempt.Count, batch.Count, lastError);
+        throw new RetryableAttemptException(lastError, wait, pastDeadline);
     }
 
     private void Accept(OpenAIEmbeddingCollection embeddings, List<PendingInput> batch, EmbeddingResult[] results, ApiKeyState key)

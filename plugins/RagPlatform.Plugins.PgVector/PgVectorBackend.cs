@@ -6,7 +6,9 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
+using Polly;
 using RagPlatform.Sdk;
+using RagPlatform.Sdk.Remote;
 
 namespace RagPlatform.Plugins.PgVector;
 
@@ -25,6 +27,7 @@ public sealed class PgVectorBackend : IVectorBackend
     private readonly PgVectorOptions _options;
     private readonly ILogger<PgVectorBackend> _logger;
     private readonly NpgsqlDataSource _dataSource;
+    private readonly ResiliencePipeline _retry;
     private readonly string _catalog;
     private readonly ConcurrentDictionary<string, PgVectorCollection> _collections = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _initialization = new(1, 1);
@@ -41,6 +44,13 @@ public sealed class PgVectorBackend : IVectorBackend
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         builder.ConnectionStringBuilder.CommandTimeout = options.CommandTimeoutSeconds;
         _dataSource = builder.Build();
+        // A broken connection (server restarted, network cut) is retried by the one retry policy on a fresh one,
+        // three attempts in all: every statement here is idempotent.
+        _retry = RemoteRetry.CreatePipeline(
+            new RemoteRetryOptions { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(250), MaxDelay = TimeSpan.FromSeconds(2) },
+            "pgvector",
+            IsBrokenConnection,
+            logger: logger);
         _catalog = $"\"{options.Schema}\".collections";
     }
 
@@ -626,25 +636,25 @@ public sealed class PgVectorBackend : IVectorBackend
 
     /// <summary>
     /// Runs on a pooled connection. A connection that broke (server restarted, network cut) is dropped from the
-    /// pool and the work is sent again on a fresh one, twice at most: every statement here is idempotent.
+    /// pool and the work is sent again on a fresh one (<see cref="_retry"/>): every statement here is idempotent.
     /// </summary>
-    private async Task<T> RunAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
+    private async Task<T> RunAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        await _retry.ExecuteAsync(
+            async token =>
             {
-                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-                return await work(connection, cancellationToken);
-            }
-            catch (Exception e) when (attempt < 3 && !cancellationToken.IsCancellationRequested && IsBrokenConnection(e))
-            {
-                _logger.LogWarning("pgvector connection failed ({Error}); retrying on a new connection (attempt {Attempt})", e.Message, attempt + 1);
-                _dataSource.Clear();
-                await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), cancellationToken);
-            }
-        }
-    }
+                try
+                {
+                    await using var connection = await _dataSource.OpenConnectionAsync(token);
+                    return await work(connection, token);
+                }
+                catch (Exception e) when (IsBrokenConnection(e))
+                {
+                    // The pool's other connections went with the server: the next attempt opens a fresh one.
+                    _dataSource.Clear();
+                    throw;
+                }
+            },
+            cancellationToken);
 
     private static bool IsBrokenConnection(Exception e) => e switch
     {

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using RagPlatform.Sdk;
+using RagPlatform.Sdk.Remote;
 using System.Text.RegularExpressions;
 
 namespace RagPlatform.Plugins.Pinecone;
@@ -71,6 +72,14 @@ public sealed partial class PineconeOptions : IValidatableObject
     public int MaxAttempts { get; set; } = 5;
 
     public int RetryBaseDelayMilliseconds { get; set; } = 250;
+
+    /// <summary>These settings as the one retry policy's (<see cref="RemoteRetry"/>); waits, Retry-After included, stop at 30 s.</summary>
+    public RemoteRetryOptions ToRetryOptions() => new()
+    {
+        MaxAttempts = MaxAttempts,
+        BaseDelay = TimeSpan.FromMilliseconds(RetryBaseDelayMilliseconds),
+        MaxDelay = TimeSpan.FromSeconds(30),
+    };
 
     public IEnumerable<string> Validate()
     {

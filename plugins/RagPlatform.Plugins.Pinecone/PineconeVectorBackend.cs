@@ -30,14 +30,14 @@ public sealed class PineconeVectorBackend : IVectorBackend
     private readonly Uri _controlPlane;
     private readonly HttpClient _http;
     private readonly RemoteHttpSender _sender;
-    private readonly Func<TimeSpan, CancellationToken, Task> _delay;
+    private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, IndexInfo> _indexes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CollectionInfo> _collections = new(StringComparer.Ordinal);
 
     /// <param name="http">The client to call Pinecone with (the host's, from <see cref="PluginContext.CreateHttpClient"/>);
     /// owned and disposed by the backend. Null: a plain client.</param>
     public PineconeVectorBackend(PineconeOptions options, ServiceConnectionString connection, ILogger<PineconeVectorBackend> logger, HttpClient? http = null)
-        : this(options, connection, logger, http, delay: null)
+        : this(options, connection, logger, http, time: null)
     {
     }
 
@@ -46,7 +46,7 @@ public sealed class PineconeVectorBackend : IVectorBackend
         ServiceConnectionString connection,
         ILogger logger,
         HttpClient? http,
-        Func<TimeSpan, CancellationToken, Task>? delay)
+        TimeProvider? time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(connection);
@@ -57,13 +57,8 @@ public sealed class PineconeVectorBackend : IVectorBackend
         _http.DefaultRequestHeaders.TryAddWithoutValidation("Api-Key", connection.Key);
         _http.DefaultRequestHeaders.TryAddWithoutValidation("X-Pinecone-API-Version", options.ApiVersion);
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        _delay = delay ?? Task.Delay;
-        var policy = RemoteRetryPolicy.Default with
-        {
-            MaxAttempts = options.MaxAttempts,
-            BaseDelay = TimeSpan.FromMilliseconds(options.RetryBaseDelayMilliseconds),
-        };
-        _sender = new RemoteHttpSender(_http, "Pinecone", policy, logger, _delay);
+        _time = time ?? TimeProvider.System;
+        _sender = new RemoteHttpSender(_http, "Pinecone", options.ToRetryOptions(), logger, _time);
     }
 
     // ---- collections -----------------------------------------------------------------------------------
@@ -438,7 +433,7 @@ public sealed class PineconeVectorBackend : IVectorBackend
                     throw new RemoteServiceException($"Pinecone index '{name}' was not ready after {_options.IndexReadyTimeoutSeconds} s.");
                 }
 
-                await _delay(TimeSpan.FromMilliseconds(_options.IndexReadyPollMilliseconds), cancellationToken);
+                await Task.Delay(TimeSpan.FromMilliseconds(_options.IndexReadyPollMilliseconds), _time, cancellationToken);
             }
         }
 

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using RagPlatform.Sdk;
+using RagPlatform.Sdk.Remote;
 
 namespace RagPlatform.Plugins.Qdrant;
 
@@ -66,12 +67,20 @@ public sealed class QdrantOptions : IValidatableObject
     /// <summary>Deadline of each call.</summary>
     public int TimeoutSeconds { get; set; } = 30;
 
-    /// <summary>Attempts per call, the first included (gRPC UNAVAILABLE and RESOURCE_EXHAUSTED are retried by the
-    /// gRPC client's retry policy, with exponential backoff from <see cref="RetryBaseDelayMilliseconds"/>).</summary>
+    /// <summary>Attempts per call, the first included (gRPC UNAVAILABLE and RESOURCE_EXHAUSTED are retried by the one
+    /// retry policy, <see cref="RemoteRetry"/>, with exponential backoff from <see cref="RetryBaseDelayMilliseconds"/>).</summary>
     public int MaxAttempts { get; set; } = 5;
 
-    /// <summary>First backoff delay; it doubles per retry (with the gRPC client's jitter), up to 8 s.</summary>
+    /// <summary>First backoff delay; it doubles per retry (with jitter), up to 8 s.</summary>
     public int RetryBaseDelayMilliseconds { get; set; } = 250;
+
+    /// <summary>These settings as the one retry policy's (<see cref="RemoteRetry"/>).</summary>
+    public RemoteRetryOptions ToRetryOptions() => new()
+    {
+        MaxAttempts = MaxAttempts,
+        BaseDelay = TimeSpan.FromMilliseconds(RetryBaseDelayMilliseconds),
+        MaxDelay = TimeSpan.FromSeconds(8),
+    };
 
     public IEnumerable<string> Validate()
     {
@@ -115,15 +124,14 @@ public sealed class QdrantOptions : IValidatableObject
             yield return $"{nameof(TimeoutSeconds)} must be at least 1 (was {TimeoutSeconds}).";
         }
 
-        if (MaxAttempts is < 1 or > 5)
+        if (MaxAttempts is < 1 or > 20)
         {
-            // The gRPC client caps a retry policy at 5 attempts.
-            yield return $"{nameof(MaxAttempts)} must be between 1 and 5 (was {MaxAttempts}).";
+            yield return $"{nameof(MaxAttempts)} must be between 1 and 20 (was {MaxAttempts}).";
         }
 
-        if (RetryBaseDelayMilliseconds < 1)
+        if (RetryBaseDelayMilliseconds is < 1 or > 8000)
         {
-            yield return $"{nameof(RetryBaseDelayMilliseconds)} must be at least 1 (was {RetryBaseDelayMilliseconds}).";
+            yield return $"{nameof(RetryBaseDelayMilliseconds)} must be between 1 and 8000 (was {RetryBaseDelayMilliseconds}).";
         }
     }
 }

@@ -5,7 +5,6 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
-using Grpc.Net.Client.Configuration;
 using Microsoft.Extensions.Logging;
 using Qdrant.Client;
 using Qdrant.Client.Grpc;
@@ -55,9 +54,6 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
         _lexical = lexical;
         _logger = logger;
 
-        // The gRPC client's own retry policy (transparent, with jittered exponential backoff) retries what a busy
-        // or restarting server answers; every call here is idempotent (upserts and deletes by id). Calls up to the
-        // request limit are buffered so they can be retried.
         if (http is not null)
         {
             // Each call has its own deadline (TimeoutSeconds); the client's must not cut in first.
@@ -71,28 +67,6 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
             DisposeHttpClient = true,
             MaxSendMessageSize = (int)options.MaxRequestBytes,
             MaxReceiveMessageSize = (int)QdrantOptions.QdrantDefaultRequestLimitBytes * 2,
-            MaxRetryBufferPerCallSize = options.MaxRequestBytes,
-            MaxRetryBufferSize = options.MaxRequestBytes * 4,
-            ServiceConfig = new ServiceConfig
-            {
-                MethodConfigs =
-                {
-                    new MethodConfig
-                    {
-                        Names = { MethodName.Default },
-                        RetryPolicy = options.MaxAttempts > 1
-                            ? new RetryPolicy
-                            {
-                                MaxAttempts = options.MaxAttempts,
-                                InitialBackoff = TimeSpan.FromMilliseconds(options.RetryBaseDelayMilliseconds),
-                                MaxBackoff = TimeSpan.FromSeconds(8),
-                                BackoffMultiplier = 2,
-                                RetryableStatusCodes = { StatusCode.Unavailable, StatusCode.ResourceExhausted },
-                            }
-                            : null,
-                    },
-                },
-            },
         });
 
         // Qdrant reads the API key from the "api-key" header of every call; it never enters a message or log here.
@@ -102,6 +76,10 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
             metadata.Add("api-key", key);
             return metadata;
         });
+        // Every call goes through the one retry policy; every call here is safe to repeat (upserts and deletes by id,
+        // reads), and the call's deadline (TimeoutSeconds) bounds its attempts together.
+        invoker = invoker.Intercept(new RemoteRetryInterceptor(RemoteRetry.CreatePipeline(
+            options.ToRetryOptions(), "Qdrant", RemoteRetryInterceptor.IsTransient, logger: logger)));
         _client = new QdrantClient(new QdrantGrpcClient(invoker), TimeSpan.FromSeconds(options.TimeoutSeconds));
     }
 

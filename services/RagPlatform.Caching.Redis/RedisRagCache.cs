@@ -60,6 +60,8 @@ public sealed class RedisRagCache : IRagCache, IDisposable
         configuration.ConnectTimeout = options.ConnectTimeoutMilliseconds;
         configuration.SyncTimeout = options.OperationTimeoutMilliseconds;
         configuration.AsyncTimeout = options.OperationTimeoutMilliseconds;
+        // Not a retry policy for calls: the multiplexer's reconnect. A cache call is never retried (a miss is
+        // cheaper than a wait), so RagPlatform.Sdk.Remote.RemoteRetry has nothing to do here.
         configuration.ConnectRetry = 1;
     }
 

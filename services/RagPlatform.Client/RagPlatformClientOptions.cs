@@ -15,7 +15,7 @@ public sealed class RagPlatformClientOptions
     /// <summary>The whole of one call, retries included.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Retries of a throttled (429) or unavailable (503) answer, and of a transport failure of a call that may be repeated.</summary>
+    /// <summary>Retries of a throttled (429) or unavailable (503) answer, and of a 408, 5xx or transport failure of a call that may be repeated (RagPlatform.Sdk.Remote.RemoteRetry decides).</summary>
     public int MaxRetries { get; set; } = 4;
 
     /// <summary>The first back-off when the server sends no Retry-After (exponential with jitter after it).</summary>

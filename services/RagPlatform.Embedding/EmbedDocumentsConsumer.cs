@@ -32,6 +32,10 @@ public sealed class EmbedDocumentsConsumerDefinition : ConsumerDefinition<EmbedD
         IConsumerConfigurator<EmbedDocumentsConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
+        // Message redelivery, not a second HTTP retry policy: each remote call inside the consumer (the embedding
+        // provider, a remote vector service, the index owner) has already been retried by the one retry policy
+        // (RagPlatform.Sdk.Remote.RemoteRetry). This retries the whole message when that still failed or something
+        // local did (a lock, the metadata store), and once it is spent the documents fail in their job with the reason.
         endpointConfigurator.UseMessageRetry(retry =>
         {
             retry.Exponential(_options.RetryLimit, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
@@ -45,7 +49,7 @@ public sealed class EmbedDocumentsConsumerDefinition : ConsumerDefinition<EmbedD
 /// always finishes and nothing is silently lost. (In distributed mode the message also sits in the
 /// error queue for inspection.)
 /// </summary>
-public sealed class EmbedDocumentsFaultConsumer(IMetadataStore store) : IConsumer<Fault<EmbedDocuments>>
+public sealed class EmbedDocumentsFaultConsumer(IDocumentStore store) : IConsumer<Fault<EmbedDocuments>>
 {
     public Task Consume(ConsumeContext<Fault<EmbedDocuments>> context)
     {

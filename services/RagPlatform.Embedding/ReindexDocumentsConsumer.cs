@@ -61,6 +61,10 @@ public sealed class ReindexDocumentsConsumerDefinition : ConsumerDefinition<Rein
         IConsumerConfigurator<ReindexDocumentsConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
+        // Message redelivery, not a second HTTP retry policy: each remote call inside the consumer (the embedding
+        // provider, a remote vector service, the index owner) has already been retried by the one retry policy
+        // (RagPlatform.Sdk.Remote.RemoteRetry). This retries the whole message when that still failed or something
+        // local did (a lock, the metadata store), and once it is spent the documents fail in their job with the reason.
         endpointConfigurator.UseMessageRetry(retry =>
         {
             retry.Exponential(_options.RetryLimit, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
@@ -70,7 +74,7 @@ public sealed class ReindexDocumentsConsumerDefinition : ConsumerDefinition<Rein
 }
 
 /// <summary>A re-index message out of retries fails its documents, which fails the re-index: the active version stays.</summary>
-public sealed class ReindexDocumentsFaultConsumer(IMetadataStore store, CollectionService collections) : IConsumer<Fault<ReindexDocuments>>
+public sealed class ReindexDocumentsFaultConsumer(IJobStore store, CollectionService collections) : IConsumer<Fault<ReindexDocuments>>
 {
     public async Task Consume(ConsumeContext<Fault<ReindexDocuments>> context)
     {

@@ -11,7 +11,7 @@ namespace RagPlatform.Embedding;
 /// target's provider embeds each distinct text once. Chunk boundaries and point ids stay the same, so the lexical
 /// index and the chunk rows serve both versions unchanged. Every write is an upsert: running it twice changes nothing.
 /// </summary>
-public sealed class VersionCopier(IMetadataStore store, IMeterFactory meterFactory)
+public sealed class VersionCopier(IDocumentStore store, IMeterFactory meterFactory)
 {
     private const int WriteBatchSize = 512;
     private readonly Counter<long> _chunks = meterFactory.Create("RagPlatform.Embedding")

@@ -152,7 +152,7 @@ public static class IngestionApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<Ok<JobStatus>> GetJobAsync(string jobId, HttpContext context, IMetadataStore store, CancellationToken ct)
+    public static async Task<Ok<JobStatus>> GetJobAsync(string jobId, HttpContext context, IJobStore store, CancellationToken ct)
     {
         if (!Guid.TryParse(jobId, out var id))
         {

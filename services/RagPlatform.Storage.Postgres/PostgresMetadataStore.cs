@@ -409,31 +409,16 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
                 return null;
             }
 
-            var total = reader.GetInt32(1);
-            var processed = reader.GetInt32(4);
-            var succeeded = reader.GetInt32(5);
-            var failed = reader.GetInt32(6);
-            var state = processed < total ? (processed == 0 ? JobStates.Queued : JobStates.Running)
-                : failed == 0 ? JobStates.Completed
-                : failed == total ? JobStates.Failed
-                : JobStates.CompletedWithErrors;
-            status = new JobStatus(
-                jobId, reader.GetString(0), state, total, processed, succeeded, failed,
-                reader.GetInt32(7), reader.GetInt32(8),
-                reader.GetInt64(9), reader.GetInt64(10), reader.GetInt64(11), reader.GetInt64(12),
-                [], Timestamp(reader, 2), reader.IsDBNull(3) ? null : Timestamp(reader, 3));
+            status = JobStatusRules.FromSummaryRow(jobId, reader, static (row, column) => Timestamp((NpgsqlDataReader)row, column));
         }
 
         await using var errors = Command(connection, transaction, """
-            SELECT document_id, error FROM job_items WHERE job_id = $1 AND outcome = 1 ORDER BY document_id COLLATE "C" LIMIT 1000
-            """, jobId);
-        var list = new List<JobItemError>();
+            SELECT document_id, error FROM job_items WHERE job_id = $1 AND outcome = 1 ORDER BY document_id COLLATE "C" LIMIT $2
+            """, jobId, JobStatusRules.MaxListedErrors);
+        IReadOnlyList<JobItemError> list;
         await using (var reader = await errors.ExecuteReaderAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                list.Add(new JobItemError(reader.GetString(0), reader.IsDBNull(1) ? "failed" : reader.GetString(1)));
-            }
+            list = await JobStatusRules.ReadErrorsAsync(reader, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

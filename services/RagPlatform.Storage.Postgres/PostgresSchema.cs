@@ -1,4 +1,5 @@
 using Npgsql;
+using RagPlatform.Core.Storage;
 
 namespace RagPlatform.Storage.Postgres;
 
@@ -130,11 +131,7 @@ public static class PostgresSchema
             current = (int)(await read.ExecuteScalarAsync(cancellationToken))!;
         }
 
-        if (current > CurrentVersion)
-        {
-            throw new InvalidOperationException(
-                $"The database schema is at version {current}, newer than this build knows ({CurrentVersion}); upgrade the services.");
-        }
+        MetadataSchemaVersion.EnsureKnown(current, CurrentVersion, "the PostgreSQL database");
 
         var applied = 0;
         foreach (var (version, description, sql) in Migrations.Where(m => m.Version > current))

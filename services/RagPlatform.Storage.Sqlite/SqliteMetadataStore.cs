@@ -18,14 +18,13 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private const string CollectionColumns = "name, settings, fingerprint, version, created_at, updated_at, active_version, reindex, retired";
-    private static readonly (string Column, string Definition)[] VersionColumns =
-        [("active_version", "INTEGER NOT NULL DEFAULT 1"), ("reindex", "TEXT NULL"), ("retired", "TEXT NULL")];
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SemaphoreSlim _readGate = new(1, 1);
     private readonly string _path;
     private readonly WriteCombiner<CompletedItems> _completions;
     private SqliteConnection? _connection;
     private SqliteConnection? _readConnection;
+    private int _disposed;
 
     public SqliteMetadataStore(string path)
     {
@@ -57,66 +56,16 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = NORMAL;
                 PRAGMA foreign_keys = ON;
-                CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-                CREATE TABLE IF NOT EXISTS collections (
-                    name TEXT PRIMARY KEY,
-                    settings TEXT NOT NULL,
-                    fingerprint TEXT NULL,
-                    version INTEGER NOT NULL DEFAULT 0,
-                    next_revision INTEGER NOT NULL DEFAULT 1,
-                    created_at TEXT NOT NULL,
-                    updated_at TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS documents (
-                    collection TEXT NOT NULL REFERENCES collections(name) ON DELETE CASCADE,
-                    id TEXT NOT NULL,
-                    requested_revision INTEGER NOT NULL,
-                    requested_hash TEXT NULL,
-                    committed_revision INTEGER NOT NULL DEFAULT 0,
-                    committed_hash TEXT NULL,
-                    deleted INTEGER NOT NULL DEFAULT 0,
-                    updated_at TEXT NOT NULL,
-                    PRIMARY KEY (collection, id));
-                CREATE TABLE IF NOT EXISTS chunks (
-                    collection TEXT NOT NULL REFERENCES collections(name) ON DELETE CASCADE,
-                    point_id TEXT NOT NULL,
-                    document_id TEXT NOT NULL,
-                    ordinal INTEGER NOT NULL,
-                    content_hash TEXT NOT NULL,
-                    payload_hash TEXT NOT NULL,
-                    PRIMARY KEY (collection, point_id));
-                CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks (collection, document_id);
-                CREATE INDEX IF NOT EXISTS chunks_by_content ON chunks (collection, content_hash);
-                CREATE TABLE IF NOT EXISTS jobs (
-                    id TEXT PRIMARY KEY,
-                    collection TEXT NOT NULL REFERENCES collections(name) ON DELETE CASCADE,
-                    total INTEGER NOT NULL,
-                    created_at TEXT NOT NULL,
-                    completed_at TEXT NULL);
-                CREATE TABLE IF NOT EXISTS job_items (
-                    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
-                    document_id TEXT NOT NULL,
-                    outcome INTEGER NOT NULL,
-                    error TEXT NULL,
-                    chunks_embedded INTEGER NOT NULL DEFAULT 0,
-                    chunks_reused INTEGER NOT NULL DEFAULT 0,
-                    chunks_unchanged INTEGER NOT NULL DEFAULT 0,
-                    chunks_deleted INTEGER NOT NULL DEFAULT 0,
-                    PRIMARY KEY (job_id, document_id));
-                CREATE TABLE IF NOT EXISTS queued_items (
-                    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
-                    document_id TEXT NOT NULL,
-                    revision INTEGER NOT NULL,
-                    PRIMARY KEY (job_id, document_id));
-                INSERT INTO schema_version (version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
                 """, cancellationToken);
-            // Blue/green versions (added later): columns a file made by an older build lacks are added in place.
-            foreach (var (column, definition) in VersionColumns)
+            try
             {
-                await using var exists = Command(connection, null, "SELECT COUNT(*) FROM pragma_table_info('collections') WHERE name = $column", ("$column", column));
-                if ((long)(await exists.ExecuteScalarAsync(cancellationToken))! == 0)
-                {
-                    await ExecuteAsync(connection, null, $"ALTER TABLE collections ADD COLUMN {column} {definition}", cancellationToken);
-                }
+                // Numbered migrations in one transaction (SqliteSchema), as on Postgres; a newer file is refused.
+                await SqliteSchema.MigrateAsync(connection, _path, cancellationToken);
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
             }
 
             var reader = new SqliteConnection(new SqliteConnectionStringBuilder
@@ -534,34 +483,16 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                     return null;
                 }
 
-                var total = reader.GetInt32(1);
-                var processed = reader.GetInt32(4);
-                var succeeded = reader.GetInt32(5);
-                var failed = reader.GetInt32(6);
-                var state = processed < total ? (processed == 0 ? JobStates.Queued : JobStates.Running)
-                    : failed == 0 ? JobStates.Completed
-                    : failed == total ? JobStates.Failed
-                    : JobStates.CompletedWithErrors;
-                status = new JobStatus(
-                    jobId, reader.GetString(0), state, total, processed, succeeded, failed,
-                    reader.GetInt32(7), reader.GetInt32(8),
-                    reader.GetInt64(9), reader.GetInt64(10), reader.GetInt64(11), reader.GetInt64(12),
-                    [], ParseTimestamp(reader.GetString(2)), reader.IsDBNull(3) ? null : ParseTimestamp(reader.GetString(3)));
+                status = JobStatusRules.FromSummaryRow(jobId, reader, static (row, column) => ParseTimestamp(row.GetString(column)));
             }
 
             await using var errors = Command(connection, null, """
-                SELECT document_id, error FROM job_items WHERE job_id = $id AND outcome = 1 ORDER BY document_id LIMIT 1000
-                """, ("$id", JobKey(jobId)));
-            var list = new List<JobItemError>();
+                SELECT document_id, error FROM job_items WHERE job_id = $id AND outcome = 1 ORDER BY document_id LIMIT $max
+                """, ("$id", JobKey(jobId)), ("$max", JobStatusRules.MaxListedErrors));
             await using (var reader = await errors.ExecuteReaderAsync(cancellationToken))
             {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    list.Add(new JobItemError(reader.GetString(0), reader.IsDBNull(1) ? "failed" : reader.GetString(1)));
-                }
+                return status with { Errors = await JobStatusRules.ReadErrorsAsync(reader, cancellationToken) };
             }
-
-            return status with { Errors = list };
         }, cancellationToken);
 
     public Task<IReadOnlyList<string>?> BeginReindexAsync(string collection, CollectionReindex reindex, CancellationToken cancellationToken) =>
@@ -765,8 +696,14 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
     private static SqliteCommand DequeueCommand(SqliteConnection connection, SqliteTransaction transaction) =>
         Command(connection, transaction, "DELETE FROM queued_items WHERE job_id = $job AND document_id = $id", ("$job", ""), ("$id", ""));
 
+    /// <summary>Closes the file. Idempotent: the container disposes the store once per interface it is registered as.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _gate.WaitAsync();
         try
         {

@@ -29,7 +29,8 @@ public sealed class RagPlatformRetryTests
     [InlineData(HttpStatusCode.ServiceUnavailable, "POST", true)]
     [InlineData(HttpStatusCode.BadGateway, "GET", true)]
     [InlineData(HttpStatusCode.BadGateway, "POST", false)]
-    [InlineData(HttpStatusCode.InternalServerError, "GET", false)]
+    [InlineData(HttpStatusCode.InternalServerError, "GET", true)]
+    [InlineData(HttpStatusCode.InternalServerError, "POST", false)]
     [InlineData(HttpStatusCode.BadRequest, "PUT", false)]
     public async Task Only_answers_that_are_safe_to_repeat_are_retried(HttpStatusCode status, string method, bool retried)
     {

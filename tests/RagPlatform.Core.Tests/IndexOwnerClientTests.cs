@@ -14,13 +14,13 @@ using RagPlatform.Core.IndexOwner;
 namespace RagPlatform.Core.Tests;
 
 /// <summary>
-/// The index owner's client is an IHttpClientFactory client with the standard resilience handler: what the owner
+/// The index owner's client is an IHttpClientFactory client with the one retry policy (RemoteRetry): what the owner
 /// answers while it restarts or is busy is retried, and every call carries the owner's base path and credentials.
 /// </summary>
 public sealed class IndexOwnerClientTests
 {
     [Fact]
-    public async Task Answers_503_from_the_owner_are_retried_by_the_standard_handler_and_the_answer_comes_back()
+    public async Task Answers_503_from_the_owner_are_retried_by_the_one_retry_policy_and_the_answer_comes_back()
     {
         var requests = new List<(string Path, string? Authorization)>();
         await using var owner = await StartOwnerAsync(context =>
@@ -70,9 +70,14 @@ public sealed class IndexOwnerClientTests
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddIndexOwnerClient(new IndexOwnerOptions { Endpoint = owner.ToString(), ApiKey = apiKey, TimeoutSeconds = 10 });
-        // The standard handler's options for this client, as any host may tune them; short waits for the test.
-        services.Configure<HttpStandardResilienceOptions>(IndexOwnerClient.HttpClientName + "-standard", o => o.Retry.Delay = TimeSpan.FromMilliseconds(10));
+        // Short waits for the test, set as any host may (RagPlatform:IndexOwner:Retry).
+        services.AddIndexOwnerClient(new IndexOwnerOptions
+        {
+            Endpoint = owner.ToString(),
+            ApiKey = apiKey,
+            TimeoutSeconds = 10,
+            Retry = new RagPlatform.Sdk.Remote.RemoteRetryOptions { BaseDelay = TimeSpan.FromMilliseconds(10) },
+        });
         return services.BuildServiceProvider();
     }
 

@@ -19,7 +19,8 @@ public sealed class ProjectLayoutTests
     private static readonly Dictionary<string, string[]> DirectReferences = new()
     {
         ["RagPlatform.Contracts"] = [],
-        ["RagPlatform.Client"] = ["RagPlatform.Contracts"],
+        // The SDK for the one retry policy of remote calls (RagPlatform.Sdk.Remote.RemoteRetry).
+        ["RagPlatform.Client"] = ["RagPlatform.Contracts", "RagPlatform.Sdk"],
         ["RagPlatform.DocumentSamples"] = [],
         ["RagPlatform.WebConsole"] = [],
         ["RagPlatform.Lexical"] = ["RagPlatform.Sdk"],

@@ -93,10 +93,13 @@ public sealed class ModelResolverTests : IDisposable
         hub.RateLimited[$"{Repo}/resolve/main/config.json"] = 2;
         hub.RetryAfterSeconds = 1;
         using var resolver = Resolver();
+        using var retries = new RagPlatform.Tests.Shared.RemoteRetryCounter();
 
         string folder = await resolver.ResolveAsync(Repo);
 
         Assert.Equal(3, hub.CountRequests("resolve/main/config.json"));
+        // Retried by the one retry policy (RemoteRetry), counted under this call site's name.
+        Assert.True(retries.Of("ModelHub") >= 2);
         Assert.True(File.Exists(Path.Combine(folder, "config.json")));
     }
 

@@ -1,3 +1,4 @@
+using RagPlatform.Tests.Shared;
 using System.Net;
 using System.Reflection;
 using System.Text.Json;
@@ -20,15 +21,18 @@ public sealed class PineconeBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task Request_After503s_IsRetriedWithBackoffAndSucceeds()
     {
+        using var retries = new RemoteRetryCounter();
         await using var backend = _server.CreateBackend();
         await backend.EnsureCollectionAsync(Spec("retry", 8), CancellationToken.None);
-        _server.Delays.Clear();
+        _server.Clock.Clear();
         _server.Server.EnqueueFault(new CannedResponse(503, "{\"code\":14,\"message\":\"Service Unavailable\",\"details\":[]}"));
         _server.Server.EnqueueFault(new CannedResponse(503, "{\"code\":14,\"message\":\"Service Unavailable\",\"details\":[]}"));
 
         await backend.UpsertAsync("retry", Points(3, 8), CancellationToken.None);
 
-        Assert.Equal(2, _server.Delays.Count);
+        Assert.Equal(2, _server.Clock.Waits.Count);
+        // Retried by the one retry policy (RemoteRetry), counted under this call site's name.
+        Assert.True(retries.Of("Pinecone") >= 2);
         Assert.Equal(3, await backend.CountAsync("retry", null, CancellationToken.None));
     }
 
@@ -40,7 +44,7 @@ public sealed class PineconeBehaviourTests : IAsyncLifetime
 
         Assert.Null(await backend.GetCollectionAsync("absent", CancellationToken.None));
 
-        Assert.Equal([TimeSpan.FromSeconds(2)], _server.Delays);
+        Assert.Equal([TimeSpan.FromSeconds(2)], _server.Clock.Waits);
     }
 
     [Fact]

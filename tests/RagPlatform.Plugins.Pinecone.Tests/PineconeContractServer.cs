@@ -1,3 +1,4 @@
+using RagPlatform.Tests.Shared;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RagPlatform.Sdk.Conformance.Http;
@@ -20,7 +21,8 @@ internal sealed class PineconeContractServer : IAsyncDisposable
 
     public PineconeEmulator Emulator { get; }
 
-    public List<TimeSpan> Delays { get; } = [];
+    /// <summary>The waits between attempts the backends of <see cref="CreateBackend"/> asked for (they do not sleep).</summary>
+    public RecordingTimeProvider Clock { get; } = new();
 
     public string ConnectionString => $"Endpoint={Server.BaseAddress.ToString().TrimEnd('/')};Key={ApiKey}";
 
@@ -41,15 +43,7 @@ internal sealed class PineconeContractServer : IAsyncDisposable
             ServiceConnectionString.Parse(ConnectionString),
             logger ?? NullLogger.Instance,
             http: null,
-            delay: (wait, _) =>
-            {
-                lock (Delays)
-                {
-                    Delays.Add(wait);
-                }
-
-                return Task.CompletedTask;
-            });
+            time: Clock);
 
     public ValueTask DisposeAsync() => Server.DisposeAsync();
 }

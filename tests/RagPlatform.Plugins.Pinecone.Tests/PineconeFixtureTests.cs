@@ -102,7 +102,7 @@ public sealed class PineconeFixtureTests
         var options = PineconeContractServer.Options();
         options.MaxAttempts = 1;
         options.ListPageSize = 2;
-        await using (var backend = new PineconeVectorBackend(options, ServiceConnectionString.Parse($"Endpoint={server.BaseAddress};Key={Key}"), NullLogger.Instance, null, (_, _) => Task.CompletedTask))
+        await using (var backend = new PineconeVectorBackend(options, ServiceConnectionString.Parse($"Endpoint={server.BaseAddress};Key={Key}"), NullLogger.Instance, null, new RagPlatform.Tests.Shared.RecordingTimeProvider()))
         {
             await operation(backend);
         }

@@ -20,8 +20,9 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
-    public async Task Call_AfterUnavailableAnswers_IsRetriedByTheGrpcRetryPolicyAndSucceeds()
+    public async Task Call_AfterUnavailableAnswers_IsRetriedByTheOneRetryPolicyAndSucceeds()
     {
+        using var retries = new RagPlatform.Tests.Shared.RemoteRetryCounter();
         await using var backend = QdrantTestSupport.Backend(_server);
         _server.Contract.EnqueueFault(StatusCode.Unavailable);
         _server.Contract.EnqueueFault(StatusCode.ResourceExhausted);
@@ -30,6 +31,7 @@ public sealed class QdrantBehaviourTests : IAsyncLifetime
 
         Assert.NotNull(await backend.GetCollectionAsync("retry", CancellationToken.None));
         Assert.Equal(3, _server.Contract.Calls.Count(c => c == "Collections/Get") - 2);
+        Assert.True(retries.Of("Qdrant") >= 2);
     }
 
     [Fact]

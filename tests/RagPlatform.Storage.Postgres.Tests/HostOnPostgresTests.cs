@@ -48,6 +48,7 @@ public sealed class HostOnPostgresTests(PostgresServer server) : IAsyncLifetime
 
         // The single-process host fronts its own store with the collection-record cache (every write passes through it).
         Assert.IsType<SqliteMetadataStore>(Assert.IsType<CollectionRecordCache>(app.Services.GetRequiredService<IMetadataStore>()).Inner);
+        AssertEveryConcernIsTheMetadataStore(app.Services);
         Assert.IsType<DocumentLocks>(app.Services.GetRequiredService<IDocumentLocks>());
         Assert.IsType<EmbeddedLexicalIndex>(app.Services.GetRequiredService<ILexicalIndex>());
     }
@@ -66,6 +67,17 @@ public sealed class HostOnPostgresTests(PostgresServer server) : IAsyncLifetime
 
         Assert.IsType(expected, app.Services.GetRequiredService<ILexicalIndex>());
         Assert.IsType<PostgresMetadataStore>(app.Services.GetRequiredService<IMetadataStore>());
+        AssertEveryConcernIsTheMetadataStore(app.Services);
+    }
+
+    /// <summary>The store's concerns (collections, documents, jobs, re-index) resolve to the one registered store.</summary>
+    private static void AssertEveryConcernIsTheMetadataStore(IServiceProvider services)
+    {
+        var store = services.GetRequiredService<IMetadataStore>();
+        Assert.Same(store, services.GetRequiredService<ICollectionStore>());
+        Assert.Same(store, services.GetRequiredService<IDocumentStore>());
+        Assert.Same(store, services.GetRequiredService<IJobStore>());
+        Assert.Same(store, services.GetRequiredService<IReindexStore>());
     }
 
     [Fact]

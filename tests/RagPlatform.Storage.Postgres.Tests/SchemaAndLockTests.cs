@@ -87,7 +87,10 @@ public sealed class SchemaMigrationTests(PostgresServer server)
             await future.ExecuteNonQueryAsync();
         }
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => PostgresSchema.MigrateAsync(dataSource, default));
+        // The same refusal as the SQLite file's (MetadataSchemaVersion), naming both versions.
+        var error = await Assert.ThrowsAsync<RagPlatform.Core.Storage.MetadataSchemaTooNewException>(() => PostgresSchema.MigrateAsync(dataSource, default));
+        Assert.Contains($"version {PostgresSchema.CurrentVersion + 1}", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"knows ({PostgresSchema.CurrentVersion})", error.Message, StringComparison.Ordinal);
     }
 
     private static async Task<int> MaxVersionAsync(NpgsqlDataSource dataSource)

@@ -352,6 +352,32 @@ public abstract class MetadataStoreContractTests : IAsyncLifetime
         return ticket;
     }
 
+    [Fact]
+    public async Task A_jobs_state_moves_from_queued_through_running_to_its_outcome_by_the_shared_rules()
+    {
+        var job = Guid.NewGuid();
+        var tickets = await Store.SubmitAsync(Collection, job, [new DocumentRequest("a", "h1"), new DocumentRequest("b", "h2"), new DocumentRequest("c", "h3")], default);
+        Assert.Equal(JobStates.Queued, (await Store.GetJobAsync(job, default))!.State);
+
+        await Store.CompleteItemsAsync(Collection, job, [Success("a", tickets[0].Revision!.Value, "h1", chunks: 1)], default);
+        var running = await Store.GetJobAsync(job, default);
+        Assert.Equal(JobStates.Running, running!.State);
+        Assert.Null(running.CompletedAt);
+
+        await Store.CompleteItemsAsync(Collection, job,
+            [Success("b", tickets[1].Revision!.Value, "h2", chunks: 1), new JobItemResult("c", tickets[2].Revision!.Value, JobItemOutcome.Failed, "unreadable")], default);
+        var done = await Store.GetJobAsync(job, default);
+        Assert.Equal(JobStates.CompletedWithErrors, done!.State);
+        Assert.Equal(JobStatusRules.StateOf(done.Total, done.Processed, done.Failed), done.State);
+        Assert.Equal([new JobItemError("c", "unreadable")], done.Errors);
+        Assert.NotNull(done.CompletedAt);
+
+        var allFailed = Guid.NewGuid();
+        var failing = await Store.SubmitAsync(Collection, allFailed, [new DocumentRequest("d", "h4")], default);
+        await Store.CompleteItemsAsync(Collection, allFailed, [new JobItemResult("d", failing[0].Revision!.Value, JobItemOutcome.Failed, "boom")], default);
+        Assert.Equal(JobStates.Failed, (await Store.GetJobAsync(allFailed, default))!.State);
+    }
+
     protected static JobItemResult Success(string id, long revision, string hash, int chunks) => new(
         id, revision, JobItemOutcome.Succeeded, DocumentHash: hash,
         Chunks: Enumerable.Range(0, chunks).Select(i => new StoredChunk($"{id}-point-{i}", id, i, $"{id}-content-{i}", "p")).ToList(),

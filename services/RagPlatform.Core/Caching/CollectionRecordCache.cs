@@ -23,13 +23,20 @@ public sealed class CollectionRecordCache(IMetadataStore inner, CacheOptions opt
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>The store this cache fronts.</summary>
+    private int _disposed;
+
     public IMetadataStore Inner => inner;
 
     public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
 
-    /// <summary>The container disposes this, not the store inside it.</summary>
+    /// <summary>The container disposes this, not the store inside it (once per interface it is registered as: idempotent).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         switch (inner)
         {
             case IAsyncDisposable asyncDisposable:

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using RagPlatform.Sdk.Remote;
 
 namespace RagPlatform.Core.Configuration;
 
@@ -325,4 +326,8 @@ public sealed class IndexOwnerOptions
     /// <summary>Timeout of one call to the owner (seconds).</summary>
     [Range(1, 3600)]
     public int TimeoutSeconds { get; set; } = 120;
+
+    /// <summary>How calls to the owner are retried (RagPlatform:IndexOwner:Retry:MaxAttempts, BaseDelay, MaxDelay).</summary>
+    [ValidateObjectMembers]
+    public RemoteRetryOptions Retry { get; set; } = new();
 }

@@ -45,6 +45,13 @@ public static class CoreServiceExtensions
         services.AddSingleton<EmbeddingSpendLedger>();
         services.AddSingleton<PluginHost>();
         services.AddHostedService<EmbeddingChainValidator>();
+        // Each concern of the metadata store is the same instance: whichever IMetadataStore is registered last
+        // (Postgres in place of SQLite, the collection-record cache around either). The container disposes a factory's
+        // result once per registration, so the stores' DisposeAsync is idempotent.
+        services.AddSingleton<ICollectionStore>(sp => sp.GetRequiredService<IMetadataStore>());
+        services.AddSingleton<IDocumentStore>(sp => sp.GetRequiredService<IMetadataStore>());
+        services.AddSingleton<IJobStore>(sp => sp.GetRequiredService<IMetadataStore>());
+        services.AddSingleton<IReindexStore>(sp => sp.GetRequiredService<IMetadataStore>());
         services.AddSingleton(sp => new CacheMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<IRagCache>(sp => new MemoryRagCache(sp.GetRequiredService<IOptions<CacheOptions>>().Value, sp.GetRequiredService<CacheMetrics>()));
         services.AddSingleton<EmbeddingCache>();

@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using RagPlatform.Core.Errors;
 using RagPlatform.Sdk;
+using RagPlatform.Sdk.Remote;
 
 namespace RagPlatform.Core.IndexOwner;
 
@@ -11,7 +12,7 @@ namespace RagPlatform.Core.IndexOwner;
 /// Calls the index owner's internal API (<see cref="IndexOwnerApi"/>) and turns its answers back into the
 /// exceptions the local interfaces throw, so callers cannot tell a remote index from a local one.
 /// Every call goes through the host's <see cref="IHttpClientFactory"/> client <see cref="HttpClientName"/>, so the
-/// standard resilience handler retries transient failures (every owner write is an idempotent upsert by id) and
+/// one retry policy (<see cref="RemoteRetry"/>) retries transient failures (every owner write is an idempotent upsert by id) and
 /// service discovery resolves an endpoint such as <c>http://query</c>. A failure that outlasts the retries
 /// propagates: the bus retries the message, the HTTP caller gets a 5xx.
 /// </summary>
@@ -31,6 +32,8 @@ public sealed class IndexOwnerClient(IHttpClientFactory httpClients)
     public async Task<T?> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path);
+        // Every owner call is a read or an upsert or delete by id: sending it twice changes nothing.
+        request.Options.Set(RemoteRetry.Repeatable, true);
         if (body is not null)
         {
             request.Content = JsonContent.Create(body, body.GetType(), options: Json);

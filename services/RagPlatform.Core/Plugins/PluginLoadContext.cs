@@ -20,6 +20,8 @@ internal sealed class PluginLoadContext(string mainAssemblyPath)
         var simple = name.Name ?? string.Empty;
         return simple == "RagPlatform.Sdk"
             || simple.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal)
+            // The SDK's retry policy (RemoteRetry) hands plugins Polly's types: one copy on both sides.
+            || simple.StartsWith("Polly", StringComparison.Ordinal)
             || simple == "System.Numerics.Tensors";
     }
 

@@ -117,13 +117,22 @@ public sealed record JobItemResult(
     long ChunksDeleted = 0);
 
 /// <summary>
-/// The bookkeeping of the platform (seed 001): collections, what each document and chunk holds, and jobs.
-/// The vector backend holds vectors; this store holds the truth about what they were made from.
+/// The bookkeeping of the platform (seed 001): collections, what each document and chunk holds, jobs and re-indexes.
+/// The vector backend holds vectors; this store holds the truth about what they were made from. It is the sum of four
+/// concerns, each an interface of its own so a component asks only for what it uses (the host registers each one as
+/// the same store): <see cref="ICollectionStore"/>, <see cref="IDocumentStore"/>, <see cref="IJobStore"/> and
+/// <see cref="IReindexStore"/>. One store class implements them all, because their changes share transactions (a
+/// submission writes documents and a job; a re-index writes a job and the collection row).
 /// </summary>
-public interface IMetadataStore
+public interface IMetadataStore : ICollectionStore, IDocumentStore, IJobStore, IReindexStore
 {
+    /// <summary>Opens the store and brings its schema to this build's version (numbered migrations).</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
+}
 
+/// <summary>Collections: their settings, fingerprint and counts.</summary>
+public interface ICollectionStore
+{
     Task<CollectionRecord?> GetCollectionAsync(string name, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<CollectionRecord>> ListCollectionsAsync(CancellationToken cancellationToken);
@@ -137,7 +146,11 @@ public interface IMetadataStore
     Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken);
 
     Task<CollectionCounts> GetCountsAsync(string collection, CancellationToken cancellationToken);
+}
 
+/// <summary>Documents and their chunk rows: submissions, what the embedding worker reads and records, deletes.</summary>
+public interface IDocumentStore
+{
     /// <summary>
     /// Atomically creates the job and, per document, either records it unchanged (same hash as what the
     /// collection holds or is already working towards) or assigns it the next revision.
@@ -169,18 +182,26 @@ public interface IMetadataStore
 
     /// <summary>Marks the document deleted (its chunk rows go); returns false when it did not exist.</summary>
     Task<bool> DeleteDocumentAsync(string collection, string documentId, CancellationToken cancellationToken);
+}
 
+/// <summary>Jobs: their status (state by <see cref="JobStatusRules"/>) and items recorded without touching documents.</summary>
+public interface IJobStore
+{
     Task<JobStatus?> GetJobAsync(Guid jobId, CancellationToken cancellationToken);
 
+    /// <summary>Records a re-index's outcome per document (job items only: documents and chunk rows are not touched).</summary>
+    Task RecordJobItemsAsync(Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken);
+}
+
+/// <summary>Re-indexes (blue/green versions of a collection): begin, fail, switch, forget the retired version.</summary>
+public interface IReindexStore
+{
     /// <summary>
     /// Starts a re-index in one transaction: creates its job over every live document of the collection and
     /// records <paramref name="reindex"/> as pending. Returns the documents to copy, or null when a re-index is
     /// already running (or the collection is gone). A failed re-index is replaced.
     /// </summary>
     Task<IReadOnlyList<string>?> BeginReindexAsync(string collection, CollectionReindex reindex, CancellationToken cancellationToken);
-
-    /// <summary>Records a re-index's outcome per document (job items only: documents and chunk rows are not touched).</summary>
-    Task RecordJobItemsAsync(Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken);
 
     /// <summary>Marks the running re-index of <paramref name="jobId"/> failed; false when it is not the running one.</summary>
     Task<bool> FailReindexAsync(string collection, Guid jobId, string error, CancellationToken cancellationToken);

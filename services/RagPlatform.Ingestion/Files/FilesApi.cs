@@ -105,7 +105,7 @@ public static class FilesApi
     }
 
     public static async Task<Ok<DocumentList>> ListDocumentsAsync(
-        string name, string? after, int? limit, CollectionService collections, IMetadataStore store, CancellationToken ct)
+        string name, string? after, int? limit, CollectionService collections, IDocumentStore store, CancellationToken ct)
     {
         var take = limit ?? DefaultListLimit;
         if (take is < 1 or > MaxListLimit)

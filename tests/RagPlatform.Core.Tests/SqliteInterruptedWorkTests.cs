@@ -1,5 +1,6 @@
 using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Storage;
+using RagPlatform.Storage.Sqlite;
 
 namespace RagPlatform.Core.Tests;
 

@@ -9,7 +9,7 @@ using RagPlatform.Storage.Sqlite;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddRagPlatformCore();
+builder.AddRagPlatformCore(RagHostRole.EmbeddingWorker);
 builder.AddRagSqliteMetadataStore();
 builder.AddRagPlatformOpenApi();
 builder.AddRagPostgres();

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Configuration;
 using RagPlatform.Core.Caching;
 using RagPlatform.Core.Hosting;
 using RagPlatform.Messaging;
@@ -28,16 +27,10 @@ public static class StandaloneHost
         // relative data paths still resolve against the current directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddServiceDefaults();
-        builder.AddRagPlatformCore();
+        builder.AddRagPlatformCore(RagHostRole.Standalone);
         builder.AddRagSqliteMetadataStore();
         builder.AddRagPlatformOpenApi();
         builder.AddRagPostgres();
-        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(PostgresServiceExtensions.ConnectionName)))
-        {
-            // One process, its own embedded store: every write passes here, so cached collection records stay exact.
-            builder.AddCollectionRecordCache();
-        }
-
         builder.AddIngestion();
         builder.AddEmbeddingWorker();
         if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(MessagingExtensions.ConnectionName)))

@@ -7,7 +7,7 @@ using RagPlatform.Storage.Sqlite;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddRagPlatformCore();
+builder.AddRagPlatformCore(RagHostRole.IngestionService);
 builder.AddRagSqliteMetadataStore();
 builder.AddRagPlatformOpenApi();
 builder.AddRagPostgres();

@@ -4,25 +4,29 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using RagPlatform.Core.Configuration;
+using RagPlatform.Core.Hosting;
 
 namespace RagPlatform.Messaging;
 
 public static class MessagingExtensions
 {
     /// <summary>The Aspire connection name of the broker: <c>ConnectionStrings__messaging=amqp://user:pwd@host:port</c>.</summary>
-    public const string ConnectionName = "messaging";
+    public const string ConnectionName = RagTopology.MessagingConnectionName;
 
     /// <summary>
     /// Registers the bus once per process with whatever consumers this host runs. The same consumers run
-    /// on every transport; only the transport differs between the embedded and distributed modes: RabbitMQ
-    /// when <c>ConnectionStrings:messaging</c> is set, else in-memory.
+    /// on every transport; only the transport differs between the embedded and distributed modes, as the host's
+    /// <see cref="RagTopology.Messaging"/> says: RabbitMQ when <c>ConnectionStrings:messaging</c> is set, else in-memory.
     /// </summary>
     public static IHostApplicationBuilder AddRagMessaging(
         this IHostApplicationBuilder builder, params Action<IBusRegistrationConfigurator>[] consumers)
     {
         var options = builder.Configuration.GetSection(RagPlatformOptions.SectionName).Get<RagPlatformOptions>() ?? new RagPlatformOptions();
         var connectionString = builder.Configuration.GetConnectionString(ConnectionName);
-        var transport = string.IsNullOrWhiteSpace(connectionString) ? options.Messaging.Transport.ToUpperInvariant() : "RABBITMQ";
+        var topology = builder.GetRagTopology();
+        var transport = topology.Messaging == MessagingTransport.None
+            ? throw new InvalidOperationException($"The {topology.Role} host runs no message bus (RagTopology.Messaging is None).")
+            : topology.Messaging;
         builder.Services.AddMassTransit(bus =>
         {
             // MassTransit 8.4 reports usage telemetry to its vendor over the internet by default. A self-hosted
@@ -36,14 +40,14 @@ public static class MessagingExtensions
 
             switch (transport)
             {
-                case "INMEMORY":
+                case MessagingTransport.InMemory:
                     bus.UsingInMemory((context, cfg) =>
                     {
                         ConfigureSerializer(cfg);
                         cfg.ConfigureEndpoints(context);
                     });
                     break;
-                case "RABBITMQ":
+                case MessagingTransport.RabbitMq:
                     var broker = RabbitMqAddress.Parse(connectionString);
                     bus.UsingRabbitMq((context, cfg) =>
                     {
@@ -67,8 +71,7 @@ public static class MessagingExtensions
                     });
                     break;
                 default:
-                    throw new InvalidOperationException(
-                        $"RagPlatform:Messaging:Transport '{options.Messaging.Transport}' is not available (supported: InMemory, RabbitMQ via ConnectionStrings:{ConnectionName}).");
+                    throw new InvalidOperationException($"Messaging transport {transport} is not wired.");
             }
         });
         return builder;

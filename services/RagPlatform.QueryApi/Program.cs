@@ -10,7 +10,7 @@ using RagPlatform.WebConsole;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddRagPlatformCore();
+builder.AddRagPlatformCore(RagHostRole.QueryApi);
 builder.AddRagSqliteMetadataStore();
 builder.AddRagPlatformOpenApi();
 builder.AddRagPostgres();

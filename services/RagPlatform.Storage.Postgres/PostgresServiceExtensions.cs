@@ -1,11 +1,9 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RagPlatform.Core.Collections;
-using RagPlatform.Core.Configuration;
+using RagPlatform.Core.Hosting;
 using RagPlatform.Lexical;
 using RagPlatform.Core.Storage;
 
@@ -14,24 +12,20 @@ namespace RagPlatform.Storage.Postgres;
 public static class PostgresServiceExtensions
 {
     /// <summary>The connection string name Aspire's <c>AddDatabase("ragdb")</c> injects (<c>ConnectionStrings__ragdb</c>).</summary>
-    public const string ConnectionName = "ragdb";
+    public const string ConnectionName = RagTopology.MetadataConnectionName;
 
     /// <summary>
-    /// Distributed mode's shared state: when <c>ConnectionStrings:ragdb</c> is set, the metadata store and the
-    /// document locks live in PostgreSQL instead of the embedded SQLite file and in-process locks, and so does
-    /// the lexical index unless an index owner holds it (<see cref="LexicalStore"/>). Call after
-    /// <c>AddRagPlatformCore</c>; without the connection string it changes nothing.
+    /// Distributed mode's shared state, as the host's <see cref="RagTopology"/> places it: with the metadata in
+    /// PostgreSQL (<c>ConnectionStrings:ragdb</c> set) the metadata store and the document locks, and the lexical
+    /// index when the topology puts it there too (<see cref="LexicalStore"/>: Auto keeps it beside the vectors when an
+    /// index owner holds them). Call after <c>AddRagPlatformCore</c>; with the metadata in SQLite it registers nothing.
     /// </summary>
     public static IHostApplicationBuilder AddRagPostgres(this IHostApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionName);
-        var lexicalStore = builder.Configuration.GetSection(LexicalOptions.SectionName).Get<LexicalOptions>()?.Store ?? LexicalStore.Auto;
-        if (string.IsNullOrWhiteSpace(connectionString))
+        var topology = builder.GetRagTopology();
+        if (topology.Metadata != MetadataPlacement.Postgres)
         {
-            return lexicalStore == LexicalStore.Postgres
-                ? throw new InvalidOperationException(
-                    $"{LexicalOptions.SectionName}:{nameof(LexicalOptions.Store)} is Postgres but ConnectionStrings:{ConnectionName} is not set.")
-                : builder;
+            return builder;
         }
 
         var services = builder.Services;
@@ -46,13 +40,10 @@ public static class PostgresServiceExtensions
             }
         });
         services.AddSingleton<PostgresSchemaMigrator>();
-        services.RemoveAll<IMetadataStore>();
         services.AddSingleton<IMetadataStore, PostgresMetadataStore>();
-        services.RemoveAll<IDocumentLocks>();
         services.AddSingleton<IDocumentLocks, PostgresDocumentLocks>();
-        if (UsesPostgresLexicalIndex(builder.Configuration, lexicalStore))
+        if (topology.Lexical == LexicalPlacement.Postgres)
         {
-            services.RemoveAll<ILexicalIndex>();
             services.AddSingleton<ILexicalIndex>(sp => new PostgresLexicalIndex(
                 sp.GetRequiredService<NpgsqlDataSource>(),
                 sp.GetRequiredService<PostgresSchemaMigrator>(),
@@ -60,22 +51,5 @@ public static class PostgresServiceExtensions
         }
 
         return builder;
-    }
-
-    /// <summary>
-    /// <see cref="LexicalStore.Auto"/> keeps the lexical index beside the vectors: an index owner (this process
-    /// serving, or another one named) holds the embedded index, which writes a chunk for a fraction of what its
-    /// posting rows cost in PostgreSQL; without one the database is the only index every process shares.
-    /// </summary>
-    private static bool UsesPostgresLexicalIndex(IConfiguration configuration, LexicalStore store)
-    {
-        if (store != LexicalStore.Auto)
-        {
-            return store == LexicalStore.Postgres;
-        }
-
-        // Bound as AddRagPlatformCore binds it when it chooses between this process's index and the owner's.
-        var owner = configuration.GetSection(RagPlatformOptions.SectionName).Get<RagPlatformOptions>()?.IndexOwner ?? new IndexOwnerOptions();
-        return !owner.Serve && string.IsNullOrWhiteSpace(owner.Endpoint);
     }
 }

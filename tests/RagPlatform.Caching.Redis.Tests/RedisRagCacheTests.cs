@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RagPlatform.Caching.Redis;
 using RagPlatform.Core.Caching;
+using RagPlatform.Core.Hosting;
 using RagPlatform.Tests.Shared;
 using StackExchange.Redis;
 
@@ -98,15 +99,15 @@ public sealed class RedisRagCacheTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Without_ConnectionStrings_cache_the_embedded_cache_stays_and_no_redis_client_is_registered()
+    public void Without_ConnectionStrings_cache_neither_the_redis_cache_nor_its_client_is_registered()
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Services.AddSingleton<IRagCache>(new MemoryRagCache(new CacheOptions()));
+        Assert.Equal(CachePlacement.Memory, builder.ResolveRagTopology(RagHostRole.QueryApi).Cache);
 
         builder.AddRedisRagCache();
 
+        Assert.DoesNotContain(builder.Services, d => d.ServiceType == typeof(IRagCache));
         using var host = builder.Build();
-        Assert.IsType<MemoryRagCache>(host.Services.GetRequiredService<IRagCache>());
         Assert.Null(host.Services.GetService<IConnectionMultiplexer>());
     }
 
@@ -152,7 +153,7 @@ public sealed class RedisRagCacheTests : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.AddServiceDefaults();
         builder.Services.AddSingleton(new CacheMetrics());
-        builder.Services.AddSingleton<IRagCache>(new MemoryRagCache(new CacheOptions()));
+        builder.ResolveRagTopology(RagHostRole.QueryApi);
         builder.AddRedisRagCache();
         var app = builder.Build();
         app.MapDefaultEndpoints();

@@ -36,7 +36,7 @@ public sealed class LocalParsing : IAsyncDisposable
         ];
         args.AddRange(configurationArguments);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [.. args], ContentRootPath = AppContext.BaseDirectory });
-        builder.AddRagPlatformCore();
+        builder.AddRagPlatformCore(RagHostRole.Offline);
         builder.AddRagSqliteMetadataStore();
         builder.AddIngestion();
         return new LocalParsing(builder.Build(), directory);

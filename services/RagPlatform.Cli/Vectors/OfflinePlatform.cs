@@ -56,7 +56,7 @@ public sealed class OfflinePlatform : IAsyncDisposable
         ];
         args.AddRange(configurationArguments);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [.. args], ContentRootPath = AppContext.BaseDirectory });
-        builder.AddRagPlatformCore();
+        builder.AddRagPlatformCore(RagHostRole.Offline);
         builder.AddRagSqliteMetadataStore();
         var host = builder.Build();
         try

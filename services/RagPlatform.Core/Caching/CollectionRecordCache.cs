@@ -1,6 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using RagPlatform.Contracts.Http;
 using RagPlatform.Core.Storage;
 
@@ -12,7 +9,7 @@ namespace RagPlatform.Core.Caching;
 /// drops one the moment anything writes to its collection through this store (documents submitted, embedded or
 /// deleted; settings changed; the collection deleted), so a search never sees an old version and the result
 /// cache (keyed by that version) stays exact. It is only correct where every write passes through this process,
-/// so only the single-process host with its embedded metadata store uses it (<see cref="AddCollectionRecordCache"/>).
+/// so only the single-process host with its embedded metadata store uses it (<see cref="RagPlatform.Core.Hosting.RagTopology.CollectionRecordCache"/>).
 /// </summary>
 public sealed class CollectionRecordCache(IMetadataStore inner, CacheOptions options, CacheMetrics metrics, TimeProvider? time = null) : IMetadataStore, IAsyncDisposable
 {
@@ -191,26 +188,5 @@ public sealed class CollectionRecordCache(IMetadataStore inner, CacheOptions opt
             _records.Remove(name);
             _generations[name] = _generations.GetValueOrDefault(name) + 1;
         }
-    }
-}
-
-public static class CollectionRecordCacheExtensions
-{
-    /// <summary>
-    /// Puts the document-metadata cache in front of the registered metadata store. Only for a host in which
-    /// every write to that store happens (the standalone host on its embedded store): records cached in one
-    /// process cannot see writes made by another.
-    /// </summary>
-    public static IHostApplicationBuilder AddCollectionRecordCache(this IHostApplicationBuilder builder)
-    {
-        var registered = builder.Services.LastOrDefault(d => d.ServiceType == typeof(IMetadataStore))
-            ?? throw new InvalidOperationException("AddCollectionRecordCache needs a metadata store registered first (AddRagPlatformCore).");
-        builder.Services.Remove(registered);
-        builder.Services.AddSingleton<IMetadataStore>(sp => new CollectionRecordCache(
-            (IMetadataStore)(registered.ImplementationInstance ?? registered.ImplementationFactory?.Invoke(sp)
-                ?? ActivatorUtilities.CreateInstance(sp, registered.ImplementationType!)),
-            sp.GetRequiredService<IOptions<CacheOptions>>().Value,
-            sp.GetRequiredService<CacheMetrics>()));
-        return builder;
     }
 }

@@ -26,12 +26,15 @@ namespace RagPlatform.Core.Hosting;
 public static class CoreServiceExtensions
 {
     /// <summary>
-    /// What every RagPlatform service needs: options, the plugin host, the lexical index, the cache, collections
-    /// and problem-details errors. The metadata store is the host's choice: AddRagSqliteMetadataStore
-    /// (RagPlatform.Storage.Sqlite) and/or AddRagPostgres (RagPlatform.Storage.Postgres). The embedded defaults apply unless configuration says otherwise.
+    /// What every RagPlatform service needs: the host's <see cref="RagTopology"/> (resolved and validated here, once),
+    /// options, the plugin host, collections and problem-details errors, and the components of the topology that live
+    /// in Core: the in-process cache, the embedded or the owner's lexical index, in-process document locks. The other
+    /// components are registered by the host's AddRagSqliteMetadataStore, AddRagPostgres, AddRedisRagCache and
+    /// AddRagMessaging, each of which reads the same record; the order of those calls does not matter.
     /// </summary>
-    public static IHostApplicationBuilder AddRagPlatformCore(this IHostApplicationBuilder builder)
+    public static IHostApplicationBuilder AddRagPlatformCore(this IHostApplicationBuilder builder, RagHostRole role)
     {
+        var topology = builder.ResolveRagTopology(role);
         var services = builder.Services;
         builder.AddLogCapture();
         services.AddValidatedOptions<RagPlatformOptions, RagPlatformOptionsValidator>(builder.Configuration, RagPlatformOptions.SectionName);
@@ -53,27 +56,41 @@ public static class CoreServiceExtensions
         services.AddSingleton<IJobStore>(sp => sp.GetRequiredService<IMetadataStore>());
         services.AddSingleton<IReindexStore>(sp => sp.GetRequiredService<IMetadataStore>());
         services.AddSingleton(sp => new CacheMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
-        services.AddSingleton<IRagCache>(sp => new MemoryRagCache(sp.GetRequiredService<IOptions<CacheOptions>>().Value, sp.GetRequiredService<CacheMetrics>()));
+        if (topology.Cache == CachePlacement.Memory)
+        {
+            services.AddSingleton<IRagCache>(sp => new MemoryRagCache(sp.GetRequiredService<IOptions<CacheOptions>>().Value, sp.GetRequiredService<CacheMetrics>()));
+        }
+
         services.AddSingleton<EmbeddingCache>();
         services.AddValidatedOptions<LexicalOptions, LexicalOptionsValidator>(builder.Configuration, LexicalOptions.SectionName);
         services.AddPluginHttpClient();
-        var indexOwner = builder.Configuration.GetSection(RagPlatformOptions.SectionName).Get<RagPlatformOptions>()?.IndexOwner;
-        if (!string.IsNullOrWhiteSpace(indexOwner?.Endpoint))
+        if (topology.Indexes == IndexPlacement.Remote)
         {
-            // Another process owns the file-based indexes: vectors and lexical entries go through it.
-            services.AddIndexOwnerClient(indexOwner);
-            services.AddSingleton<ILexicalIndex>(sp => new RemoteLexicalIndex(sp.GetRequiredService<IndexOwnerClient>()));
+            // Another process owns the file-based indexes: vectors (PluginHost) and lexical entries go through it.
+            services.AddIndexOwnerClient(builder.Configuration.GetSection(RagPlatformOptions.SectionName).Get<RagPlatformOptions>()!.IndexOwner);
         }
-        else
+
+        switch (topology.Lexical)
         {
-            services.AddSingleton<ILexicalIndex>(sp => new EmbeddedLexicalIndex(
-            Path.Combine(sp.GetRequiredService<IOptions<RagPlatformOptions>>().Value.ResolveDataDirectory(), "lexical"),
-            sp.GetRequiredService<IOptions<LexicalOptions>>().Value,
-            sp.GetRequiredService<ILogger<EmbeddedLexicalIndex>>()));
+            case LexicalPlacement.OwnerEmbedded:
+                services.AddSingleton<ILexicalIndex>(sp => new RemoteLexicalIndex(sp.GetRequiredService<IndexOwnerClient>()));
+                break;
+            case LexicalPlacement.Embedded:
+                services.AddSingleton<ILexicalIndex>(sp => new EmbeddedLexicalIndex(
+                    Path.Combine(sp.GetRequiredService<IOptions<RagPlatformOptions>>().Value.ResolveDataDirectory(), "lexical"),
+                    sp.GetRequiredService<IOptions<LexicalOptions>>().Value,
+                    sp.GetRequiredService<ILogger<EmbeddedLexicalIndex>>()));
+                break;
+            // LexicalPlacement.Postgres: AddRagPostgres registers it.
         }
 
         services.AddSingleton<CollectionService>();
-        services.AddSingleton<IDocumentLocks, DocumentLocks>();
+        if (topology.Metadata == MetadataPlacement.Sqlite)
+        {
+            // With the metadata in PostgreSQL, AddRagPostgres registers locks every process shares.
+            services.AddSingleton<IDocumentLocks, DocumentLocks>();
+        }
+
         services.AddHostedService<MetadataStoreInitializer>();
 
         builder.AddRagSecurity();

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using RagPlatform.Core.Caching;
 using RagPlatform.Core.Collections;
 using RagPlatform.Core.Configuration;
+using RagPlatform.Core.Hosting;
 using RagPlatform.Lexical;
 using RagPlatform.Core.Storage;
 using RagPlatform.Storage.Sqlite;
@@ -172,7 +173,14 @@ public static class InterruptedWorkRecoveryExtensions
     /// </summary>
     public static IHostApplicationBuilder AddInterruptedWorkRecovery(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddHostedService<InterruptedWorkRecovery>();
+        // Read from the topology record: a durable broker still delivers the queued messages, and PostgreSQL metadata
+        // is shared with other processes, so in either case nothing here may fail or remove another process's work.
+        var topology = builder.GetRagTopology();
+        if (topology is { Messaging: MessagingTransport.InMemory, Metadata: MetadataPlacement.Sqlite })
+        {
+            builder.Services.AddHostedService<InterruptedWorkRecovery>();
+        }
+
         return builder;
     }
 }

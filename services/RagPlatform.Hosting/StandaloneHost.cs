@@ -33,11 +33,8 @@ public static class StandaloneHost
         builder.AddRagPostgres();
         builder.AddIngestion();
         builder.AddEmbeddingWorker();
-        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(MessagingExtensions.ConnectionName)))
-        {
-            // The bus is in memory: at start, fail what a crash lost and bring the indexes back to the metadata.
-            builder.AddInterruptedWorkRecovery();
-        }
+        // With the bus in memory: at start, fail what a crash lost and bring the indexes back to the metadata.
+        builder.AddInterruptedWorkRecovery();
 
         builder.AddQuery();
         builder.AddRagMessaging(bus => bus.AddEmbeddingConsumers());

@@ -46,7 +46,7 @@ public sealed class SqliteSchemaTests : IDisposable
         }
 
         Assert.Equal(
-            [(1, "before numbered migrations"), (2, SqliteSchema.Migrations[1].Description)],
+            [(1, "before numbered migrations"), (2, SqliteSchema.Migrations[1].Description), (3, SqliteSchema.Migrations[2].Description)],
             await VersionRowsAsync());
         await using var again = new SqliteConnection($"Data Source={FilePath};Pooling=False");
         await again.OpenAsync();
@@ -81,7 +81,7 @@ public sealed class SqliteSchemaTests : IDisposable
             Assert.Null(old.Reindex);
         }
 
-        Assert.Equal([1, 2], (await VersionRowsAsync()).Select(r => r.Version));
+        Assert.Equal([1, 2, 3], (await VersionRowsAsync()).Select(r => r.Version));
     }
 
     [Fact]

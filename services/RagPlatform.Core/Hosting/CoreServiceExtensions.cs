@@ -48,9 +48,9 @@ public static class CoreServiceExtensions
         services.AddSingleton<EmbeddingSpendLedger>();
         services.AddSingleton<PluginHost>();
         services.AddHostedService<EmbeddingChainValidator>();
-        // Each concern of the metadata store is the same instance: whichever IMetadataStore is registered last
-        // (Postgres in place of SQLite, the collection-record cache around either). The container disposes a factory's
-        // result once per registration, so the stores' DisposeAsync is idempotent.
+        // Each concern of the metadata store is the same instance: the one IMetadataStore the topology's metadata
+        // placement registers (SQLite, behind the collection-record cache where the record says so, or Postgres). The
+        // container disposes a factory's result once per registration, so the stores' DisposeAsync is idempotent.
         services.AddSingleton<ICollectionStore>(sp => sp.GetRequiredService<IMetadataStore>());
         services.AddSingleton<IDocumentStore>(sp => sp.GetRequiredService<IMetadataStore>());
         services.AddSingleton<IJobStore>(sp => sp.GetRequiredService<IMetadataStore>());

@@ -74,6 +74,29 @@ public sealed class EvalCommandTests : IDisposable
         await Assert.ThrowsAnyAsync<Exception>(() => EvalAsync("--folds", "3", "--mode", "hybrid"));
     }
 
+    [Fact]
+    public async Task Bm25_settings_are_each_measured_and_chosen_between_by_the_folds()
+    {
+        var summary = await EvalAsync("--folds", "3", "--fusion", "zscore", "--bm25", "1.2:0.75", "0.9:0.4");
+
+        var settings = summary.GetProperty("bm25").EnumerateArray().ToList();
+        Assert.Equal([(1.2, 0.75), (0.9, 0.4)], settings.Select(s => (s.GetProperty("k1").GetDouble(), s.GetProperty("b").GetDouble())));
+        Assert.All(settings, s => Assert.InRange(s.GetProperty("lexical").GetProperty("recall@1").GetDouble(), 0, 1));
+        var folds = summary.GetProperty("crossValidated").GetProperty("perFold").EnumerateArray().ToList();
+        Assert.Equal(3, folds.Sum(f => f.GetProperty("queries").GetInt32()));
+        Assert.All(folds, f => Assert.Matches("^bm25 k1=(1.2 b=0.75|0.9 b=0.4), zscore ", f.GetProperty("chosen").GetString()!));
+    }
+
+    [Theory]
+    [InlineData("--bm25", "1.2:0.75")]
+    [InlineData("--folds", "3", "--bm25", "1.2")]
+    [InlineData("--folds", "3", "--bm25", "1.2:1.5")]
+    [InlineData("--folds", "3", "--bm25", "1.2:0.75", "--server", "http://127.0.0.1:9")]
+    public async Task Bm25_settings_need_folds_valid_values_and_no_named_server(params string[] arguments)
+    {
+        await Assert.ThrowsAnyAsync<Exception>(() => EvalAsync(arguments));
+    }
+
     private Task<JsonElement> EvalAsync(params string[] extra) => ConsoleCapture.RunJsonAsync(EvalCommand.Create([]),
         ["eval", "--beir", Path.Combine(_directory.Path, "beir"), "--data-dir", Path.Combine(_directory.Path, "data"), "--json", .. extra]);
 }

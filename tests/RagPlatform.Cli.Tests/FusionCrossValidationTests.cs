@@ -37,9 +37,50 @@ public sealed class FusionCrossValidationTests
 
         var (folds, pooled) = FusionCrossValidation.Run(LexicalIsRight(10), folds: 2, seed: 1, depth: 10, grid);
 
-        Assert.All(folds, f => Assert.Equal(grid[1], f.Chosen));
+        Assert.All(folds, f => Assert.Equal(grid[1], f.Chosen.Fusion));
         Assert.Equal(1.0, pooled.Recall(1));
         Assert.Equal(0.0, FusionCrossValidation.Measure(LexicalIsRight(10), grid[0], 10).Recall(1));
+    }
+
+    [Fact]
+    public void Each_fold_chooses_the_lexical_setting_whose_lists_score_best_on_the_other_folds()
+    {
+        // Under "b=0.3" lexical ranks the right document last, so no fusion gets it first; under "b=0.9" it is first.
+        var wrong = LexicalIsRight(10).Select(q => q with { Lexical = [Hit("wrong", 20f), Hit("other", 2f), Hit("right", 1f)] }).ToList();
+        var settings = new[] { new EvaluatedSetting("b=0.3", wrong), new EvaluatedSetting("b=0.9", LexicalIsRight(10)) };
+
+        var (folds, pooled) = FusionCrossValidation.Run(settings, folds: 2, seed: 1, depth: 10);
+
+        Assert.All(folds, f => Assert.Equal("b=0.9", f.Chosen.Setting));
+        Assert.Equal(1.0, pooled.Recall(1));
+    }
+
+    [Fact]
+    public void Settings_must_hold_the_same_queries()
+    {
+        var settings = new[] { new EvaluatedSetting("a", LexicalIsRight(10)), new EvaluatedSetting("b", LexicalIsRight(9)) };
+
+        Assert.Throws<ArgumentException>(() => FusionCrossValidation.Run(settings, folds: 2, seed: 1, depth: 10));
+    }
+
+    [Theory]
+    [InlineData("1.2:0.75", 1.2, 0.75)]
+    [InlineData("0.9:0.4", 0.9, 0.4)]
+    [InlineData("0:0", 0.0, 0.0)]
+    public void Bm25_setting_parses_k1_and_b(string text, double k1, double b)
+    {
+        Assert.Equal(new Bm25Setting(k1, b), Bm25Setting.Parse(text));
+    }
+
+    [Theory]
+    [InlineData("1.2")]
+    [InlineData("1.2:0.75:1")]
+    [InlineData("11:0.5")]
+    [InlineData("1.2:1.5")]
+    [InlineData("a:b")]
+    public void Bm25_setting_outside_its_ranges_is_refused(string text)
+    {
+        Assert.Null(Bm25Setting.Parse(text));
     }
 
     [Fact]

@@ -98,7 +98,25 @@ public static class EvalCommand
             DefaultValueFactory = _ => 15,
         };
 
-        var command = new Command("eval", "Measure retrieval quality on a BEIR-format dataset") { beir, collection, mode, depth, folds, fusion, seed };
+        var bm25 = new Option<string[]>("--bm25")
+        {
+            Description = "With --folds: also choose BM25's k1 and b by cross-validation, among these settings (K1:B, e.g. " +
+                "--bm25 1.2:0.75 0.9:0.4). Each is measured on its own in-process platform (so not with --server or RAG_SERVER)",
+            HelpName = "K1:B",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        bm25.Validators.Add(r =>
+        {
+            foreach (var text in r.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (Bm25Setting.Parse(text) is null)
+                {
+                    r.AddError($"--bm25 '{text}' is not K1:B with k1 between 0 and 10 and b between 0 and 1 (e.g. 1.2:0.75).");
+                }
+            }
+        });
+
+        var command = new Command("eval", "Measure retrieval quality on a BEIR-format dataset") { beir, collection, mode, depth, folds, fusion, seed, bm25 };
         var client = ClientOptions.AddTo(command, settings);
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
@@ -131,6 +149,23 @@ public static class EvalCommand
             {
                 throw new UsageException($"--folds {options.Folds} is more than the {dataset.Queries.Count} judged queries.");
             }
+            var bm25Settings = (result.GetValue(bm25) ?? []).Select(t => Bm25Setting.Parse(t)!.Value).Distinct().ToList();
+            if (bm25Settings.Count > 0)
+            {
+                if (options.Folds == 0)
+                {
+                    throw new UsageException("--bm25 needs --folds: the settings are chosen between by cross-validation.");
+                }
+
+                var connection = client.GetConnection(result);
+                if (connection.ServerExplicit)
+                {
+                    throw new UsageException("--bm25 measures each setting on its own in-process platform: leave out --server (and RAG_SERVER).");
+                }
+
+                return await RunSettingsAsync(dataset, options, bm25Settings, connection.ConfigurationArguments, cancellationToken);
+            }
+
             await using var session = await client.OpenAsync(result, cancellationToken);
             return await RunAsync(session.Client, dataset, options, cancellationToken);
         }, cancellationToken));
@@ -139,7 +174,18 @@ public static class EvalCommand
 
     private sealed record EvalOptions(string Collection, string Mode, int Depth, bool Json, int Folds, int Seed, FusionMethod? Fusion);
 
-    private static async Task<int> RunAsync(RagPlatformClient client, BeirDataset dataset, EvalOptions options, CancellationToken cancellationToken)
+    /// <summary>What one platform answered: the ingest, each mode's metrics and search time, and each mode's lists.</summary>
+    private sealed record Measurement(
+        IngestSummary Ingest,
+        int TopK,
+        List<(string Mode, RetrievalMetrics Metrics, double Seconds)> Measured,
+        Dictionary<string, List<IReadOnlyList<SearchResult>>> Lists)
+    {
+        public IReadOnlyList<EvaluatedQuery> Evaluated(BeirDataset dataset) =>
+            [.. dataset.Queries.Select((q, i) => new EvaluatedQuery(q, Lists[SearchModes.Dense][i], Lists[SearchModes.Lexical][i]))];
+    }
+
+    private static async Task<Measurement> MeasureAsync(RagPlatformClient client, BeirDataset dataset, EvalOptions options, CancellationToken cancellationToken)
     {
         var ingest = await new IngestRun(client, options.Collection, 1000, Terminal.ShowsProgress(options.Json))
             .RunAsync(dataset.ReadCorpus(), wait: true, cancellationToken);
@@ -168,6 +214,13 @@ public static class EvalCommand
             measured.Add((mode, metrics, searchClock.Elapsed.TotalSeconds));
         }
 
+        return new Measurement(ingest, topK, measured, lists);
+    }
+
+    private static async Task<int> RunAsync(RagPlatformClient client, BeirDataset dataset, EvalOptions options, CancellationToken cancellationToken)
+    {
+        var (ingest, topK, measured, lists) = await MeasureAsync(client, dataset, options, cancellationToken);
+
         // With every mode measured, the top-level keys are hybrid's (the default mode) and "modes" has each.
         var headline = measured[^1];
         var summary = Summary(headline.Metrics, headline.Mode, options.Collection);
@@ -184,37 +237,9 @@ public static class EvalCommand
 
         if (options.Folds > 0)
         {
-            var evaluated = dataset.Queries
-                .Select((q, i) => new EvaluatedQuery(q, lists[SearchModes.Dense][i], lists[SearchModes.Lexical][i]))
-                .ToList();
-            var grid = options.Fusion is { } only ? FusionCrossValidation.Grid.Where(g => g.Method == only).ToList() : null;
-            var (folds, pooled) = FusionCrossValidation.Run(evaluated, options.Folds, options.Seed, options.Depth, grid);
-            var perFold = new JsonArray();
-            foreach (var fold in folds)
-            {
-                var entry = Metrics(fold.HeldOut);
-                entry["fold"] = fold.Fold;
-                entry["queries"] = fold.HeldOut.Queries;
-                entry["chosen"] = fold.Chosen.ToString();
-                perFold.Add(entry);
-            }
-
-            var crossValidated = Metrics(pooled);
-            crossValidated["folds"] = options.Folds;
-            crossValidated["seed"] = options.Seed;
-            crossValidated["fusion"] = options.Fusion?.ToString().ToLowerInvariant() ?? "any";
-            crossValidated["perFold"] = perFold;
+            var (crossValidated, pooled) = CrossValidate([new EvaluatedSetting(string.Empty, new Measurement(ingest, topK, measured, lists).Evaluated(dataset))], options);
             summary["crossValidated"] = crossValidated;
             measured.Add(("hybrid (held-out)", pooled, 0));
-            if (!options.Json)
-            {
-                foreach (var fold in folds)
-                {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"fold {fold.Fold}: {fold.HeldOut.Queries} held-out queries, tuned on the rest: {fold.Chosen}; " +
-                        $"held-out recall@1 {fold.HeldOut.Recall(1):0.0000}, nDCG@{fold.HeldOut.Depth} {fold.HeldOut.Ndcg:0.0000}"));
-                }
-            }
         }
 
         if (!options.Json)
@@ -233,6 +258,100 @@ public static class EvalCommand
         // The last line is the machine-readable result, with or without --json.
         Console.WriteLine(summary.ToJsonString(CliJson.Options));
         return ingest.Failed > 0 ? ExitCodes.Failure : ExitCodes.Ok;
+    }
+
+    /// <summary>Cross-validates over the settings' lists, prints each fold's choice (unless --json) and returns the JSON and the pooled metrics.</summary>
+    private static (JsonObject Json, RetrievalMetrics Pooled) CrossValidate(IReadOnlyList<EvaluatedSetting> settings, EvalOptions options)
+    {
+        var grid = options.Fusion is { } only ? FusionCrossValidation.Grid.Where(g => g.Method == only).ToList() : null;
+        var (folds, pooled) = FusionCrossValidation.Run(settings, options.Folds, options.Seed, options.Depth, grid);
+        var perFold = new JsonArray();
+        foreach (var fold in folds)
+        {
+            var entry = Metrics(fold.HeldOut);
+            entry["fold"] = fold.Fold;
+            entry["queries"] = fold.HeldOut.Queries;
+            entry["chosen"] = fold.Chosen.ToString();
+            perFold.Add(entry);
+            if (!options.Json)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"fold {fold.Fold}: {fold.HeldOut.Queries} held-out queries, tuned on the rest: {fold.Chosen}; " +
+                    $"held-out recall@1 {fold.HeldOut.Recall(1):0.0000}, nDCG@{fold.HeldOut.Depth} {fold.HeldOut.Ndcg:0.0000}"));
+            }
+        }
+
+        var json = Metrics(pooled);
+        json["folds"] = options.Folds;
+        json["seed"] = options.Seed;
+        json["fusion"] = options.Fusion?.ToString().ToLowerInvariant() ?? "any";
+        json["perFold"] = perFold;
+        return (json, pooled);
+    }
+
+    /// <summary>
+    /// <c>--bm25</c>: the dataset measured on one fresh in-process platform per BM25 setting (the lexical index
+    /// scores with k1 and b of the process), then the setting and the fusion chosen together by cross-validation.
+    /// Each platform's data directory is a temporary folder, deleted afterwards.
+    /// </summary>
+    private static async Task<int> RunSettingsAsync(
+        BeirDataset dataset, EvalOptions options, IReadOnlyList<Bm25Setting> bm25, IReadOnlyList<string> platformArguments, CancellationToken cancellationToken)
+    {
+        var evaluated = new List<EvaluatedSetting>(bm25.Count);
+        var each = new JsonArray();
+        var failed = false;
+        foreach (var setting in bm25)
+        {
+            var directory = Path.Combine(Path.GetTempPath(), "rag-eval-" + Guid.NewGuid().ToString("N")[..12]);
+            try
+            {
+                Measurement measurement;
+                await using (var session = await PlatformSession.StartInProcessAsync(directory, [.. platformArguments, .. setting.Arguments], cancellationToken))
+                {
+                    measurement = await MeasureAsync(session.Client, dataset, options, cancellationToken);
+                }
+
+                failed |= measurement.Ingest.Failed > 0;
+                evaluated.Add(new EvaluatedSetting(setting.ToString(), measurement.Evaluated(dataset)));
+                var entry = new JsonObject { ["k1"] = setting.K1, ["b"] = setting.B };
+                foreach (var (mode, metrics, _) in measurement.Measured)
+                {
+                    entry[mode] = Metrics(metrics);
+                }
+
+                each.Add(entry);
+                if (!options.Json)
+                {
+                    Console.WriteLine($"{setting}: " + string.Join("; ", measurement.Measured.Select(m => string.Create(CultureInfo.InvariantCulture,
+                        $"{m.Mode} recall@1 {m.Metrics.Recall(1):0.0000}, nDCG@{m.Metrics.Depth} {m.Metrics.Ndcg:0.0000}"))));
+                }
+            }
+            finally
+            {
+                if (Directory.Exists(directory))
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+            }
+        }
+
+        var (crossValidated, pooled) = CrossValidate(evaluated, options);
+        if (!options.Json)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"held-out hybrid ({options.Folds} folds, seed {options.Seed}, BM25 setting and fusion chosen on the other folds): " +
+                $"recall@1 {pooled.Recall(1):0.0000}, recall@5 {(pooled.RecallCutoffs.Contains(5) ? pooled.Recall(5) : double.NaN):0.0000}, nDCG@{pooled.Depth} {pooled.Ndcg:0.0000}"));
+        }
+
+        var summary = new JsonObject
+        {
+            ["collection"] = options.Collection,
+            ["queries"] = dataset.Queries.Count,
+            ["bm25"] = each,
+            ["crossValidated"] = crossValidated,
+        };
+        Console.WriteLine(summary.ToJsonString(CliJson.Options));
+        return failed ? ExitCodes.Failure : ExitCodes.Ok;
     }
 
     private static JsonObject Summary(RetrievalMetrics metrics, string mode, string collection)

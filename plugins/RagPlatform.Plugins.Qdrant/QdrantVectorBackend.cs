@@ -18,8 +18,9 @@ namespace RagPlatform.Plugins.Qdrant;
 /// collection, with a named dense vector and a named sparse vector (Qdrant's IDF modifier) that holds the chunk's
 /// BM25 term weights (<see cref="Bm25TermWeights"/>), so lexical and hybrid searches run inside Qdrant
 /// (<see cref="IHybridSearchBackend"/>: the Query API's prefetch of both sides, fused by RRF, filters on both) and the
-/// collection needs no separate lexical index. The model fingerprint and the BM25 average length live in the
-/// collection's metadata; tags, document id and metadata terms have keyword payload indexes. Aliases switch
+/// collection needs no separate lexical index. The model fingerprint, the BM25 average length and the analyzer that
+/// cut the sparse vectors' terms live in the collection's metadata; tags, document id and metadata terms have keyword
+/// payload indexes. Aliases switch
 /// readers atomically (<see cref="SwitchAliasAsync"/>); snapshots back a collection up (<see cref="CreateSnapshotAsync"/>).
 /// </summary>
 public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, IActiveCollectionAware
@@ -27,6 +28,17 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
     internal const string FingerprintKey = "rag_fingerprint";
     internal const string AverageLengthKey = "rag_bm25_average_length";
     internal const string SampleKey = "rag_bm25_sample_chunks";
+
+    // The analyzer (LexicalAnalysis.AnalyzerId) whose terms the sparse vectors hold. Collection metadata (Qdrant 1.16+,
+    // which this plugin already needs for the fingerprint) rather than a reserved marker point: it is set in the same
+    // CreateCollection request that makes the collection, comes back with the GetCollectionInfo call the fingerprint is
+    // already read from, travels in snapshots, and merges key by key on update, so it can never be searched, counted,
+    // exported or deleted with the chunks as a marker point would be.
+    internal const string AnalyzerKey = "rag_lexical_analyzer";
+
+    // What a collection without AnalyzerKey was written with: the plugin recorded no analyzer before word terms
+    // existed, so its sparse vectors hold bigrams only (PostgreSQL's schema migration 4 assumes the same).
+    internal const string LegacyAnalyzer = "ko-bigram/1";
 
     // Weighted RRF is sent as repeated prefetches (see SearchHybridAsync); this bounds the repeats of one query.
     private const int MaxPrefetchRepeats = 16;
@@ -104,7 +116,7 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
 #pragma warning disable CS0612 // Qdrant 1.20 prefers payload.memory, which older servers (1.16-1.19) ignore; on_disk_payload works on both.
                 OnDiskPayload = _options.OnDiskPayload,
 #pragma warning restore CS0612
-                Metadata = { [FingerprintKey] = spec.Fingerprint.ToString() },
+                Metadata = { [FingerprintKey] = spec.Fingerprint.ToString(), [AnalyzerKey] = _lexical.AnalyzerId },
             };
             RpcException? createError = null;
             try
@@ -137,7 +149,11 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
         }
     }
 
-    public async Task<VectorCollectionSpec?> GetCollectionAsync(string collection, CancellationToken cancellationToken)
+    public async Task<VectorCollectionSpec?> GetCollectionAsync(string collection, CancellationToken cancellationToken) =>
+        (await ReadStateAsync(collection, cancellationToken))?.Spec;
+
+    /// <summary>The collection's spec and metadata as Qdrant holds them now (cached for later calls), or null when it does not exist.</summary>
+    private async Task<CollectionState?> ReadStateAsync(string collection, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(collection);
         CollectionInfo info;
@@ -176,7 +192,8 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
         var state = _collections.AddOrUpdate(collection, _ => new CollectionState(spec), (_, held) => held.With(spec));
         state.Average = config.Metadata.TryGetValue(AverageLengthKey, out var average) && average.HasDoubleValue ? average.DoubleValue : 0;
         state.Sample = config.Metadata.TryGetValue(SampleKey, out var sample) && sample.HasIntegerValue ? sample.IntegerValue : 0;
-        return spec;
+        state.Analyzer = config.Metadata.TryGetValue(AnalyzerKey, out var analyzer) && analyzer.HasStringValue ? analyzer.StringValue : LegacyAnalyzer;
+        return state;
     }
 
     public async Task DeleteCollectionAsync(string collection, CancellationToken cancellationToken)
@@ -272,7 +289,7 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
     public async Task UpsertAsync(string collection, IReadOnlyList<VectorPoint> points, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(points);
-        var state = await RequireStateAsync(collection, cancellationToken);
+        var state = await RequireAnalyzerAsync(collection, cancellationToken);
         if (points.Count == 0)
         {
             return;
@@ -288,6 +305,13 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
         }
 
         var average = await AverageLengthAsync(collection, state, counted, cancellationToken);
+        await WriteAsync(collection, points, counted, average, cancellationToken);
+    }
+
+    /// <summary>Upserts the points, each with its dense vector, its sparse BM25 vector (from its counted terms) and its payload, in size-bounded requests.</summary>
+    private async Task WriteAsync(
+        string collection, IReadOnlyList<VectorPoint> points, (Dictionary<uint, int> Counts, int Length)[] counted, double average, CancellationToken cancellationToken)
+    {
         var structs = new PointStruct[points.Count];
         for (var i = 0; i < points.Count; i++)
         {
@@ -398,7 +422,7 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfLessThan(query.TopK, 1);
-        await RequireStateAsync(collection, cancellationToken);
+        await RequireAnalyzerAsync(collection, cancellationToken);
         if (Bm25TermWeights.Query(_lexical, query.Text) is not { } sparse)
         {
             return [];
@@ -428,7 +452,7 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfLessThan(query.TopK, 1);
-        var state = await RequireStateAsync(collection, cancellationToken);
+        var state = await RequireAnalyzerAsync(collection, cancellationToken);
         VectorMath.Validate(query.Vector, state.Spec.Dimensions, "query");
         var sparse = Bm25TermWeights.Query(_lexical, query.Text);
         var (denseCopies, lexicalCopies) = PrefetchRepeats(query.DenseWeight, sparse is null ? 0 : query.LexicalWeight);
@@ -467,31 +491,61 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
         return Ordered(points.Select(p => Hit(p, (float)(p.Score * scale))));
     }
 
+    /// <summary>
+    /// <c>rag lexical rebuild</c> for a Qdrant collection: every point is written again with the sparse vector this
+    /// process's analyzer cuts from its payload (its dense vector and payload unchanged), then the analyzer and the
+    /// BM25 average length, now over every chunk, are recorded in one metadata update. The analyzer is recorded last,
+    /// so a rebuild that stops midway leaves the collection refused as before, and running it again completes it.
+    /// </summary>
+    public async Task<long> RebuildLexicalAsync(string collection, CancellationToken cancellationToken)
+    {
+        var state = await RequireStateAsync(collection, cancellationToken);
+
+        // The average length the weights are written with is the new terms' (word terms lengthen every chunk): one
+        // pass over the payloads first, then the points are rewritten with it.
+        long chunks = 0;
+        double totalLength = 0;
+        await foreach (var record in ScrollAsync(collection, withDense: false, cancellationToken))
+        {
+            var (_, payload) = QdrantPoints.ReadPayload(record.Id, record.Payload);
+            totalLength += _lexical.Tokenize(LexicalAnalysis.IndexedText(payload)).Count;
+            chunks++;
+        }
+
+        var average = chunks == 0 ? 0 : Math.Max(1, totalLength / chunks);
+        await foreach (var batch in VectorPointBatches.ReadAsync(ExportAsync(collection, cancellationToken), _options.MaxBatchPoints, cancellationToken))
+        {
+            var counted = batch.Select(p => Bm25TermWeights.Count(_lexical, LexicalAnalysis.IndexedText(p.Payload))).ToArray();
+            await WriteAsync(collection, batch, counted, average, cancellationToken);
+        }
+
+        await state.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            await CallAsync($"record the lexical analyzer of '{collection}'", collection, () => _client.UpdateCollectionAsync(
+                collection,
+                metadata: new Dictionary<string, Value> { [AnalyzerKey] = _lexical.AnalyzerId, [AverageLengthKey] = average, [SampleKey] = chunks },
+                cancellationToken: cancellationToken));
+            (state.Analyzer, state.Average, state.Sample) = (_lexical.AnalyzerId, average, chunks);
+        }
+        finally
+        {
+            state.Gate.Release();
+        }
+
+        return chunks;
+    }
+
     public Task<long> CountAsync(string collection, VectorFilter? filter, CancellationToken cancellationToken) =>
         CountByFilterAsync(collection, QdrantPoints.FilterOf(filter), cancellationToken);
 
     public async IAsyncEnumerable<VectorPoint> ExportAsync(string collection, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await RequireStateAsync(collection, cancellationToken);
-        PointId? offset = null;
-        do
+        await foreach (var record in ScrollAsync(collection, withDense: true, cancellationToken))
         {
-            var pageOffset = offset;
-            var page = await CallAsync($"scroll '{collection}'", collection, () => _client.ScrollAsync(
-                collection,
-                limit: (uint)_options.ScrollPageSize,
-                offset: pageOffset,
-                payloadSelector: true,
-                vectorsSelector: DenseOnly(),
-                cancellationToken: cancellationToken));
-            foreach (var record in page.Result)
-            {
-                yield return ReadPoint(record);
-            }
-
-            offset = page.NextPageOffset;
+            yield return ReadPoint(record);
         }
-        while (offset is not null);
     }
 
     public async Task<long> ImportAsync(string collection, IAsyncEnumerable<VectorPoint> points, CancellationToken cancellationToken)
@@ -553,6 +607,30 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
         }
 
         return best;
+    }
+
+    /// <summary>Every point of the collection in id order, page by page, with its payload and (when asked) its dense vector.</summary>
+    private async IAsyncEnumerable<RetrievedPoint> ScrollAsync(string collection, bool withDense, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        PointId? offset = null;
+        do
+        {
+            var pageOffset = offset;
+            var page = await CallAsync($"scroll '{collection}'", collection, () => _client.ScrollAsync(
+                collection,
+                limit: (uint)_options.ScrollPageSize,
+                offset: pageOffset,
+                payloadSelector: true,
+                vectorsSelector: withDense ? DenseOnly() : false,
+                cancellationToken: cancellationToken));
+            foreach (var record in page.Result)
+            {
+                yield return record;
+            }
+
+            offset = page.NextPageOffset;
+        }
+        while (offset is not null);
     }
 
     private static IReadOnlyList<VectorSearchHit> Ordered(IEnumerable<VectorSearchHit> hits) =>
@@ -655,8 +733,28 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
             return cached;
         }
 
-        _ = await GetCollectionAsync(collection, cancellationToken) ?? throw new VectorCollectionNotFoundException(collection);
-        return _collections[collection];
+        return await ReadStateAsync(collection, cancellationToken) ?? throw new VectorCollectionNotFoundException(collection);
+    }
+
+    /// <summary>
+    /// The collection's state for an operation on its sparse vectors (BM25 search, writes): refused when another
+    /// analyzer cut the terms they hold — a query's terms would silently miss theirs, new writes would mix the two.
+    /// Dense search, export and deletes do not touch the terms and are not refused.
+    /// </summary>
+    private async Task<CollectionState> RequireAnalyzerAsync(string collection, CancellationToken cancellationToken)
+    {
+        var state = await RequireStateAsync(collection, cancellationToken);
+        if (!string.Equals(state.Analyzer, _lexical.AnalyzerId, StringComparison.Ordinal))
+        {
+            // Read again before refusing: `rag lexical rebuild` may have re-cut it since this process cached it.
+            state = await ReadStateAsync(collection, cancellationToken) ?? throw new VectorCollectionNotFoundException(collection);
+            if (!string.Equals(state.Analyzer, _lexical.AnalyzerId, StringComparison.Ordinal))
+            {
+                throw new LexicalAnalyzerMismatchException(collection, state.Analyzer, _lexical.AnalyzerId);
+            }
+        }
+
+        return state;
     }
 
     private async Task CallAsync(string operation, string? collection, Func<Task> call) =>
@@ -707,10 +805,12 @@ public sealed class QdrantVectorBackend : IVectorBackend, IHybridSearchBackend, 
         _ => throw new VectorCollectionMismatchException($"Qdrant distance {distance} has no RagPlatform metric."),
     };
 
-    /// <summary>What this process knows of a collection: its spec and the BM25 average length written so far.</summary>
+    /// <summary>What this process knows of a collection: its spec, the analyzer of its terms and the BM25 average length written so far.</summary>
     private sealed class CollectionState(VectorCollectionSpec spec)
     {
         public VectorCollectionSpec Spec { get; private set; } = spec;
+
+        public string Analyzer { get; set; } = LegacyAnalyzer;
 
         public double Average { get; set; }
 

@@ -5,9 +5,21 @@ namespace RagPlatform.Sdk;
 /// text and the BM25 parameters. Handed to plugins through <see cref="PluginContext.Lexical"/>, so a backend that
 /// indexes terms itself (<see cref="IHybridSearchBackend"/>) cuts text exactly as the platform's own lexical index does.
 /// </summary>
+/// <param name="analyzerId">Names the terms <paramref name="tokenize"/> cuts (the platform's
+/// <c>KoreanLexicalTokenizer.AnalyzerId</c>, e.g. <c>ko-bigram/1+words/2</c>): it changes whenever the terms of some
+/// text change.</param>
 /// <param name="tokenize">The terms of a text, repeats included, in order.</param>
-public sealed class LexicalAnalysis(Func<string, IReadOnlyList<string>> tokenize, double k1 = 1.2, double b = 0.75)
+public sealed class LexicalAnalysis(string analyzerId, Func<string, IReadOnlyList<string>> tokenize, double k1 = 1.2, double b = 0.75)
 {
+    /// <summary>
+    /// What terms <see cref="Tokenize"/> cuts. A backend that stores terms (<see cref="IHybridSearchBackend"/>)
+    /// records it per collection and refuses to search or write a collection another analyzer filled
+    /// (<see cref="LexicalAnalyzerMismatchException"/>): its stored terms would silently miss the new ones.
+    /// </summary>
+    public string AnalyzerId { get; } = string.IsNullOrWhiteSpace(analyzerId)
+        ? throw new ArgumentException("A lexical analysis must name its analyzer.", nameof(analyzerId))
+        : analyzerId;
+
     /// <summary>BM25 term-frequency saturation.</summary>
     public double K1 { get; } = k1;
 
@@ -57,4 +69,33 @@ public interface IHybridSearchBackend
 
     /// <summary>The <see cref="HybridQuery.TopK"/> best chunks by the fused ranking, best first.</summary>
     Task<IReadOnlyList<VectorSearchHit>> SearchHybridAsync(string collection, HybridQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Cuts the terms of every chunk the collection holds again with this backend's <see cref="LexicalAnalysis"/> and
+    /// records its <see cref="LexicalAnalysis.AnalyzerId"/> as the collection's (<c>rag lexical rebuild</c>): the way
+    /// out of a <see cref="LexicalAnalyzerMismatchException"/>. Offline: nothing else may write the collection meanwhile.
+    /// Returns the number of chunks.
+    /// </summary>
+    Task<long> RebuildLexicalAsync(string collection, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A collection's lexical terms were cut by another analyzer than this process's (<see cref="LexicalAnalysis.AnalyzerId"/>):
+/// searching it would silently miss every term the two cut differently, writing it would mix the two. The host answers
+/// 409 with this message, which names both analyzers and the fix. One type for every index that stores terms (the
+/// PostgreSQL lexical index, a backend's sparse vectors), so the problem reads the same wherever the terms live.
+/// </summary>
+public sealed class LexicalAnalyzerMismatchException(string collection, string recordedAnalyzer, string currentAnalyzer)
+    : InvalidOperationException(
+        $"The lexical index of collection '{collection}' was built by analyzer '{recordedAnalyzer}', but this process cuts terms with " +
+        $"'{currentAnalyzer}' (RagPlatform:Lexical:WordTerms and :ParticleStems): its terms would not match. " +
+        $"Run `rag lexical rebuild --collection {collection}` to index it again with this analyzer, or configure the one it was built with.")
+{
+    public string Collection { get; } = collection;
+
+    /// <summary>The analyzer that cut the collection's stored terms.</summary>
+    public string RecordedAnalyzer { get; } = recordedAnalyzer;
+
+    /// <summary>This process's analyzer.</summary>
+    public string CurrentAnalyzer { get; } = currentAnalyzer;
 }

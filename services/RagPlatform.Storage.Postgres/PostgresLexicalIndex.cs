@@ -26,8 +26,8 @@ namespace RagPlatform.Storage.Postgres;
 /// <para>
 /// The postings are terms a tokenizer cut, so each collection records its tokenizer's
 /// <see cref="KoreanLexicalTokenizer.AnalyzerId"/> (<c>lexical_collections.analyzer</c>). A process whose
-/// configured analyzer differs refuses to search or write that collection (409, naming both and the fix,
-/// <c>rag lexical rebuild</c>) instead of silently missing every term the two cut differently.
+/// configured analyzer differs refuses to search or write that collection (<see cref="LexicalAnalyzerMismatchException"/>:
+/// 409, naming both and the fix, <c>rag lexical rebuild</c>) instead of silently missing every term the two cut differently.
 /// </para>
 /// </summary>
 public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSchemaMigrator migrator, LexicalOptions options) : ILexicalIndex
@@ -352,10 +352,7 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
 
         if (!string.Equals(recorded, _tokenizer.AnalyzerId, StringComparison.Ordinal))
         {
-            throw new RagPlatform.Core.Errors.ResourceConflictException(
-                $"The lexical index of collection '{collection}' was built by analyzer '{recorded}', but this process cuts terms with " +
-                $"'{_tokenizer.AnalyzerId}' (RagPlatform:Lexical:WordTerms and :ParticleStems): its postings would not match. " +
-                $"Run `rag lexical rebuild --collection {collection}` to index it again with this analyzer, or configure the one it was built with.");
+            throw new LexicalAnalyzerMismatchException(collection, recorded, _tokenizer.AnalyzerId);
         }
 
         _analyzerChecked[collection] = true;

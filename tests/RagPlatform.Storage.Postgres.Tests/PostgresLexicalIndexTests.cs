@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using RagPlatform.Core.Errors;
 using RagPlatform.Lexical;
 using RagPlatform.Sdk;
 
@@ -188,10 +187,10 @@ public sealed class PostgresLexicalIndexTests(PostgresServer server) : IAsyncLif
         await bigramsOnly.UpsertAsync(collection, KoreanCorpus(), default);
 
         // The default analyzer adds word terms the stored postings lack: searching or writing would silently miss them.
-        var search = await Assert.ThrowsAsync<ResourceConflictException>(() => _indexB.SearchAsync(collection, "은행 금리", 10, null, default));
+        var search = await Assert.ThrowsAsync<LexicalAnalyzerMismatchException>(() => _indexB.SearchAsync(collection, "은행 금리", 10, null, default));
         Assert.Contains("ko-bigram/1", search.Message);
         Assert.Contains("rag lexical rebuild", search.Message);
-        await Assert.ThrowsAsync<ResourceConflictException>(() => _indexB.UpsertAsync(collection, KoreanCorpus().Take(1).ToList(), default));
+        await Assert.ThrowsAsync<LexicalAnalyzerMismatchException>(() => _indexB.UpsertAsync(collection, KoreanCorpus().Take(1).ToList(), default));
         Assert.NotEmpty(await bigramsOnly.SearchAsync(collection, "은행 금리", 10, null, default));
 
         // What `rag lexical rebuild` does: drop, then fill again with the current analyzer.

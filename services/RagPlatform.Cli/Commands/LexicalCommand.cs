@@ -12,6 +12,12 @@ namespace RagPlatform.Cli.Commands;
 /// holds — the same ids and payloads the embedding worker writes to both. For an index that was lost or damaged,
 /// and for a move to the distributed mode, whose lexical index lives in Postgres: point the command at the new
 /// <c>ConnectionStrings:ragdb</c> and the collection's vectors fill it without embedding anything again.
+/// <para>
+/// It is also the fix a 409 <see cref="LexicalAnalyzerMismatchException"/> names: the index is cut again with this
+/// process's analyzer (RagPlatform:Lexical). A backend that keeps the terms itself (<see cref="IHybridSearchBackend"/>:
+/// Qdrant's sparse vectors) has no separate index; it re-cuts its own points' terms. The error names the collection
+/// the backend holds, which is <c>name__vN</c> after a re-index: that name is accepted too.
+/// </para>
 /// </summary>
 public static class LexicalCommand
 {
@@ -29,9 +35,12 @@ public static class LexicalCommand
         };
         rebuild.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
-            var name = VectorCommandOptions.ValidCollection(result.GetValue(collection));
+            var given = VectorCommandOptions.ValidCollection(result.GetValue(collection));
             await using var platform = await OfflinePlatform.OpenAsync(result.GetValue(dataDirectory)!, settings, cancellationToken);
-            var record = await VectorCommandOptions.GetRecordAsync(platform, name, cancellationToken);
+            var record = await platform.Store.GetCollectionAsync(given, cancellationToken)
+                ?? (await platform.Store.ListCollectionsAsync(cancellationToken)).FirstOrDefault(r => r.VectorName == given)
+                ?? throw new CliException($"collection '{given}' does not exist.");
+            var name = record.Name;
             var backend = await platform.Plugins.GetVectorBackendAsync(record.Settings.VectorBackend, cancellationToken);
             // The lexical index is the logical collection's (text does not change with the model); the vectors are the active version's.
             if (await backend.GetCollectionAsync(record.VectorName, cancellationToken) is null)
@@ -39,7 +48,9 @@ public static class LexicalCommand
                 throw new CliException($"collection '{name}' has no vectors in backend '{record.Settings.VectorBackend}'; nothing to rebuild from.");
             }
 
-            var chunks = await RebuildAsync(platform.Lexical, name, backend, record.VectorName, cancellationToken);
+            var chunks = backend is IHybridSearchBackend hybrid
+                ? await hybrid.RebuildLexicalAsync(record.VectorName, cancellationToken)
+                : await RebuildAsync(platform.Lexical, name, backend, record.VectorName, cancellationToken);
             if (result.GetValue(json))
             {
                 CliJson.WriteLine(new { collection = name, chunks, backend = record.Settings.VectorBackend });

@@ -61,6 +61,7 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
         ResourceNotFoundException notFound => Problem(StatusCodes.Status404NotFound, "Not found.", notFound.Message),
         RateLimitedException limited => Problem(StatusCodes.Status429TooManyRequests, "Too many requests.", limited.Message),
         ResourceConflictException conflict => Problem(StatusCodes.Status409Conflict, "Conflict.", conflict.Message),
+        LexicalAnalyzerMismatchException analyzer => Problem(StatusCodes.Status409Conflict, "Conflict.", analyzer.Message),
         VectorCollectionMismatchException mismatch => Problem(StatusCodes.Status409Conflict, "The vector collection does not match.", mismatch.Message),
         MessageBusUnavailableException bus => Problem(StatusCodes.Status503ServiceUnavailable, "The message bus is unavailable.", bus.Message),
         UpstreamPluginException upstream => Problem(StatusCodes.Status502BadGateway, "A plugin failed.", upstream.Message),

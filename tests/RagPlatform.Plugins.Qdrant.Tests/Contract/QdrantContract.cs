@@ -68,6 +68,15 @@ public sealed class QdrantContract(string? apiKey)
         }
     }
 
+    /// <summary>Removes a metadata key, as if the collection had been made before the plugin wrote it (not a Qdrant call: a test's setup).</summary>
+    public void RemoveMetadata(string collection, string key)
+    {
+        lock (_gate)
+        {
+            Resolve(collection).Create.Metadata.Remove(key);
+        }
+    }
+
     /// <summary>The stored sparse vector of a point (by its UUID), or null.</summary>
     public SparseVector? Sparse(string collection, Guid id)
     {

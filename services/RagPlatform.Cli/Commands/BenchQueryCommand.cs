@@ -395,10 +395,21 @@ public static class BenchQueryCommand
         var (chunks, failed) = await IngestAsync(client, generator, targetChunks, log, cancellationToken);
         var afterIngest = MemoryUse.Now();
         log.WriteLine($"memory after ingest: {afterIngest}");
+        // What was measured: the backend and the vector space (dimensions) come from settings the run may have overridden.
+        var measured = await client.GetCollectionAsync(Collection, cancellationToken);
+        log.WriteLine($"vector backend {measured.Settings.VectorBackend}, model {measured.ModelFingerprint}");
 
         // Queries as users type them: a few nouns and a verb phrase, different from each other.
         var texts = Enumerable.Range(0, queryCount).Select(_ => generator.Title()).ToList();
-        var result = new JsonObject { ["chunks"] = chunks, ["queries"] = queryCount, ["clients"] = clientCount, ["topK"] = topK };
+        var result = new JsonObject
+        {
+            ["chunks"] = chunks,
+            ["queries"] = queryCount,
+            ["clients"] = clientCount,
+            ["topK"] = topK,
+            ["vectorBackend"] = measured.Settings.VectorBackend,
+            ["modelFingerprint"] = measured.ModelFingerprint,
+        };
         var modes = new JsonObject();
         log.WriteLine($"{"mode",-8} {"clients",7} {"p50 ms",9} {"p99 ms",9} {"queries/s",10}");
         foreach (var mode in new[] { SearchModes.Dense, SearchModes.Lexical, SearchModes.Hybrid })

@@ -85,6 +85,7 @@ internal sealed class LexicalCollection : IDisposable
     {
         // The record is built before the lock: only the append and the in-memory apply are serialised.
         var body = Body(UpsertOperation, JsonSerializer.SerializeToUtf8Bytes(entries.Select(StoredChunk.From).ToList(), FileJson));
+        var replaced = CountHeld(entries.Select(e => e.Id));
         _lock.EnterWriteLock();
         try
         {
@@ -96,7 +97,7 @@ internal sealed class LexicalCollection : IDisposable
             _journal.Append(body);
             foreach (var entry in entries)
             {
-                Apply(entry);
+                Apply(entry, replaced);
             }
 
             CompactIfDue();
@@ -110,6 +111,8 @@ internal sealed class LexicalCollection : IDisposable
 
     public bool Delete(IEnumerable<string> ids)
     {
+        var wanted = ids.Distinct(StringComparer.Ordinal).ToList();
+        var counted = CountHeld(wanted);
         _lock.EnterWriteLock();
         try
         {
@@ -118,11 +121,15 @@ internal sealed class LexicalCollection : IDisposable
                 return false;
             }
 
-            var present = ids.Where(_slots.ContainsKey).Distinct(StringComparer.Ordinal).ToList();
+            var present = wanted.Where(_slots.ContainsKey).ToList();
             if (present.Count > 0)
             {
                 _journal.Append(Body(DeleteOperation, JsonSerializer.SerializeToUtf8Bytes(present, FileJson)));
-                present.ForEach(Remove);
+                foreach (var id in present)
+                {
+                    Remove(id, counted);
+                }
+
                 CompactIfDue();
             }
 
@@ -350,9 +357,49 @@ internal sealed class LexicalCollection : IDisposable
         }
     }
 
-    private void Apply(LexicalEntry entry)
+    /// <summary>
+    /// The terms of the chunks the collection holds under <paramref name="ids"/>, counted from their payloads
+    /// (read under the read lock) before a write takes the write lock: tokenising again is what removing a chunk
+    /// costs, and searches wait while the write lock is held. Keyed by id; each count names the payload it was
+    /// made from, so a chunk rewritten before the write lock is counted again inside it.
+    /// </summary>
+    private Dictionary<string, CountedChunk> CountHeld(IEnumerable<string> ids)
     {
-        Remove(entry.Id);
+        var held = new List<(string Id, PointPayload Payload)>();
+        _lock.EnterReadLock();
+        try
+        {
+            foreach (var id in ids)
+            {
+                if (_slots.TryGetValue(id, out var slot))
+                {
+                    held.Add((id, _entries[slot].Payload!));
+                }
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+
+        var counted = new Dictionary<string, CountedChunk>(held.Count, StringComparer.Ordinal);
+        foreach (var (id, payload) in held)
+        {
+            counted[id] = CountTerms(payload);
+        }
+
+        return counted;
+    }
+
+    private CountedChunk CountTerms(PointPayload payload)
+    {
+        var terms = LexicalEntry.CountTerms(payload, _tokenizer, out var length);
+        return new CountedChunk(payload, [.. terms.Keys], length);
+    }
+
+    private void Apply(LexicalEntry entry, IReadOnlyDictionary<string, CountedChunk>? counted = null)
+    {
+        Remove(entry.Id, counted);
         var slot = _entries.Count;
         _entries.Add(new IndexedChunk(entry.Id, entry.Payload));
         _lengths.Add(entry.Length);
@@ -370,7 +417,12 @@ internal sealed class LexicalCollection : IDisposable
         ids.Add(entry.Id);
     }
 
-    private void Remove(string id)
+    private void Remove(string id) => Remove(id, null);
+
+    /// <param name="id">The chunk to remove, if held.</param>
+    /// <param name="counted">Terms counted before the write lock (<see cref="CountHeld"/>), used when counted from
+    /// the payload the slot still holds.</param>
+    private void Remove(string id, IReadOnlyDictionary<string, CountedChunk>? counted)
     {
         if (!_slots.TryGetValue(id, out var slot))
         {
@@ -381,18 +433,20 @@ internal sealed class LexicalCollection : IDisposable
         var length = _lengths[slot];
         // The chunk's terms, found again from its payload by the code that indexed it (the tokenizer is fixed for
         // the collection's life). Checked before anything changes: a different count would mean other postings.
-        var terms = LexicalEntry.CountTerms(chunk.Payload!, _tokenizer, out var counted);
-        if (counted != length)
+        var terms = counted is not null && counted.TryGetValue(id, out var known) && ReferenceEquals(known.Payload, chunk.Payload)
+            ? known
+            : CountTerms(chunk.Payload!);
+        if (terms.Length != length)
         {
             throw new InvalidOperationException(
-                $"Chunk '{id}' tokenises to {counted} terms now but was indexed with {length}; its postings cannot be found.");
+                $"Chunk '{id}' tokenises to {terms.Length} terms now but was indexed with {length}; its postings cannot be found.");
         }
 
         _slots.Remove(id);
         _entries[slot] = default;
         _lengths[slot] = -1;
         _emptySlots++;
-        foreach (var term in terms.Keys)
+        foreach (var term in terms.Terms)
         {
             var postings = _postings[term];
             var mostlyRemoved = postings.MarkRemoved();
@@ -572,4 +626,7 @@ internal sealed class LexicalCollection : IDisposable
     /// <summary>What a slot holds: the chunk's id and payload (both null for an emptied slot), inline in the slot
     /// table rather than an object per chunk.</summary>
     private readonly record struct IndexedChunk(string? Id, PointPayload? Payload);
+
+    /// <summary>A chunk's distinct terms and length, counted from <paramref name="Payload"/>.</summary>
+    private sealed record CountedChunk(PointPayload Payload, string[] Terms, int Length);
 }

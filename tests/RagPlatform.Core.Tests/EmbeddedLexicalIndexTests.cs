@@ -228,6 +228,53 @@ public sealed class EmbeddedLexicalIndexTests : IDisposable
     }
 
     [Fact]
+    public async Task Deletes_and_rewrites_of_the_same_chunk_racing_each_other_leave_the_index_of_the_survivors()
+    {
+        // A delete counts the chunk's terms before it takes the write lock; a rewrite in between must make it count
+        // again. The two versions have the same number of terms and none in common, so terms counted from the
+        // wrong version would not fail the length check but would leave other postings behind. (Whether the race
+        // is hit depends on scheduling; the next test takes the same path every time.)
+        var index = Open("racing");
+        var others = new List<LexicalChunk> { Chunk("d2#1", "d2", "어제 열린 축구 경기에서 홈팀이 이겼다"), Chunk("d4#1", "d4", "정기예금 금리는 연 3.5%이다") };
+        await index.UpsertAsync(Collection, others, default);
+        LexicalChunk[] versions = [Chunk("x", "d1", "은행 대출 금리 인상"), Chunk("x", "d1", "건강 검진 전날 금식")];
+        var writer = Task.Run(async () =>
+        {
+            for (var i = 0; i < 400; i++)
+            {
+                await index.UpsertAsync(Collection, [versions[i % 2]], default);
+            }
+        });
+        var deleter = Task.Run(async () =>
+        {
+            for (var i = 0; i < 400; i++)
+            {
+                await index.DeleteAsync(Collection, ["x"], default);
+            }
+        });
+        await Task.WhenAll(writer, deleter);
+        await index.UpsertAsync(Collection, [versions[0]], default);
+
+        var survivors = Open("survivors");
+        await survivors.UpsertAsync(Collection, [.. others, versions[0]], default);
+        await AssertSameAsync(survivors, index);
+    }
+
+    [Fact]
+    public async Task A_chunk_rewritten_after_its_terms_were_counted_is_counted_again_when_removed()
+    {
+        // A write counts the held versions' terms before the write lock. In one batch that writes the id twice,
+        // the second write removes the batch's first version, not the counted one: it must count that version.
+        var index = Open("rewritten");
+        await index.UpsertAsync(Collection, [Chunk("x", "d1", "은행 대출 금리 인상"), Chunk("y", "d2", "어제 열린 축구 경기")], default);
+        await index.UpsertAsync(Collection, [Chunk("x", "d1", "건강 검진 전날 금식"), Chunk("x", "d1", "정기 예금 연장 안내")], default);
+
+        var survivors = Open("survivors");
+        await survivors.UpsertAsync(Collection, [Chunk("x", "d1", "정기 예금 연장 안내"), Chunk("y", "d2", "어제 열린 축구 경기")], default);
+        await AssertSameAsync(survivors, index);
+    }
+
+    [Fact]
     public async Task The_index_survives_reopening_and_compaction()
     {
         var options = new LexicalOptions { CompactAfterLogBytes = 4096 };

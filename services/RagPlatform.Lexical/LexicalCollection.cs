@@ -11,8 +11,10 @@ using RagPlatform.Sdk.Storage;
 namespace RagPlatform.Lexical;
 
 /// <summary>
-/// One collection's BM25 index. In memory: postings (term → chunk slot → tf), each chunk's terms and
-/// payload, and the length total BM25 normalises by. On disk: the platform's <see cref="Journal"/> (snapshot and
+/// One collection's BM25 index. In memory: postings (term → chunk slot → tf), each chunk's length and payload,
+/// and the length total BM25 normalises by. A chunk's terms are not kept beside its postings (a few hundred
+/// distinct terms per chunk made them the index's largest part): removing a chunk tokenises its stored payload
+/// again (<see cref="LexicalEntry.CountTerms"/>, the same code that indexed it) to find its postings. On disk: the platform's <see cref="Journal"/> (snapshot and
 /// checksummed log, torn-tail recovery, compaction); a frame body is an operation byte and a JSON list. A write batch
 /// is one frame, appended before memory changes, so a torn append (crash, full disk) loses at most that batch.
 /// Files of the older format (<c>snapshot.bin</c>/<c>log.bin</c>, records checksummed with SHA-256) are read once
@@ -38,7 +40,7 @@ internal sealed class LexicalCollection : IDisposable
     private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
     // Slots are handed out in order and not reused until the next renumbering, so a stale posting (of a
     // removed chunk) always points at an empty slot and is skipped.
-    private readonly List<LexicalEntry?> _entries = [];
+    private readonly List<IndexedChunk> _entries = [];
     // Each slot's length in terms (-1: empty), beside _entries: scoring reads only this for each posting, so a
     // common bigram's tens of thousands of postings touch two flat arrays instead of one object each.
     private readonly List<int> _lengths = [];
@@ -68,6 +70,13 @@ internal sealed class LexicalCollection : IDisposable
             collection.Compact();
         }
 
+        // A replayed collection is complete until the next write: give back the lists' spare capacity (a doubling
+        // growth leaves a quarter of them unused on average) at the cost of one copy of the postings.
+        foreach (var postings in collection._postings.Values)
+        {
+            postings.TrimExcess();
+        }
+
         return collection;
     }
 
@@ -76,6 +85,7 @@ internal sealed class LexicalCollection : IDisposable
     {
         // The record is built before the lock: only the append and the in-memory apply are serialised.
         var body = Body(UpsertOperation, JsonSerializer.SerializeToUtf8Bytes(entries.Select(StoredChunk.From).ToList(), FileJson));
+        var replaced = CountHeld(entries.Select(e => e.Id));
         _lock.EnterWriteLock();
         try
         {
@@ -87,7 +97,7 @@ internal sealed class LexicalCollection : IDisposable
             _journal.Append(body);
             foreach (var entry in entries)
             {
-                Apply(entry);
+                Apply(entry, replaced);
             }
 
             CompactIfDue();
@@ -101,6 +111,8 @@ internal sealed class LexicalCollection : IDisposable
 
     public bool Delete(IEnumerable<string> ids)
     {
+        var wanted = ids.Distinct(StringComparer.Ordinal).ToList();
+        var counted = CountHeld(wanted);
         _lock.EnterWriteLock();
         try
         {
@@ -109,11 +121,15 @@ internal sealed class LexicalCollection : IDisposable
                 return false;
             }
 
-            var present = ids.Where(_slots.ContainsKey).Distinct(StringComparer.Ordinal).ToList();
+            var present = wanted.Where(_slots.ContainsKey).ToList();
             if (present.Count > 0)
             {
                 _journal.Append(Body(DeleteOperation, JsonSerializer.SerializeToUtf8Bytes(present, FileJson)));
-                present.ForEach(Remove);
+                foreach (var id in present)
+                {
+                    Remove(id, counted);
+                }
+
                 CompactIfDue();
             }
 
@@ -265,9 +281,9 @@ internal sealed class LexicalCollection : IDisposable
                 var live = new List<(string Id, int Tf)>(list.Live);
                 for (var p = 0; p < list.Count; p++)
                 {
-                    if (_entries[list.Slots[p]] is { } entry)
+                    if (_entries[list.Slots[p]].Id is { } id)
                     {
-                        live.Add((entry.Id, list.Frequencies[p]));
+                        live.Add((id, list.Frequencies[p]));
                     }
                 }
 
@@ -298,22 +314,22 @@ internal sealed class LexicalCollection : IDisposable
     private List<VectorSearchHit> Top(double[] scores, List<int> touched, int topK, VectorFilter? filter)
     {
         // A bounded heap whose root is the worst kept hit: lower score, then the later id.
-        var heap = new PriorityQueue<LexicalEntry, (double Score, string Id)>(topK + 1, WorstFirst.Instance);
+        var heap = new PriorityQueue<IndexedChunk, (double Score, string Id)>(topK + 1, WorstFirst.Instance);
         foreach (var slot in touched)
         {
             var score = scores[slot];
-            var entry = _entries[slot]!;
-            if (heap.Count == topK && heap.TryPeek(out _, out var worst) && WorstFirst.Instance.Compare((score, entry.Id), worst) <= 0)
+            var entry = _entries[slot];
+            if (heap.Count == topK && heap.TryPeek(out _, out var worst) && WorstFirst.Instance.Compare((score, entry.Id!), worst) <= 0)
             {
                 continue;
             }
 
-            if (filter is not null && !filter.Matches(entry.Payload))
+            if (filter is not null && !filter.Matches(entry.Payload!))
             {
                 continue;
             }
 
-            heap.Enqueue(entry, (score, entry.Id));
+            heap.Enqueue(entry, (score, entry.Id!));
             if (heap.Count > topK)
             {
                 heap.Dequeue();
@@ -323,7 +339,7 @@ internal sealed class LexicalCollection : IDisposable
         var hits = new List<VectorSearchHit>(heap.Count);
         while (heap.TryDequeue(out var entry, out var priority))
         {
-            hits.Add(new VectorSearchHit(entry.Id, (float)priority.Score, entry.Payload));
+            hits.Add(new VectorSearchHit(entry.Id!, (float)priority.Score, entry.Payload!));
         }
 
         hits.Reverse();
@@ -341,65 +357,115 @@ internal sealed class LexicalCollection : IDisposable
         }
     }
 
-    private void Apply(LexicalEntry entry)
+    /// <summary>
+    /// The terms of the chunks the collection holds under <paramref name="ids"/>, counted from their payloads
+    /// (read under the read lock) before a write takes the write lock: tokenising again is what removing a chunk
+    /// costs, and searches wait while the write lock is held. Keyed by id; each count names the payload it was
+    /// made from, so a chunk rewritten before the write lock is counted again inside it.
+    /// </summary>
+    private Dictionary<string, CountedChunk> CountHeld(IEnumerable<string> ids)
     {
-        Remove(entry.Id);
+        var held = new List<(string Id, PointPayload Payload)>();
+        _lock.EnterReadLock();
+        try
+        {
+            foreach (var id in ids)
+            {
+                if (_slots.TryGetValue(id, out var slot))
+                {
+                    held.Add((id, _entries[slot].Payload!));
+                }
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+
+        var counted = new Dictionary<string, CountedChunk>(held.Count, StringComparer.Ordinal);
+        foreach (var (id, payload) in held)
+        {
+            counted[id] = CountTerms(payload);
+        }
+
+        return counted;
+    }
+
+    private CountedChunk CountTerms(PointPayload payload)
+    {
+        var terms = LexicalEntry.CountTerms(payload, _tokenizer, out var length);
+        return new CountedChunk(payload, [.. terms.Keys], length);
+    }
+
+    private void Apply(LexicalEntry entry, IReadOnlyDictionary<string, CountedChunk>? counted = null)
+    {
+        Remove(entry.Id, counted);
         var slot = _entries.Count;
-        _entries.Add(entry);
+        _entries.Add(new IndexedChunk(entry.Id, entry.Payload));
         _lengths.Add(entry.Length);
         _slots[entry.Id] = slot;
-        AddPostings(entry, slot);
+        for (var i = 0; i < entry.Terms.Length; i++)
+        {
+            ref var postings = ref CollectionsMarshal.GetValueRefOrAddDefault(_postings, entry.Terms[i], out _);
+            postings ??= new TermPostings();
+            postings.Add(slot, entry.Frequencies[i]);
+        }
+
         _totalLength += entry.Length;
         ref var ids = ref CollectionsMarshal.GetValueRefOrAddDefault(_byDocument, entry.Payload.DocumentId, out _);
         ids ??= new HashSet<string>(StringComparer.Ordinal);
         ids.Add(entry.Id);
     }
 
-    private void AddPostings(LexicalEntry entry, int slot)
-    {
-        var held = new TermPostings[entry.Terms.Length];
-        for (var i = 0; i < entry.Terms.Length; i++)
-        {
-            ref var postings = ref CollectionsMarshal.GetValueRefOrAddDefault(_postings, entry.Terms[i], out _);
-            postings ??= new TermPostings();
-            postings.Add(slot, entry.Frequencies[i]);
-            held[i] = postings;
-        }
+    private void Remove(string id) => Remove(id, null);
 
-        entry.Postings = held;
-    }
-
-    private void Remove(string id)
+    /// <param name="id">The chunk to remove, if held.</param>
+    /// <param name="counted">Terms counted before the write lock (<see cref="CountHeld"/>), used when counted from
+    /// the payload the slot still holds.</param>
+    private void Remove(string id, IReadOnlyDictionary<string, CountedChunk>? counted)
     {
-        if (!_slots.Remove(id, out var slot))
+        if (!_slots.TryGetValue(id, out var slot))
         {
             return;
         }
 
-        var entry = _entries[slot]!;
-        _entries[slot] = null;
+        var chunk = _entries[slot];
+        var length = _lengths[slot];
+        // The chunk's terms, found again from its payload by the code that indexed it (the tokenizer is fixed for
+        // the collection's life). Checked before anything changes: a different count would mean other postings.
+        var terms = counted is not null && counted.TryGetValue(id, out var known) && ReferenceEquals(known.Payload, chunk.Payload)
+            ? known
+            : CountTerms(chunk.Payload!);
+        if (terms.Length != length)
+        {
+            throw new InvalidOperationException(
+                $"Chunk '{id}' tokenises to {terms.Length} terms now but was indexed with {length}; its postings cannot be found.");
+        }
+
+        _slots.Remove(id);
+        _entries[slot] = default;
         _lengths[slot] = -1;
         _emptySlots++;
-        for (var i = 0; i < entry.Terms.Length; i++)
+        foreach (var term in terms.Terms)
         {
-            var postings = entry.Postings[i];
+            var postings = _postings[term];
             var mostlyRemoved = postings.MarkRemoved();
             if (postings.Live == 0)
             {
-                _postings.Remove(entry.Terms[i]);
+                _postings.Remove(term);
             }
             else if (mostlyRemoved)
             {
-                postings.Compact(s => _entries[s] is not null);
+                postings.Compact(s => _lengths[s] >= 0);
             }
         }
 
-        _totalLength -= entry.Length;
-        var ids = _byDocument[entry.Payload.DocumentId];
+        _totalLength -= length;
+        var ids = _byDocument[chunk.Payload!.DocumentId];
         ids.Remove(id);
         if (ids.Count == 0)
         {
-            _byDocument.Remove(entry.Payload.DocumentId);
+            _byDocument.Remove(chunk.Payload.DocumentId);
         }
 
         if (_emptySlots > 1024 && _emptySlots > _slots.Count)
@@ -408,29 +474,34 @@ internal sealed class LexicalCollection : IDisposable
         }
     }
 
-    /// <summary>Packs the live chunks into slots 0..n-1 and rebuilds every postings list from them, so that
-    /// churn (re-indexing, deletes) cannot grow the slot table and the stale postings without bound.</summary>
+    /// <summary>Packs the live chunks into slots 0..n-1 and moves every postings list to the new numbers, so that
+    /// churn (re-indexing, deletes) cannot grow the slot table and the stale postings without bound. The slot
+    /// map keeps order, so no chunk is tokenised again and each list stays sorted by slot.</summary>
     private void Renumber()
     {
-        var live = _entries.Where(e => e is not null).ToList();
-        _entries.Clear();
-        _lengths.Clear();
+        var newSlots = new int[_entries.Count];
+        var next = 0;
+        for (var slot = 0; slot < _entries.Count; slot++)
+        {
+            if (_entries[slot].Id is { } id)
+            {
+                _entries[next] = _entries[slot];
+                _lengths[next] = _lengths[slot];
+                _slots[id] = next;
+                newSlots[slot] = next++;
+            }
+            else
+            {
+                newSlots[slot] = -1;
+            }
+        }
+
+        _entries.RemoveRange(next, _entries.Count - next);
+        _lengths.RemoveRange(next, _lengths.Count - next);
         _emptySlots = 0;
         foreach (var postings in _postings.Values)
         {
-            postings.Clear();
-        }
-
-        foreach (var entry in live)
-        {
-            var slot = _entries.Count;
-            _entries.Add(entry);
-            _lengths.Add(entry!.Length);
-            _slots[entry.Id] = slot;
-            for (var i = 0; i < entry.Terms.Length; i++)
-            {
-                entry.Postings[i].Add(slot, entry.Frequencies[i]);
-            }
+            postings.Renumber(newSlots);
         }
     }
 
@@ -528,7 +599,7 @@ internal sealed class LexicalCollection : IDisposable
 
     private void Compact()
     {
-        var live = _entries.Where(e => e is not null).Select(e => StoredChunk.From(e!)).ToList();
+        var live = _entries.Where(e => e.Id is not null).Select(e => StoredChunk.From(e.Id!, e.Payload!)).ToList();
         _journal.Compact(live.Count, snapshot =>
         {
             for (var i = 0; i < live.Count; i += SnapshotBatch)
@@ -543,13 +614,19 @@ internal sealed class LexicalCollection : IDisposable
         string Id, string DocumentId, string? Title, string Text, List<string> Tags,
         Dictionary<string, JsonElement> Metadata, string ContentHash, int Ordinal)
     {
-        public static StoredChunk From(LexicalEntry entry)
-        {
-            var p = entry.Payload;
-            return new StoredChunk(entry.Id, p.DocumentId, p.Title, p.Text, [.. p.Tags],
+        public static StoredChunk From(LexicalEntry entry) => From(entry.Id, entry.Payload);
+
+        public static StoredChunk From(string id, PointPayload p) =>
+            new(id, p.DocumentId, p.Title, p.Text, [.. p.Tags],
                 new Dictionary<string, JsonElement>(p.Metadata, StringComparer.Ordinal), p.ContentHash, p.Ordinal);
-        }
 
         public PointPayload ToPayload() => new(DocumentId, Title, Text, Tags, Metadata, ContentHash, Ordinal);
     }
+
+    /// <summary>What a slot holds: the chunk's id and payload (both null for an emptied slot), inline in the slot
+    /// table rather than an object per chunk.</summary>
+    private readonly record struct IndexedChunk(string? Id, PointPayload? Payload);
+
+    /// <summary>A chunk's distinct terms and length, counted from <paramref name="Payload"/>.</summary>
+    private sealed record CountedChunk(PointPayload Payload, string[] Terms, int Length);
 }

@@ -26,8 +26,8 @@ internal sealed class TermPostings
     {
         if (Count == _slots.Length)
         {
-            Array.Resize(ref _slots, Count * 2);
-            Array.Resize(ref _frequencies, Count * 2);
+            Array.Resize(ref _slots, Math.Max(4, Count * 2));
+            Array.Resize(ref _frequencies, Math.Max(4, Count * 2));
         }
 
         _slots[Count] = slot;
@@ -60,10 +60,37 @@ internal sealed class TermPostings
         Count = kept;
     }
 
-    /// <summary>Empties the list for a renumbering that adds every live posting again.</summary>
-    public void Clear()
+    /// <summary>
+    /// Moves the list to the collection's new slot numbers (<paramref name="newSlots"/>: old slot → new slot, -1
+    /// for an empty one), dropping the removed postings, and gives back the spare capacity: a renumbering touches
+    /// every list anyway. The map keeps slot order, so the list stays sorted by slot as appends made it.
+    /// </summary>
+    public void Renumber(ReadOnlySpan<int> newSlots)
     {
-        Count = 0;
-        Live = 0;
+        var kept = 0;
+        for (var i = 0; i < Count; i++)
+        {
+            var slot = newSlots[_slots[i]];
+            if (slot >= 0)
+            {
+                _slots[kept] = slot;
+                _frequencies[kept] = _frequencies[i];
+                kept++;
+            }
+        }
+
+        Count = kept;
+        TrimExcess();
+    }
+
+    /// <summary>Shrinks the arrays to the postings held, when that saves anything.</summary>
+    public void TrimExcess()
+    {
+        if (_slots.Length > Count)
+        {
+            var size = Math.Max(1, Count);
+            Array.Resize(ref _slots, size);
+            Array.Resize(ref _frequencies, size);
+        }
     }
 }

@@ -23,8 +23,9 @@ namespace RagPlatform.Cli.Commands;
 public static class BenchQueryCommand
 {
     /// <summary>Issue 15's goals for one client's hybrid p99: 35 ms at 100k chunks (embedded exact backend), 60 ms at
-    /// a million (FAISS HNSW32); a size between is held to the 100k goal.</summary>
-    public static double GoalP99Milliseconds(long chunks) => chunks >= 1_000_000 ? 60 : 35;
+    /// a million (FAISS HNSW32); a size between is held to the 100k goal. Judged by the size asked for (--chunks): the
+    /// corpus of ten-chunk documents lands just below it (999,888 chunks for a million).</summary>
+    public static double GoalP99Milliseconds(long requestedChunks) => requestedChunks >= 1_000_000 ? 60 : 35;
 
     /// <summary>Seed 002's target for the result cache on a real query mix.</summary>
     public const double GoalHitRate = 0.60;
@@ -430,7 +431,7 @@ public static class BenchQueryCommand
         var afterSearches = MemoryUse.Now();
         log.WriteLine($"memory after the searches: {afterSearches}");
         result["memory"] = new JsonObject { ["afterIngest"] = afterIngest.Json(), ["afterSearches"] = afterSearches.Json() };
-        var goal = GoalP99Milliseconds(chunks);
+        var goal = GoalP99Milliseconds(targetChunks);
         result["goalP99Ms"] = goal;
         var hybridP99 = modes[SearchModes.Hybrid]!["single"]!["p99Ms"]!.GetValue<double>();
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,

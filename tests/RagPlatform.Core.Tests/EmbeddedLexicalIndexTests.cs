@@ -119,26 +119,10 @@ public sealed class EmbeddedLexicalIndexTests : IDisposable
         // Thousands of rewrites and deletes: enough removed postings to compact term lists and enough empty
         // slots to renumber the whole collection, several times over.
         var incremental = Open("incremental");
-        var final = new Dictionary<string, LexicalChunk>(StringComparer.Ordinal);
         var random = new Random(42);
         string[] words = ["은행", "금리", "대출", "축구", "경기", "예금", "건강검진", "금식", "이율", "고객", "부담", "홈팀"];
-        for (var round = 0; round < 12; round++)
-        {
-            var batch = new List<LexicalChunk>();
-            for (var i = 0; i < 400; i++)
-            {
-                var id = $"c{random.Next(600)}";
-                var text = string.Join(' ', Enumerable.Range(0, random.Next(1, 8)).Select(_ => words[random.Next(words.Length)] + "의"));
-                var chunk = Chunk(id, $"d{random.Next(50)}", text);
-                batch.Add(chunk);
-                final[id] = chunk;
-            }
-
-            await incremental.UpsertAsync(Collection, batch, default);
-            var deleted = Enumerable.Range(0, 150).Select(_ => $"c{random.Next(600)}").ToList();
-            await incremental.DeleteAsync(Collection, deleted, default);
-            deleted.ForEach(id => final.Remove(id));
-        }
+        var final = await ChurnAsync(incremental, random, rounds: 12, upserts: 400, deletes: 150, ids: 600, id =>
+            Chunk(id, $"d{random.Next(50)}", string.Join(' ', Enumerable.Range(0, random.Next(1, 8)).Select(_ => words[random.Next(words.Length)] + "의"))));
 
         var rebuilt = Open("rebuilt");
         await rebuilt.UpsertAsync(Collection, [.. final.Values.OrderBy(c => c.Id, StringComparer.Ordinal)], default);
@@ -196,27 +180,12 @@ public sealed class EmbeddedLexicalIndexTests : IDisposable
         // More than 1,024 removed chunks and more removed than live: the slot table is renumbered (several times),
         // and the postings lists compacted, with titles and heading paths among the terms.
         var incremental = Open("incremental");
-        var final = new Dictionary<string, LexicalChunk>(StringComparer.Ordinal);
         var random = new Random(7);
         string[] words = ["은행", "금리", "대출", "축구", "경기", "예금", "건강검진", "금식", "이율", "고객", "부담", "홈팀"];
         string Words(int count) => string.Join(' ', Enumerable.Range(0, count).Select(_ => words[random.Next(words.Length)] + "의"));
-        for (var round = 0; round < 8; round++)
-        {
-            var batch = new List<LexicalChunk>();
-            for (var i = 0; i < 500; i++)
-            {
-                var id = $"c{random.Next(300)}";
-                var chunk = Titled(id, $"d{random.Next(40)}", random.Next(3) == 0 ? null : Words(2),
-                    random.Next(3) == 0 ? null : Words(1) + " > " + Words(1), Words(random.Next(1, 8)));
-                batch.Add(chunk);
-                final[id] = chunk;
-            }
-
-            await incremental.UpsertAsync(Collection, batch, default);
-            var deleted = Enumerable.Range(0, 200).Select(_ => $"c{random.Next(300)}").ToList();
-            await incremental.DeleteAsync(Collection, deleted, default);
-            deleted.ForEach(id => final.Remove(id));
-        }
+        var final = await ChurnAsync(incremental, random, rounds: 8, upserts: 500, deletes: 200, ids: 300, id =>
+            Titled(id, $"d{random.Next(40)}", random.Next(3) == 0 ? null : Words(2),
+                random.Next(3) == 0 ? null : Words(1) + " > " + Words(1), Words(random.Next(1, 8))));
 
         var survivors = Open("survivors");
         await survivors.UpsertAsync(Collection, [.. final.Values.OrderBy(c => c.Id, StringComparer.Ordinal)], default);
@@ -417,6 +386,31 @@ public sealed class EmbeddedLexicalIndexTests : IDisposable
             Assert.Equal(a.Select(h => (h.Id, h.Score, h.Payload.DocumentId, h.Payload.Text, string.Join(',', h.Payload.Tags))),
                 b.Select(h => (h.Id, h.Score, h.Payload.DocumentId, h.Payload.Text, string.Join(',', h.Payload.Tags))));
         }
+    }
+
+    /// <summary>Rounds of random upserts (ids drawn from <paramref name="ids"/>, so many are rewrites) each followed by
+    /// random deletes; returns the chunks that survive, by id.</summary>
+    private static async Task<Dictionary<string, LexicalChunk>> ChurnAsync(
+        EmbeddedLexicalIndex index, Random random, int rounds, int upserts, int deletes, int ids, Func<string, LexicalChunk> chunkFor)
+    {
+        var final = new Dictionary<string, LexicalChunk>(StringComparer.Ordinal);
+        for (var round = 0; round < rounds; round++)
+        {
+            var batch = new List<LexicalChunk>();
+            for (var i = 0; i < upserts; i++)
+            {
+                var chunk = chunkFor($"c{random.Next(ids)}");
+                batch.Add(chunk);
+                final[chunk.Id] = chunk;
+            }
+
+            await index.UpsertAsync(Collection, batch, default);
+            var deleted = Enumerable.Range(0, deletes).Select(_ => $"c{random.Next(ids)}").ToList();
+            await index.DeleteAsync(Collection, deleted, default);
+            deleted.ForEach(id => final.Remove(id));
+        }
+
+        return final;
     }
 
     private EmbeddedLexicalIndex Open(string name = "default", LexicalOptions? options = null)

@@ -219,7 +219,8 @@ public static class EvalCommand
 
     private static async Task<int> RunAsync(RagPlatformClient client, BeirDataset dataset, EvalOptions options, CancellationToken cancellationToken)
     {
-        var (ingest, topK, measured, lists) = await MeasureAsync(client, dataset, options, cancellationToken);
+        var measurement = await MeasureAsync(client, dataset, options, cancellationToken);
+        var (ingest, topK, measured, _) = measurement;
 
         // With every mode measured, the top-level keys are hybrid's (the default mode) and "modes" has each.
         var headline = measured[^1];
@@ -237,7 +238,7 @@ public static class EvalCommand
 
         if (options.Folds > 0)
         {
-            var (crossValidated, pooled) = CrossValidate([new EvaluatedSetting(string.Empty, new Measurement(ingest, topK, measured, lists).Evaluated(dataset))], options);
+            var (crossValidated, pooled) = CrossValidate([new EvaluatedSetting(string.Empty, measurement.Evaluated(dataset))], options);
             summary["crossValidated"] = crossValidated;
             measured.Add(("hybrid (held-out)", pooled, 0));
         }

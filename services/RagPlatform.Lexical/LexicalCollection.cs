@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -203,52 +202,26 @@ internal sealed class LexicalCollection : IDisposable
                 return [];
             }
 
-            var averageLength = (double)_totalLength / n;
-            // Scores by slot in a pooled array, not a dictionary: common bigrams touch most chunks of a large
-            // collection. Every contribution is positive, so a zero marks a slot not yet touched.
-            var scores = ArrayPool<double>.Shared.Rent(_entries.Count);
-            var touched = new List<int>();
-            try
+            var weighted = new List<(TermPostings Postings, double Weight)>(query.Count);
+            foreach (var (term, count) in query)
             {
-                Array.Clear(scores, 0, _entries.Count);
-                foreach (var (term, count) in query)
+                if (_postings.TryGetValue(term, out var postings))
                 {
-                    if (!_postings.TryGetValue(term, out var postings))
-                    {
-                        continue;
-                    }
-
                     var df = postings.Live;
                     var idf = Math.Log(1 + ((n - df + 0.5) / (df + 0.5)));
-                    var slots = postings.Slots;
-                    var frequencies = postings.Frequencies;
-                    var lengths = CollectionsMarshal.AsSpan(_lengths);
-                    for (var p = 0; p < slots.Length; p++)
-                    {
-                        var slot = slots[p];
-                        var length = lengths[slot];
-                        if (length < 0)
-                        {
-                            continue;
-                        }
-
-                        var tf = frequencies[p];
-                        var norm = k1 * (1 - b + (b * length / averageLength));
-                        if (scores[slot] == 0)
-                        {
-                            touched.Add(slot);
-                        }
-
-                        scores[slot] += count * idf * tf * (k1 + 1) / (tf + norm);
-                    }
+                    weighted.Add((postings, count * idf * (k1 + 1)));
                 }
+            }
 
-                return Top(scores, touched, topK, filter);
-            }
-            finally
+            if (weighted.Count == 0)
             {
-                ArrayPool<double>.Shared.Return(scores);
+                return [];
             }
+
+            using var bm25 = new Bm25TopK(CollectionsMarshal.AsSpan(_lengths), k1, b, (double)_totalLength / n);
+            var top = bm25.Search(CollectionsMarshal.AsSpan(weighted), _entries.Count, topK,
+                slot => _entries[slot].Id!, filter is null ? null : slot => filter.Matches(_entries[slot].Payload!));
+            return top.ConvertAll(t => new VectorSearchHit(_entries[t.Slot].Id!, (float)t.Score, _entries[t.Slot].Payload!));
         }
         finally
         {
@@ -311,52 +284,6 @@ internal sealed class LexicalCollection : IDisposable
         }
     }
 
-    private List<VectorSearchHit> Top(double[] scores, List<int> touched, int topK, VectorFilter? filter)
-    {
-        // A bounded heap whose root is the worst kept hit: lower score, then the later id.
-        var heap = new PriorityQueue<IndexedChunk, (double Score, string Id)>(topK + 1, WorstFirst.Instance);
-        foreach (var slot in touched)
-        {
-            var score = scores[slot];
-            var entry = _entries[slot];
-            if (heap.Count == topK && heap.TryPeek(out _, out var worst) && WorstFirst.Instance.Compare((score, entry.Id!), worst) <= 0)
-            {
-                continue;
-            }
-
-            if (filter is not null && !filter.Matches(entry.Payload!))
-            {
-                continue;
-            }
-
-            heap.Enqueue(entry, (score, entry.Id!));
-            if (heap.Count > topK)
-            {
-                heap.Dequeue();
-            }
-        }
-
-        var hits = new List<VectorSearchHit>(heap.Count);
-        while (heap.TryDequeue(out var entry, out var priority))
-        {
-            hits.Add(new VectorSearchHit(entry.Id!, (float)priority.Score, entry.Payload!));
-        }
-
-        hits.Reverse();
-        return hits;
-    }
-
-    private sealed class WorstFirst : IComparer<(double Score, string Id)>
-    {
-        public static readonly WorstFirst Instance = new();
-
-        public int Compare((double Score, string Id) x, (double Score, string Id) y)
-        {
-            var byScore = x.Score.CompareTo(y.Score);
-            return byScore != 0 ? byScore : string.CompareOrdinal(y.Id, x.Id);
-        }
-    }
-
     /// <summary>
     /// The terms of the chunks the collection holds under <paramref name="ids"/>, counted from their payloads
     /// (read under the read lock) before a write takes the write lock: tokenising again is what removing a chunk
@@ -404,11 +331,12 @@ internal sealed class LexicalCollection : IDisposable
         _entries.Add(new IndexedChunk(entry.Id, entry.Payload));
         _lengths.Add(entry.Length);
         _slots[entry.Id] = slot;
+        var lengths = CollectionsMarshal.AsSpan(_lengths);
         for (var i = 0; i < entry.Terms.Length; i++)
         {
             ref var postings = ref CollectionsMarshal.GetValueRefOrAddDefault(_postings, entry.Terms[i], out _);
             postings ??= new TermPostings();
-            postings.Add(slot, entry.Frequencies[i]);
+            postings.Add(slot, entry.Frequencies[i], entry.Length, lengths);
         }
 
         _totalLength += entry.Length;
@@ -456,7 +384,7 @@ internal sealed class LexicalCollection : IDisposable
             }
             else if (mostlyRemoved)
             {
-                postings.Compact(s => _lengths[s] >= 0);
+                postings.Compact(CollectionsMarshal.AsSpan(_lengths));
             }
         }
 
@@ -499,9 +427,10 @@ internal sealed class LexicalCollection : IDisposable
         _entries.RemoveRange(next, _entries.Count - next);
         _lengths.RemoveRange(next, _lengths.Count - next);
         _emptySlots = 0;
+        var lengths = CollectionsMarshal.AsSpan(_lengths);
         foreach (var postings in _postings.Values)
         {
-            postings.Renumber(newSlots);
+            postings.Renumber(newSlots, lengths);
         }
     }
 

@@ -86,6 +86,52 @@ public sealed class EmbeddedLexicalIndexTests : IDisposable
     }
 
     [Fact]
+    public async Task The_pruned_top_k_equals_scoring_every_posting_across_windows_blocks_ties_filters_and_churn()
+    {
+        // Thousands of chunks over a small, skewed vocabulary: long postings lists of many blocks, several slot
+        // windows, chunks of equal score (ties broken by id), and removed postings left behind by rewrites.
+        var index = Open();
+        var random = new Random(7);
+        string[] words = ["은행", "금리", "대출", "축구", "경기", "예금", "건강", "금식", "이율", "고객", "부담", "홈팀", "정부", "시장", "환율", "물가"];
+        LexicalChunk Make(string id)
+        {
+            var text = string.Join(' ', Enumerable.Range(0, random.Next(1, 12)).Select(_ => words[(int)(words.Length * Math.Pow(random.NextDouble(), 2))]));
+            return Chunk(id, $"d{random.Next(400)}", text, random.Next(3) == 0 ? ["even"] : []);
+        }
+
+        var final = await ChurnAsync(index, random, rounds: 3, upserts: 6000, deletes: 800, ids: 24000, Make);
+        var state = index.Inspect(Collection);
+        var lengths = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var postings in state.Postings.Values)
+        {
+            foreach (var (id, tf) in postings)
+            {
+                lengths[id] = lengths.GetValueOrDefault(id) + tf;
+            }
+        }
+
+        Assert.True(state.Chunks > 2 * 4096, $"{state.Chunks} chunks: fewer than the search's windows of 4,096 slots span");
+        string[] queries = ["은행 금리", "금리 금리 대출", "은행 은행 은행", "홈팀 물가 환율 축구 경기", "정부 시장 은행 금리 대출 축구 경기 예금", "물가"];
+        foreach (var query in queries)
+        {
+            foreach (var filtered in (bool[])[false, true])
+            {
+                var filter = filtered ? new VectorFilter(["even"], PointPayload.NoMetadata) : null;
+                foreach (var topK in (int[])[1, 10, 50, 400])
+                {
+                    var hits = await index.SearchAsync(Collection, query, topK, filter, default);
+
+                    var expected = Exhaustive(state, lengths, new LexicalOptions().CreateTokenizer().Tokenize(query), 1.2, 0.75)
+                        .Where(h => !filtered || final[h.Id].Payload.Tags.Contains("even"))
+                        .Take(topK)
+                        .ToList();
+                    Assert.Equal(expected.Select(h => (h.Id, (float)h.Score)), hits.Select(h => (h.Id, h.Score)));
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task Incremental_adds_changes_and_deletes_equal_a_rebuild_from_scratch()
     {
         var incremental = Open("incremental");
@@ -386,6 +432,27 @@ public sealed class EmbeddedLexicalIndexTests : IDisposable
             Assert.Equal(a.Select(h => (h.Id, h.Score, h.Payload.DocumentId, h.Payload.Text, string.Join(',', h.Payload.Tags))),
                 b.Select(h => (h.Id, h.Score, h.Payload.DocumentId, h.Payload.Text, string.Join(',', h.Payload.Tags))));
         }
+    }
+
+    /// <summary>BM25 of every chunk that holds a query term, best first (ties by id), summed in query order as the
+    /// index sums it: the ranking the pruned search must reproduce exactly.</summary>
+    private static List<(string Id, double Score)> Exhaustive(
+        LexicalIndexState state, Dictionary<string, int> lengths, List<string> terms, double k1, double b)
+    {
+        var average = (double)state.TotalLength / state.Chunks;
+        var scores = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var group in terms.GroupBy(t => t).Where(g => state.Postings.ContainsKey(g.Key)))
+        {
+            var postings = state.Postings[group.Key];
+            var idf = Math.Log(1 + ((state.Chunks - postings.Count + 0.5) / (postings.Count + 0.5)));
+            var weight = group.Count() * idf * (k1 + 1);
+            foreach (var (id, tf) in postings)
+            {
+                scores[id] = scores.GetValueOrDefault(id) + (weight * tf / (tf + (k1 * (1 - b + (b * lengths[id] / average)))));
+            }
+        }
+
+        return [.. scores.Select(s => (s.Key, s.Value)).OrderByDescending(s => s.Value).ThenBy(s => s.Key, StringComparer.Ordinal)];
     }
 
     /// <summary>Rounds of random upserts (ids drawn from <paramref name="ids"/>, so many are rewrites) each followed by

@@ -3,26 +3,6 @@ using RagPlatform.Sdk;
 
 namespace RagPlatform.Plugins.Faiss.Tests;
 
-/// <summary>A folder of its own for one test, removed with everything in it afterwards.</summary>
-internal sealed class TempDirectory : IDisposable
-{
-    public TempDirectory() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ragplatform-faiss-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            // Already gone.
-        }
-    }
-}
-
 internal static class FaissTestSupport
 {
     /// <summary>The shim scripts/test.sh builds (artifacts/native/libragfaiss.so), baked in by the csproj.</summary>

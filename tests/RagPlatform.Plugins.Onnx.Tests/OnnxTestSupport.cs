@@ -85,23 +85,3 @@ internal sealed class CodePointTokenizer(int vocabularySize) : ITextTokenizer
 
     public int IdOf(char c) => FirstOrdinary + (c % (vocabularySize - FirstOrdinary));
 }
-
-/// <summary>A folder of its own for one test, removed afterwards.</summary>
-internal sealed class TempDirectory : IDisposable
-{
-    public TempDirectory() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ragplatform-onnx-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            // Already gone.
-        }
-    }
-}

@@ -88,96 +88,78 @@ public sealed class QdrantPlatformTests(ITestOutputHelper output)
     public async Task A_collection_whose_sparse_vectors_another_analyzer_cut_answers_409_naming_both_analyzers_and_the_fix()
     {
         await using var server = await QdrantGrpcServer.StartAsync(QdrantTestSupport.ApiKey);
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "rag-qdrant-platform-" + Guid.NewGuid().ToString("N"));
-        try
+        using var data = new TempDirectory();
+        var dataDirectory = data.Path;
+        // Written by a platform without word terms (as before they existed), then served by one with them.
+        await using (var older = new Platform(server.ConnectionString, dataDirectory, new() { ["RagPlatform:Lexical:WordTerms"] = "false" }))
         {
-            // Written by a platform without word terms (as before they existed), then served by one with them.
-            await using (var older = new Platform(server.ConnectionString, dataDirectory, new() { ["RagPlatform:Lexical:WordTerms"] = "false" }))
-            {
-                await older.IngestAsync("older", SampleDocuments());
-            }
-
-            await using var current = new Platform(server.ConnectionString, dataDirectory);
-            foreach (var mode in new[] { SearchModes.Lexical, SearchModes.Hybrid })
-            {
-                using var response = await current.PostSearchAsync("older", "주택담보대출 금리", mode, 3);
-                var body = await response.Content.ReadAsStringAsync();
-                Assert.True(response.StatusCode == HttpStatusCode.Conflict, $"{mode}: {(int)response.StatusCode} {body}");
-                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-                var problem = JsonDocument.Parse(body).RootElement;
-                Assert.Equal(409, problem.GetProperty("status").GetInt32());
-                Assert.Equal("Conflict.", problem.GetProperty("title").GetString());
-                var detail = problem.GetProperty("detail").GetString()!;
-                Assert.Contains("'ko-bigram/1'", detail, StringComparison.Ordinal);
-                Assert.Contains("'ko-bigram/1+words/2'", detail, StringComparison.Ordinal);
-                Assert.Contains("rag lexical rebuild --collection older", detail, StringComparison.Ordinal);
-            }
-
-            // Dense search does not read the terms: it still answers.
-            Assert.NotEmpty(await current.SearchAsync("older", "주택담보대출 금리", SearchModes.Dense, 3));
+            await older.IngestAsync("older", SampleDocuments());
         }
-        finally
+
+        await using var current = new Platform(server.ConnectionString, dataDirectory);
+        foreach (var mode in new[] { SearchModes.Lexical, SearchModes.Hybrid })
         {
-            if (Directory.Exists(dataDirectory))
-            {
-                Directory.Delete(dataDirectory, recursive: true);
-            }
+            using var response = await current.PostSearchAsync("older", "주택담보대출 금리", mode, 3);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.Conflict, $"{mode}: {(int)response.StatusCode} {body}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var problem = JsonDocument.Parse(body).RootElement;
+            Assert.Equal(409, problem.GetProperty("status").GetInt32());
+            Assert.Equal("Conflict.", problem.GetProperty("title").GetString());
+            var detail = problem.GetProperty("detail").GetString()!;
+            Assert.Contains("'ko-bigram/1'", detail, StringComparison.Ordinal);
+            Assert.Contains("'ko-bigram/1+words/2'", detail, StringComparison.Ordinal);
+            Assert.Contains("rag lexical rebuild --collection older", detail, StringComparison.Ordinal);
         }
+
+        // Dense search does not read the terms: it still answers.
+        Assert.NotEmpty(await current.SearchAsync("older", "주택담보대출 금리", SearchModes.Dense, 3));
     }
 
     [Fact]
     public async Task Rag_lexical_rebuild_recuts_a_Qdrant_collection_so_the_current_analyzer_searches_it_as_if_written_with_it()
     {
         await using var server = await QdrantGrpcServer.StartAsync(QdrantTestSupport.ApiKey);
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "rag-qdrant-platform-" + Guid.NewGuid().ToString("N"));
-        try
+        using var data = new TempDirectory();
+        var dataDirectory = data.Path;
+        // Bigrams only, then re-indexed: the collection is served by the Qdrant collection older__v2.
+        await using (var older = new Platform(server.ConnectionString, dataDirectory, new() { ["RagPlatform:Lexical:WordTerms"] = "false" }))
         {
-            // Bigrams only, then re-indexed: the collection is served by the Qdrant collection older__v2.
-            await using (var older = new Platform(server.ConnectionString, dataDirectory, new() { ["RagPlatform:Lexical:WordTerms"] = "false" }))
-            {
-                await older.IngestAsync("older", SampleDocuments());
-                Assert.Equal(2, await older.ReindexAsync("older", new { embedding = new { provider = "hashing", settings = new { Dimensions = "256" } } }));
-            }
-
-            string detail;
-            await using (var current = new Platform(server.ConnectionString, dataDirectory))
-            {
-                using var refused = await current.PostSearchAsync("older", "주택담보대출 금리", SearchModes.Lexical, 5);
-                Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
-                detail = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString()!;
-            }
-
-            // The error names the Qdrant collection that serves it; the command takes that name (services stopped).
-            Assert.Contains("rag lexical rebuild --collection older__v2", detail, StringComparison.Ordinal);
-            var root = new System.CommandLine.RootCommand { rag::RagPlatform.Cli.Commands.LexicalCommand.Create(["--ConnectionStrings:qdrant=" + server.ConnectionString]) };
-            Assert.Equal(0, await root.Parse(["lexical", "rebuild", "--collection", "older__v2", "--data-dir", dataDirectory]).InvokeAsync());
-
-            // Now it searches as the same documents written with word terms from the start (another server, same names).
-            await using var freshServer = await QdrantGrpcServer.StartAsync(QdrantTestSupport.ApiKey);
-            await using var fresh = new Platform(freshServer.ConnectionString);
-            await fresh.IngestAsync("older", SampleDocuments());
-            await using var rebuilt = new Platform(server.ConnectionString, dataDirectory);
-            foreach (var query in Queries)
-            {
-                var expected = await fresh.SearchAsync("older", query, SearchModes.Lexical, 5);
-                var actual = await rebuilt.SearchAsync("older", query, SearchModes.Lexical, 5);
-                Assert.Equal(expected.Select(r => r.ChunkId), actual.Select(r => r.ChunkId));
-                foreach (var (e, a) in expected.Zip(actual))
-                {
-                    Assert.True(Math.Abs(e.Score - a.Score) <= 1e-4 * Math.Max(1, Math.Abs(e.Score)), $"'{query}': {e.Score} vs {a.Score}");
-                }
-            }
-
-            Assert.NotEmpty(await rebuilt.SearchAsync("older", "주택담보대출 금리", SearchModes.Hybrid, 5));
-            Assert.Equal("ko-bigram/1+words/2", server.Contract.Metadata("older__v2")[QdrantVectorBackend.AnalyzerKey].StringValue);
+            await older.IngestAsync("older", SampleDocuments());
+            Assert.Equal(2, await older.ReindexAsync("older", new { embedding = new { provider = "hashing", settings = new { Dimensions = "256" } } }));
         }
-        finally
+
+        string detail;
+        await using (var current = new Platform(server.ConnectionString, dataDirectory))
         {
-            if (Directory.Exists(dataDirectory))
+            using var refused = await current.PostSearchAsync("older", "주택담보대출 금리", SearchModes.Lexical, 5);
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            detail = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString()!;
+        }
+
+        // The error names the Qdrant collection that serves it; the command takes that name (services stopped).
+        Assert.Contains("rag lexical rebuild --collection older__v2", detail, StringComparison.Ordinal);
+        var root = new System.CommandLine.RootCommand { rag::RagPlatform.Cli.Commands.LexicalCommand.Create(["--ConnectionStrings:qdrant=" + server.ConnectionString]) };
+        Assert.Equal(0, await root.Parse(["lexical", "rebuild", "--collection", "older__v2", "--data-dir", dataDirectory]).InvokeAsync());
+
+        // Now it searches as the same documents written with word terms from the start (another server, same names).
+        await using var freshServer = await QdrantGrpcServer.StartAsync(QdrantTestSupport.ApiKey);
+        await using var fresh = new Platform(freshServer.ConnectionString);
+        await fresh.IngestAsync("older", SampleDocuments());
+        await using var rebuilt = new Platform(server.ConnectionString, dataDirectory);
+        foreach (var query in Queries)
+        {
+            var expected = await fresh.SearchAsync("older", query, SearchModes.Lexical, 5);
+            var actual = await rebuilt.SearchAsync("older", query, SearchModes.Lexical, 5);
+            Assert.Equal(expected.Select(r => r.ChunkId), actual.Select(r => r.ChunkId));
+            foreach (var (e, a) in expected.Zip(actual))
             {
-                Directory.Delete(dataDirectory, recursive: true);
+                Assert.True(Math.Abs(e.Score - a.Score) <= 1e-4 * Math.Max(1, Math.Abs(e.Score)), $"'{query}': {e.Score} vs {a.Score}");
             }
         }
+
+        Assert.NotEmpty(await rebuilt.SearchAsync("older", "주택담보대출 금리", SearchModes.Hybrid, 5));
+        Assert.Equal("ko-bigram/1+words/2", server.Contract.Metadata("older__v2")[QdrantVectorBackend.AnalyzerKey].StringValue);
     }
 
     /// <summary>

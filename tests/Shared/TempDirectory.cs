@@ -1,13 +1,13 @@
-namespace RagPlatform.Cli.Tests;
+namespace RagPlatform.Tests.Shared;
 
-/// <summary>A fresh directory under the system temp folder, deleted with everything in it on dispose.</summary>
+/// <summary>A fresh folder under the system temp folder for one test, removed with everything in it on dispose.</summary>
 internal sealed class TempDirectory : IDisposable
 {
     public TempDirectory() => Directory.CreateDirectory(Path);
 
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "rag-cli-tests-" + Guid.NewGuid().ToString("N"));
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "rag-test-" + Guid.NewGuid().ToString("N"));
 
-    /// <summary>Writes a UTF-8 file at a '/'-separated path below the directory, creating folders as needed.</summary>
+    /// <summary>Writes a UTF-8 file at a '/'-separated path below the folder, creating folders as needed.</summary>
     public string Write(string relativePath, string content)
     {
         var full = System.IO.Path.Combine(Path, relativePath.Replace('/', System.IO.Path.DirectorySeparatorChar));
@@ -18,9 +18,13 @@ internal sealed class TempDirectory : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(Path))
+        try
         {
             Directory.Delete(Path, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Already gone.
         }
     }
 }

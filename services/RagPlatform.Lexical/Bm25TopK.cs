@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using RagPlatform.Sdk;
 
@@ -177,6 +178,9 @@ internal readonly ref struct Bm25TopK
             nonEssentialBound += bounds[byBound[nonEssential++]];
         }
 
+        // Which offsets hold a partial score, a bit each: the contenders are visited in slot order without reading
+        // the whole window of sums.
+        Span<ulong> touched = stackalloc ulong[WindowSize / 64];
         for (var e = nonEssential; e < byBound.Length; e++)
         {
             var t = byBound[e];
@@ -189,7 +193,9 @@ internal readonly ref struct Bm25TopK
                 var length = _lengths[slot];
                 if (length >= 0)
                 {
-                    accumulated[slot - start] += Score(weight, frequencies[p], length);
+                    var offset = slot - start;
+                    accumulated[offset] += Score(weight, frequencies[p], length);
+                    touched[offset >> 6] |= 1UL << offset;
                 }
             }
         }
@@ -201,72 +207,84 @@ internal readonly ref struct Bm25TopK
             probes[i] = cursors[byBound[nonEssential - 1 - i]];
         }
 
-        var window = accumulated.AsSpan(0, end - start);
-        for (var offset = 0; offset < window.Length; offset++)
+        for (var word = 0; word < touched.Length; word++)
         {
-            var partial = window[offset];
-            if (partial == 0)
+            for (var bits = touched[word]; bits != 0; bits &= bits - 1)
             {
-                continue;
-            }
-
-            window[offset] = 0;
-            var slot = start + offset;
-            var remaining = nonEssentialBound;
-            var contender = !Below(partial + remaining, threshold);
-            for (var i = 0; contender && i < nonEssential; i++)
-            {
-                var t = byBound[nonEssential - 1 - i];
-                var slots = terms[t].Postings.Slots;
-                var p = probes[i];
-                while (p < ends[t] && slots[p] < slot)
+                var offset = (word << 6) + BitOperations.TrailingZeroCount(bits);
+                var partial = accumulated[offset];
+                accumulated[offset] = 0;
+                var slot = start + offset;
+                if (Contends(terms, slot, partial, byBound[..nonEssential], probes, ends, bounds, nonEssentialBound, threshold))
                 {
-                    p++;
+                    threshold = Offer(ExactScore(terms, slot, cursors, ends), slot, heap, topK, order, admit, threshold);
                 }
-
-                probes[i] = p;
-                remaining -= bounds[t];
-                if (p < ends[t] && slots[p] == slot)
-                {
-                    partial += Score(terms[t].Weight, terms[t].Postings.Frequencies[p], _lengths[slot]);
-                }
-
-                contender = !Below(partial + remaining, threshold);
-            }
-
-            if (!contender)
-            {
-                continue;
-            }
-
-            // The exact score, summed in query order, decides; the partial sums above only bounded it.
-            var score = ExactScore(terms, slot, cursors, ends);
-            if (heap.Count == topK)
-            {
-                heap.TryPeek(out _, out var worst);
-                if (WorstFirst.Instance.Compare((score, order(slot)), worst) <= 0)
-                {
-                    continue;
-                }
-            }
-
-            if (admit is not null && !admit(slot))
-            {
-                continue;
-            }
-
-            heap.Enqueue(slot, (score, order(slot)));
-            if (heap.Count > topK)
-            {
-                heap.Dequeue();
-            }
-
-            if (heap.Count == topK)
-            {
-                heap.TryPeek(out _, out var worst);
-                threshold = worst.Score;
             }
         }
+    }
+
+    /// <summary>
+    /// Whether a chunk with <paramref name="partial"/> from the essential terms can still reach the k-th score: the
+    /// non-essential terms (weakest first in <paramref name="nonEssential"/>) are read strongest first, each replacing
+    /// its bound by what it adds, until the sum falls short or every term is read.
+    /// </summary>
+    private bool Contends(
+        ReadOnlySpan<(TermPostings Postings, double Weight)> terms, int slot, double partial, ReadOnlySpan<int> nonEssential,
+        Span<int> probes, int[] ends, double[] bounds, double remaining, double threshold)
+    {
+        if (Below(partial + remaining, threshold))
+        {
+            return false;
+        }
+
+        for (var i = 0; i < nonEssential.Length; i++)
+        {
+            var t = nonEssential[nonEssential.Length - 1 - i];
+            var slots = terms[t].Postings.Slots;
+            var p = probes[i];
+            while (p < ends[t] && slots[p] < slot)
+            {
+                p++;
+            }
+
+            probes[i] = p;
+            remaining -= bounds[t];
+            if (p < ends[t] && slots[p] == slot)
+            {
+                partial += Score(terms[t].Weight, terms[t].Postings.Frequencies[p], _lengths[slot]);
+            }
+
+            if (Below(partial + remaining, threshold))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Offers a chunk's exact score to the top k; returns the k-th score after it (0 until k are held).</summary>
+    private static double Offer(
+        double score, int slot, PriorityQueue<int, (double Score, string Id)> heap, int topK,
+        Func<int, string> order, Func<int, bool>? admit, double threshold)
+    {
+        if (heap.Count == topK && heap.TryPeek(out _, out var worst) && WorstFirst.Instance.Compare((score, order(slot)), worst) <= 0)
+        {
+            return threshold;
+        }
+
+        if (admit is not null && !admit(slot))
+        {
+            return threshold;
+        }
+
+        heap.Enqueue(slot, (score, order(slot)));
+        if (heap.Count > topK)
+        {
+            heap.Dequeue();
+        }
+
+        return heap.Count == topK && heap.TryPeek(out _, out worst) ? worst.Score : threshold;
     }
 
     /// <summary>The chunk's BM25 over every query term, in query order, each term's posting found by binary search

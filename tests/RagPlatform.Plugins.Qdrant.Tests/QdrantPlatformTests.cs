@@ -91,7 +91,7 @@ public sealed class QdrantPlatformTests(ITestOutputHelper output)
         using var data = new TempDirectory();
         var dataDirectory = data.Path;
         // Written by a platform without word terms (as before they existed), then served by one with them.
-        await using (var older = new Platform(server.ConnectionString, dataDirectory, new() { ["RagPlatform:Lexical:WordTerms"] = "false" }))
+        await using (var older = Platform.BigramsOnly(server.ConnectionString, dataDirectory))
         {
             await older.IngestAsync("older", SampleDocuments());
         }
@@ -123,7 +123,7 @@ public sealed class QdrantPlatformTests(ITestOutputHelper output)
         using var data = new TempDirectory();
         var dataDirectory = data.Path;
         // Bigrams only, then re-indexed: the collection is served by the Qdrant collection older__v2.
-        await using (var older = new Platform(server.ConnectionString, dataDirectory, new() { ["RagPlatform:Lexical:WordTerms"] = "false" }))
+        await using (var older = Platform.BigramsOnly(server.ConnectionString, dataDirectory))
         {
             await older.IngestAsync("older", SampleDocuments());
             Assert.Equal(2, await older.ReindexAsync("older", new { embedding = new { provider = "hashing", settings = new { Dimensions = "256" } } }));
@@ -247,6 +247,11 @@ public sealed class QdrantPlatformTests(ITestOutputHelper output)
         }
 
         public string DataDirectory { get; }
+
+        /// <summary>A platform whose lexical terms are syllable bigrams only, the analyzer before word terms existed:
+        /// it writes collections the current analyzer must not read as its own.</summary>
+        public static Platform BigramsOnly(string? qdrantConnectionString, string dataDirectory) =>
+            new(qdrantConnectionString, dataDirectory, new() { ["RagPlatform:Lexical:WordTerms"] = "false" });
 
         public async Task IngestAsync(string collection, List<object> documents)
         {

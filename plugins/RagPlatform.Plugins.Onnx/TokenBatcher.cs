@@ -343,9 +343,20 @@ internal sealed class TokenBatcher<TResult> : IAsyncDisposable
             }
         }
 
+        /// <summary>
+        /// Ends the request with the run's error, or as cancelled when its caller cancelled: a run stopped by
+        /// <see cref="RunOptions.Terminate"/> throws ONNX Runtime's own exception, and may do so on the run's thread
+        /// before this request's cancellation callback (run last by the cancelling thread) has marked it cancelled.
+        /// </summary>
         public void Fail(Exception error)
         {
             _registration.Dispose();
+            if (Token.IsCancellationRequested)
+            {
+                _completion.TrySetCanceled(Token);
+                return;
+            }
+
             _completion.TrySetException(error);
         }
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using RagPlatform.Sdk;
+using RagPlatform.Tokenizers;
 using Xunit.Abstractions;
 
 namespace RagPlatform.Plugins.Onnx.Tests;
@@ -118,6 +119,31 @@ public sealed class TokenBatcherTests(ITestOutputHelper output)
         // The model is not harmed: the next request runs.
         provider.Batcher.BatchStarting = null;
         Assert.True((await provider.EmbedAsync(["다음 요청"], EmbeddingPurpose.Document, CancellationToken.None))[0].Succeeded);
+    }
+
+    [Fact]
+    public async Task ACallerWhoseStoppedRunFailsBeforeItsOwnCancellationCallbackSeesCancellationNotTheRunsError()
+    {
+        // The order CI once met: the cancelling thread runs the token's callbacks newest first, so a run stopped
+        // by one of them can throw (ONNX Runtime's "terminate flag" error) before the request's own callback,
+        // registered earlier, has marked it cancelled. The blocker below holds the cancelling thread just there.
+        using var cancellation = new CancellationTokenSource();
+        using var blockerRegistered = new ManualResetEventSlim();
+        await using var batcher = new TokenBatcher<float>(
+            (_, _, _, _) =>
+            {
+                blockerRegistered.Wait(TimeSpan.FromSeconds(10));
+                _ = Task.Run(cancellation.Cancel);
+                SpinWait.SpinUntil(() => cancellation.IsCancellationRequested, TimeSpan.FromSeconds(10));
+                throw new InvalidOperationException("Exiting due to terminate flag being set to true.");
+            },
+            maxBatchTokens: 64, window: TimeSpan.Zero, concurrentRuns: 1, threadName: "test-batcher");
+
+        var running = batcher.RunAsync([new TokenizedText([101, 7, 102], [0, 0, 0])], null, cancellation.Token);
+        using var blocker = cancellation.Token.Register(() => ((IAsyncResult)running).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10)));
+        blockerRegistered.Set();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
     }
 
     [Fact]

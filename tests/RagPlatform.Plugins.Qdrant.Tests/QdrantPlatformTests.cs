@@ -79,6 +79,13 @@ public sealed class QdrantPlatformTests(ITestOutputHelper output)
         var version = await qdrant.ReindexAsync("bluegreen", new { embedding = new { provider = "hashing", settings = new { Dimensions = "256" } } });
 
         Assert.Equal(2, version);
+
+        // The platform's metadata switches first (it decides which version serves); the alias follows a moment later.
+        for (var wait = 0; wait < 200 && server.Contract.Aliases["bluegreen_active"] != "bluegreen__v2"; wait++)
+        {
+            await Task.Delay(25);
+        }
+
         Assert.Equal("bluegreen__v2", server.Contract.Aliases["bluegreen_active"]);
         Assert.Equal(server.Contract.PointCount("bluegreen__v2"), server.Contract.PointCount("bluegreen_active"));
         Assert.NotEmpty(await qdrant.SearchAsync("bluegreen", "건강검진 금식", SearchModes.Hybrid, 3));

@@ -7,7 +7,7 @@ namespace RagPlatform.Plugins.Qdrant;
 /// <summary>
 /// The platform's lexical terms as a Qdrant sparse vector, so BM25 runs inside Qdrant. A chunk's vector holds, per
 /// distinct term, BM25's term-frequency part: tf·(k1+1) / (tf + k1·(1 − b + b·length/averageLength)); a query's
-/// holds each distinct term's count. The collection's sparse vector has Qdrant's IDF modifier, which multiplies each
+/// holds each distinct term's weight (<see cref="LexicalAnalysis.QueryTermWeight"/>). The collection's sparse vector has Qdrant's IDF modifier, which multiplies each
 /// query term by ln(1 + (N − n + 0.5) / (n + 0.5)) over the points that hold it: the dot product is then exactly
 /// the platform's BM25 (the embedded lexical index's formula), up to the average length, which here is the one
 /// known when the chunk was written.
@@ -53,20 +53,27 @@ internal static class Bm25TermWeights
         return vector;
     }
 
-    /// <summary>A query's sparse vector (each distinct term with its count), or null when the query has no terms.</summary>
+    /// <summary>A query's sparse vector (each distinct term with its weight, <see cref="LexicalAnalysis.QueryTerms"/>), or
+    /// null when the query has no terms. Terms whose hashes collide add up, as they do in the chunks' vectors.</summary>
     public static SparseVector? Query(LexicalAnalysis lexical, string text)
     {
-        var (counts, _) = Count(lexical, text);
-        if (counts.Count == 0)
+        var weights = new Dictionary<uint, double>();
+        foreach (var (term, weight) in lexical.QueryTerms(text))
+        {
+            var index = IndexOf(term);
+            weights[index] = weights.GetValueOrDefault(index) + weight;
+        }
+
+        if (weights.Count == 0)
         {
             return null;
         }
 
         var vector = new SparseVector();
-        foreach (var (index, count) in counts.OrderBy(c => c.Key))
+        foreach (var (index, weight) in weights.OrderBy(w => w.Key))
         {
             vector.Indices.Add(index);
-            vector.Values.Add(count);
+            vector.Values.Add((float)weight);
         }
 
         return vector;

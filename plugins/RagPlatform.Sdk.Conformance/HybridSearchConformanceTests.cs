@@ -62,6 +62,7 @@ public abstract class HybridSearchConformanceTests : IAsyncLifetime
     [InlineData("건강검진 금식")]
     [InlineData("버스 노선")]
     [InlineData("bank loan rates")]
+    [InlineData("주택담보대출 금리와 신용대출 금리")] // repeated terms ("금리", "대출") weigh by BM25's query-term saturation
     public async Task LexicalSearchRanksByTheReferenceBm25(string query)
     {
         var points = await FillAsync("lexical-bm25");
@@ -222,7 +223,8 @@ public abstract class HybridSearchConformanceTests : IAsyncLifetime
                 var df = documents.Count(d => d.Terms.Contains(term));
                 var idf = Math.Log(1 + ((documents.Count - df + 0.5) / (df + 0.5)));
                 var norm = Lexical.K1 * (1 - Lexical.B + (Lexical.B * document.Terms.Count / average));
-                score += count * idf * tf * (Lexical.K1 + 1) / (tf + norm);
+                var queryWeight = (Lexical.K3 + 1) * count / (Lexical.K3 + count); // Okapi's query-term saturation
+                score += queryWeight * idf * tf * (Lexical.K1 + 1) / (tf + norm);
             }
 
             if (matched)

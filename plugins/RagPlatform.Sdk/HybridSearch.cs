@@ -9,8 +9,12 @@ namespace RagPlatform.Sdk;
 /// <c>KoreanLexicalTokenizer.AnalyzerId</c>, e.g. <c>ko-bigram/1+words/2</c>): it changes whenever the terms of some
 /// text change.</param>
 /// <param name="tokenize">The terms of a text, repeats included, in order.</param>
-public sealed class LexicalAnalysis(string analyzerId, Func<string, IReadOnlyList<string>> tokenize, double k1 = 1.2, double b = 0.75)
+/// <param name="k3">BM25's query-term saturation (see <see cref="QueryTermWeight"/>).</param>
+public sealed class LexicalAnalysis(string analyzerId, Func<string, IReadOnlyList<string>> tokenize, double k1 = 1.2, double b = 0.75, double k3 = LexicalAnalysis.DefaultK3)
 {
+    /// <summary>The platform's default <see cref="K3"/>: a term the query says twice weighs 1⅓, not 2.</summary>
+    public const double DefaultK3 = 1;
+
     /// <summary>
     /// What terms <see cref="Tokenize"/> cuts. A backend that stores terms (<see cref="IHybridSearchBackend"/>)
     /// records it per collection and refuses to search or write a collection another analyzer filled
@@ -25,6 +29,48 @@ public sealed class LexicalAnalysis(string analyzerId, Func<string, IReadOnlyLis
 
     /// <summary>BM25 length normalisation (0 = none, 1 = full).</summary>
     public double B { get; } = b;
+
+    /// <summary>BM25 query-term saturation: how much a term the query repeats weighs (see <see cref="QueryTermWeight"/>).</summary>
+    public double K3 { get; } = k3;
+
+    /// <summary>
+    /// The weight of a term a query holds <paramref name="count"/> times: Okapi BM25's (k3 + 1)·count / (k3 + count),
+    /// 1 for a term said once, approaching count as k3 grows (k3 = 0: every term once). Korean sentence queries repeat
+    /// bigrams of their function words and shared stems ("어떠한 … 어떠한", "지방은행 … 시중은행"); counted in
+    /// full, those outweighed the query's rarer content words. Every lexical index (embedded, PostgreSQL, a backend's
+    /// sparse vectors) weighs query terms with this one function, so they rank alike.
+    /// </summary>
+    public static double QueryTermWeight(int count, double k3)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        return (k3 + 1) * count / (k3 + count);
+    }
+
+    /// <summary>Each distinct term of a query's <paramref name="terms"/> once, in first-seen order (so a chunk's
+    /// score sums in the same order in every index), weighted by <see cref="QueryTermWeight"/>.</summary>
+    public static List<(string Term, double Weight)> WeighQueryTerms(IReadOnlyList<string> terms, double k3)
+    {
+        ArgumentNullException.ThrowIfNull(terms);
+        var counts = new Dictionary<string, int>(terms.Count, StringComparer.Ordinal);
+        var order = new List<string>(terms.Count);
+        foreach (var term in terms)
+        {
+            if (counts.TryGetValue(term, out var count))
+            {
+                counts[term] = count + 1;
+            }
+            else
+            {
+                counts[term] = 1;
+                order.Add(term);
+            }
+        }
+
+        return order.ConvertAll(term => (term, QueryTermWeight(counts[term], k3)));
+    }
+
+    /// <summary>The distinct terms of the query <paramref name="text"/>, weighted (<see cref="WeighQueryTerms"/> with <see cref="K3"/>).</summary>
+    public List<(string Term, double Weight)> QueryTerms(string? text) => WeighQueryTerms(Tokenize(text), K3);
 
     /// <summary>The terms of <paramref name="text"/>, repeats included.</summary>
     public IReadOnlyList<string> Tokenize(string? text) => string.IsNullOrEmpty(text) ? [] : tokenize(text);

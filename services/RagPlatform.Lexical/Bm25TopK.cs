@@ -63,7 +63,7 @@ internal readonly ref struct Bm25TopK
     /// The best <paramref name="topK"/> slots among those <paramref name="admit"/> accepts, best first: score
     /// descending, then <paramref name="order"/> (the chunk id) ascending.
     /// </summary>
-    /// <param name="terms">Each distinct query term's postings and weight (query count × idf × (k1 + 1)), in query order.</param>
+    /// <param name="terms">Each distinct query term's postings and weight (query-term weight × idf × (k1 + 1)), in query order.</param>
     /// <param name="slotCount">Slots in the collection (an upper bound of every posting's slot).</param>
     /// <param name="topK">How many to return.</param>
     /// <param name="order">A slot's tie-break key (its chunk id).</param>

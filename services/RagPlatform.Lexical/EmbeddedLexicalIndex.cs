@@ -76,7 +76,7 @@ public sealed class EmbeddedLexicalIndex : ILexicalIndex, IDisposable
     public Task<IReadOnlyList<VectorSearchHit>> SearchAsync(
         string collection, string query, int topK, VectorFilter? filter, CancellationToken cancellationToken)
     {
-        var terms = _tokenizer.Tokenize(query);
+        var terms = LexicalAnalysis.WeighQueryTerms(_tokenizer.Tokenize(query), _options.K3);
         IReadOnlyList<VectorSearchHit> hits = terms.Count == 0 || topK < 1
             ? []
             : Get(collection).Search(terms, topK, filter is { IsEmpty: false } ? filter : null, _options.K1, _options.B);

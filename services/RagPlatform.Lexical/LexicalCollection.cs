@@ -175,24 +175,9 @@ internal sealed class LexicalCollection : IDisposable
         }
     }
 
-    public IReadOnlyList<VectorSearchHit> Search(List<string> terms, int topK, VectorFilter? filter, double k1, double b)
+    /// <param name="query">The query's distinct terms with their weights (<see cref="LexicalAnalysis.WeighQueryTerms"/>), in query order.</param>
+    public IReadOnlyList<VectorSearchHit> Search(List<(string Term, double Weight)> query, int topK, VectorFilter? filter, double k1, double b)
     {
-        // Each distinct query term once, weighted by how often the query repeats it, in first-seen order so
-        // that a chunk's score is summed in the same order however the index was built.
-        var query = new List<(string Term, int Count)>();
-        foreach (var term in terms)
-        {
-            var at = query.FindIndex(q => q.Term == term);
-            if (at < 0)
-            {
-                query.Add((term, 1));
-            }
-            else
-            {
-                query[at] = (term, query[at].Count + 1);
-            }
-        }
-
         _lock.EnterReadLock();
         try
         {
@@ -203,13 +188,13 @@ internal sealed class LexicalCollection : IDisposable
             }
 
             var weighted = new List<(TermPostings Postings, double Weight)>(query.Count);
-            foreach (var (term, count) in query)
+            foreach (var (term, weight) in query)
             {
                 if (_postings.TryGetValue(term, out var postings))
                 {
                     var df = postings.Live;
                     var idf = Math.Log(1 + ((n - df + 0.5) / (df + 0.5)));
-                    weighted.Add((postings, count * idf * (k1 + 1)));
+                    weighted.Add((postings, weight * idf * (k1 + 1)));
                 }
             }
 

@@ -19,6 +19,13 @@ public sealed class LexicalOptions
     [Range(0.0, 1.0)]
     public double B { get; set; } = 0.75;
 
+    /// <summary>BM25 query-term saturation: a term a query repeats c times weighs (k3 + 1)·c / (k3 + c) (1 for a
+    /// term said once; 0 counts every term once, large values count repeats in full as before issue 15). The
+    /// default 1 is what 5-fold cross-validation on AutoRAG-ko chose, tuned with the fusion weight on each fold's
+    /// training queries (docs/embedded-search.md). Read at query time: changing it needs no re-index.</summary>
+    [Range(0.0, 10_000.0)]
+    public double K3 { get; set; } = RagPlatform.Sdk.LexicalAnalysis.DefaultK3;
+
     /// <summary>Also index the one-syllable noun left when a particle is stripped ("책을" → "책"). Off by
     /// default: bigrams already match longer stems ("은행의"/"은행은" share "은행"), and on AutoRAG-ko the extra
     /// terms cost recall@1 (0.851 with, 0.860 without). The index keeps the text and tokenises it again

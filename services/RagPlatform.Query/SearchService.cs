@@ -50,7 +50,7 @@ public sealed class SearchService(
     /// </summary>
     public static string CacheStrategy(QueryOptions query, LexicalOptions lexical) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"{query.Fusion};k={query.RrfK};depth={query.CandidateDepth};w={query.DenseWeight}/{query.LexicalWeight};rerank={query.Reranker};" +
-        $"lexical={lexical.CreateTokenizer().AnalyzerId};bm25={lexical.K1}/{lexical.B}");
+        $"lexical={lexical.CreateTokenizer().AnalyzerId};bm25={lexical.K1}/{lexical.B}/{lexical.K3}");
 
     public async Task<SearchResponse> SearchAsync(string collectionName, SearchRequest? request, CancellationToken cancellationToken)
     {

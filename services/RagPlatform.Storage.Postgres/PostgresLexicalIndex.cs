@@ -130,27 +130,11 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
     public async Task<IReadOnlyList<VectorSearchHit>> SearchAsync(
         string collection, string query, int topK, VectorFilter? filter, CancellationToken cancellationToken)
     {
-        var terms = _tokenizer.Tokenize(query);
+        // Each distinct query term once, weighted as every lexical index weighs it, in first-seen order.
+        var terms = LexicalAnalysis.WeighQueryTerms(_tokenizer.Tokenize(query), options.K3);
         if (terms.Count == 0 || topK < 1)
         {
             return [];
-        }
-
-        // Each distinct query term once, weighted by how often the query repeats it, in first-seen order.
-        var distinct = new List<string>();
-        var counts = new List<int>();
-        foreach (var term in terms)
-        {
-            var at = distinct.IndexOf(term);
-            if (at < 0)
-            {
-                distinct.Add(term);
-                counts.Add(1);
-            }
-            else
-            {
-                counts[at]++;
-            }
         }
 
         await migrator.EnsureAsync(cancellationToken);
@@ -165,15 +149,15 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
                 SELECT id, chunks::float8 AS n, total_length::float8 / chunks AS average_length
                 FROM lexical_collections WHERE name = $1 AND chunks > 0),
             q AS (
-                SELECT q.term, q.qcount, q.ord, df.n AS df
-                FROM unnest($2::text[], $3::integer[]) WITH ORDINALITY AS q(term, qcount, ord)
+                SELECT q.term, q.weight, q.ord, df.n AS df
+                FROM unnest($2::text[], $3::float8[]) WITH ORDINALITY AS q(term, weight, ord)
                 CROSS JOIN col
                 CROSS JOIN LATERAL (SELECT count(*)::float8 AS n FROM lexical_postings p
                                     WHERE p.collection_id = col.id AND p.term = q.term COLLATE "C") df
                 WHERE df.n > 0),
             scored AS (
                 SELECT p.chunk_key,
-                       sum((((q.qcount * ln(1 + ((col.n - q.df + 0.5) / (q.df + 0.5)))) * p.tf) * ($4 + 1))
+                       sum((((q.weight * ln(1 + ((col.n - q.df + 0.5) / (q.df + 0.5)))) * p.tf) * ($4 + 1))
                            / (p.tf + ($4 * ((1 - $5) + (($5 * p.length) / col.average_length))))) AS score
                 FROM q CROSS JOIN col
                 JOIN lexical_postings p ON p.collection_id = col.id AND p.term = q.term COLLATE "C"
@@ -188,8 +172,8 @@ public sealed class PostgresLexicalIndex(NpgsqlDataSource dataSource, PostgresSc
             {{(filtered ? string.Empty : "LIMIT $6")}}
             """);
         command.Parameters.AddWithValue(collection);
-        command.Parameters.AddWithValue(distinct.ToArray());
-        command.Parameters.AddWithValue(counts.ToArray());
+        command.Parameters.AddWithValue(terms.ConvertAll(t => t.Term).ToArray());
+        command.Parameters.AddWithValue(terms.ConvertAll(t => t.Weight).ToArray());
         command.Parameters.AddWithValue(options.K1);
         command.Parameters.AddWithValue(options.B);
         command.Parameters.AddWithValue(topK);

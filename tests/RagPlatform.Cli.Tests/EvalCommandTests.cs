@@ -77,14 +77,15 @@ public sealed class EvalCommandTests : IDisposable
     [Fact]
     public async Task Bm25_settings_are_each_measured_and_chosen_between_by_the_folds()
     {
-        var summary = await EvalAsync("--folds", "3", "--fusion", "zscore", "--bm25", "1.2:0.75", "0.9:0.4");
+        var summary = await EvalAsync("--folds", "3", "--fusion", "zscore", "--bm25", "1.2:0.75", "0.9:0.4:1000");
 
         var settings = summary.GetProperty("bm25").EnumerateArray().ToList();
         Assert.Equal([(1.2, 0.75), (0.9, 0.4)], settings.Select(s => (s.GetProperty("k1").GetDouble(), s.GetProperty("b").GetDouble())));
+        Assert.Equal([false, true], settings.Select(s => s.TryGetProperty("k3", out _)));
         Assert.All(settings, s => Assert.InRange(s.GetProperty("lexical").GetProperty("recall@1").GetDouble(), 0, 1));
         var folds = summary.GetProperty("crossValidated").GetProperty("perFold").EnumerateArray().ToList();
         Assert.Equal(3, folds.Sum(f => f.GetProperty("queries").GetInt32()));
-        Assert.All(folds, f => Assert.Matches("^bm25 k1=(1.2 b=0.75|0.9 b=0.4), zscore ", f.GetProperty("chosen").GetString()!));
+        Assert.All(folds, f => Assert.Matches("^bm25 k1=(1.2 b=0.75|0.9 b=0.4 k3=1000), zscore ", f.GetProperty("chosen").GetString()!));
     }
 
     [Theory]

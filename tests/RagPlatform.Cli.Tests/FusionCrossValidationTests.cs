@@ -73,8 +73,22 @@ public sealed class FusionCrossValidationTests
     }
 
     [Theory]
+    [InlineData("1.2:0.75:1", 1.0)]
+    [InlineData("0.9:0.4:1000", 1000.0)]
+    [InlineData("1.2:0.75:0", 0.0)]
+    public void Bm25_setting_parses_an_optional_query_term_saturation(string text, double k3)
+    {
+        var setting = Bm25Setting.Parse(text);
+
+        Assert.Equal(k3, setting?.K3);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--RagPlatform:Lexical:K3={k3}"), setting!.Value.Arguments);
+    }
+
+    [Theory]
     [InlineData("1.2")]
-    [InlineData("1.2:0.75:1")]
+    [InlineData("1.2:0.75:1:2")]
+    [InlineData("1.2:0.75:-1")]
+    [InlineData("1.2:0.75:20000")]
     [InlineData("11:0.5")]
     [InlineData("1.2:1.5")]
     [InlineData("a:b")]

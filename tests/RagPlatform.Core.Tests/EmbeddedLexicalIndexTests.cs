@@ -41,6 +41,25 @@ public sealed class EmbeddedLexicalIndexTests : IDisposable
         Assert.Equal("d1", hits[0].Payload.DocumentId);
     }
 
+    [Theory]
+    [InlineData(1.0, 4.0 / 3)] // the default: said twice weighs 1⅓
+    [InlineData(0.0, 1.0)] // every term once
+    [InlineData(1_000.0, 2_002.0 / 1_002)] // about its count, as before k3
+    public async Task A_term_the_query_repeats_weighs_by_BM25s_query_term_saturation(double k3, double twice)
+    {
+        var index = Open(options: new LexicalOptions { WordTerms = false, K3 = k3 });
+        await index.UpsertAsync(Collection, [Chunk("a", "d1", "금리 금리 대출"), Chunk("b", "d2", "금리 예금 상품 안내"), Chunk("c", "d3", "축구")], default);
+
+        var once = await index.SearchAsync(Collection, "금리 대출", 10, null, default);
+        var repeated = await index.SearchAsync(Collection, "금리 대출 금리", 10, null, default);
+
+        // Chunk b holds only "금리": its score is that term's alone, scaled by the repeat's weight (k3 + 1)·2 / (k3 + 2).
+        Assert.Equal(["a", "b"], once.Select(h => h.Id));
+        Assert.Equal(once[1].Score * twice, repeated.Single(h => h.Id == "b").Score, 4);
+        Assert.Equal(2.0 * (k3 + 1) / (k3 + 2), LexicalAnalysis.QueryTermWeight(2, k3), 12);
+        Assert.Equal(1.0, LexicalAnalysis.QueryTermWeight(1, k3));
+    }
+
     [Fact]
     public async Task A_rare_term_outweighs_a_common_one()
     {
@@ -445,7 +464,8 @@ public sealed class EmbeddedLexicalIndexTests : IDisposable
         {
             var postings = state.Postings[group.Key];
             var idf = Math.Log(1 + ((state.Chunks - postings.Count + 0.5) / (postings.Count + 0.5)));
-            var weight = group.Count() * idf * (k1 + 1);
+            const double k3 = LexicalAnalysis.DefaultK3; // Okapi's query-term saturation of a repeated term
+            var weight = ((k3 + 1) * group.Count() / (k3 + group.Count())) * idf * (k1 + 1);
             foreach (var (id, tf) in postings)
             {
                 scores[id] = scores.GetValueOrDefault(id) + (weight * tf / (tf + (k1 * (1 - b + (b * lengths[id] / average)))));

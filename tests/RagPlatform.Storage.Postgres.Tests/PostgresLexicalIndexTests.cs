@@ -17,6 +17,7 @@ public sealed class PostgresLexicalIndexTests(PostgresServer server) : IAsyncLif
     [
         "검진 전날 몇 시부터 금식해야 하나요?", "변동금리 대출 이자가 오르는 이유", "전사 방패 막기 재사용 대기시간",
         "은행 금리", "건강검진 금식", "예금 이율 3.5", "대출", "내시경", "없는단어", "패치 노트 밸런스",
+        "변동금리 대출과 고정금리 대출의 금리 차이", // repeated terms: weighed by BM25's query-term saturation in SQL too
     ];
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "rag-pglex-" + Guid.NewGuid().ToString("N")[..12]);

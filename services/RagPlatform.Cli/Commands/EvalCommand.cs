@@ -100,9 +100,10 @@ public static class EvalCommand
 
         var bm25 = new Option<string[]>("--bm25")
         {
-            Description = "With --folds: also choose BM25's k1 and b by cross-validation, among these settings (K1:B, e.g. " +
-                "--bm25 1.2:0.75 0.9:0.4). Each is measured on its own in-process platform (so not with --server or RAG_SERVER)",
-            HelpName = "K1:B",
+            Description = "With --folds: also choose BM25's k1, b and (optionally) the query-term saturation k3 by cross-validation, among these " +
+                "settings (K1:B or K1:B:K3, e.g. --bm25 1.2:0.75 0.9:0.4 1.2:0.75:1000). Each is measured on its own in-process platform " +
+                "(so not with --server or RAG_SERVER)",
+            HelpName = "K1:B[:K3]",
             AllowMultipleArgumentsPerToken = true,
         };
         bm25.Validators.Add(r =>
@@ -111,7 +112,7 @@ public static class EvalCommand
             {
                 if (Bm25Setting.Parse(text) is null)
                 {
-                    r.AddError($"--bm25 '{text}' is not K1:B with k1 between 0 and 10 and b between 0 and 1 (e.g. 1.2:0.75).");
+                    r.AddError($"--bm25 '{text}' is not K1:B or K1:B:K3 with k1 between 0 and 10, b between 0 and 1 and k3 between 0 and 10000 (e.g. 1.2:0.75 or 1.2:0.75:1).");
                 }
             }
         });
@@ -315,6 +316,11 @@ public static class EvalCommand
                 failed |= measurement.Ingest.Failed > 0;
                 evaluated.Add(new EvaluatedSetting(setting.ToString(), measurement.Evaluated(dataset)));
                 var entry = new JsonObject { ["k1"] = setting.K1, ["b"] = setting.B };
+                if (setting.K3 is { } k3)
+                {
+                    entry["k3"] = k3;
+                }
+
                 foreach (var (mode, metrics, _) in measurement.Measured)
                 {
                     entry[mode] = Metrics(metrics);

@@ -22,28 +22,42 @@ public readonly record struct CrossValidationChoice(string Setting, FusionSettin
 /// <summary>One fold: the choice made on the other folds and its metrics on this one.</summary>
 public sealed record FoldResult(int Fold, CrossValidationChoice Chosen, RetrievalMetrics HeldOut);
 
-/// <summary>BM25's parameters for one measured setting of <c>rag eval --bm25</c>.</summary>
-public readonly record struct Bm25Setting(double K1, double B)
+/// <summary>BM25's parameters for one measured setting of <c>rag eval --bm25</c>; <see cref="K3"/> null leaves the platform's.</summary>
+public readonly record struct Bm25Setting(double K1, double B, double? K3 = null)
 {
-    /// <summary><c>K1:B</c>, e.g. <c>1.2:0.75</c>; null when it is not two numbers in BM25's ranges.</summary>
+    /// <summary><c>K1:B</c> or <c>K1:B:K3</c>, e.g. <c>1.2:0.75</c> or <c>1.2:0.75:1</c>; null when it is not two or three
+    /// numbers in BM25's ranges (k1 0–10, b 0–1, k3 0–10,000).</summary>
     public static Bm25Setting? Parse(string text)
     {
         var parts = text.Split(':');
-        return parts.Length == 2
-            && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var k1) && k1 is >= 0 and <= 10
-            && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var b) && b is >= 0 and <= 1
-            ? new Bm25Setting(k1, b)
+        if (parts.Length is not (2 or 3)
+            || !double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var k1) || k1 is < 0 or > 10
+            || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var b) || b is < 0 or > 1)
+        {
+            return null;
+        }
+
+        if (parts.Length == 2)
+        {
+            return new Bm25Setting(k1, b);
+        }
+
+        return double.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var k3) && k3 is >= 0 and <= 10_000
+            ? new Bm25Setting(k1, b, k3)
             : null;
     }
 
-    /// <summary>The platform settings that select it (RagPlatform:Lexical:K1 and :B).</summary>
+    /// <summary>The platform settings that select it (RagPlatform:Lexical:K1, :B and, when given, :K3).</summary>
     public IReadOnlyList<string> Arguments =>
     [
         string.Create(CultureInfo.InvariantCulture, $"--RagPlatform:Lexical:K1={K1}"),
         string.Create(CultureInfo.InvariantCulture, $"--RagPlatform:Lexical:B={B}"),
+        .. K3 is { } k3 ? [string.Create(CultureInfo.InvariantCulture, $"--RagPlatform:Lexical:K3={k3}")] : Array.Empty<string>(),
     ];
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"bm25 k1={K1:0.###} b={B:0.###}");
+    public override string ToString() => K3 is { } k3
+        ? string.Create(CultureInfo.InvariantCulture, $"bm25 k1={K1:0.###} b={B:0.###} k3={k3:0.###}")
+        : string.Create(CultureInfo.InvariantCulture, $"bm25 k1={K1:0.###} b={B:0.###}");
 }
 
 /// <summary>

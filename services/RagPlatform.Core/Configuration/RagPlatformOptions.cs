@@ -243,7 +243,9 @@ public sealed class QueryOptions
     /// <summary>Weight of the lexical side in any fusion. Three times the dense side by default: with the
     /// model-free hashing embedder BM25 is the stronger ranker on Korean, and 3 is what 5-fold cross-validation
     /// of the zscore fusion on AutoRAG-ko chose on most folds (each fold tuned on the other four; see
-    /// docs/embedded-search.md). With a strong dense model, lower it.</summary>
+    /// docs/embedded-search.md). Since BM25's query-term saturation (<c>RagPlatform:Lexical:K3</c>) the folds prefer 6,
+    /// a peak of one query above the 1.5–6 plateau that 3 sits in the middle of, and on ko-notes 6 falls to lexical's own
+    /// recall@1: 3 stays. With a strong dense model, lower it.</summary>
     [Range(0.0, 100.0)]
     public double LexicalWeight { get; set; } = 3;
 

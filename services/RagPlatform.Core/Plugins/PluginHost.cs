@@ -58,7 +58,7 @@ public sealed class PluginHost : IAsyncDisposable
         {
             var lexical = configuration.GetSection(Lexical.LexicalOptions.SectionName).Get<Lexical.LexicalOptions>() ?? new Lexical.LexicalOptions();
             var tokenizer = lexical.CreateTokenizer();
-            return new LexicalAnalysis(tokenizer.AnalyzerId, tokenizer.Tokenize, lexical.K1, lexical.B);
+            return new LexicalAnalysis(tokenizer.AnalyzerId, tokenizer.Tokenize, lexical.K1, lexical.B, lexical.K3);
         });
         _loggerFactory = loggerFactory;
         _dataDirectory = options.Value.ResolveDataDirectory();

@@ -7,10 +7,10 @@ namespace RagPlatform.Plugins.Qdrant;
 /// <summary>
 /// The platform's lexical terms as a Qdrant sparse vector, so BM25 runs inside Qdrant. A chunk's vector holds, per
 /// distinct term, BM25's term-frequency part: tf·(k1+1) / (tf + k1·(1 − b + b·length/averageLength)); a query's
-/// holds each distinct term's weight (<see cref="LexicalAnalysis.QueryTermWeight"/>). The collection's sparse vector has Qdrant's IDF modifier, which multiplies each
-/// query term by ln(1 + (N − n + 0.5) / (n + 0.5)) over the points that hold it: the dot product is then exactly
-/// the platform's BM25 (the embedded lexical index's formula), up to the average length, which here is the one
-/// known when the chunk was written.
+/// holds each distinct term's weight (<see cref="LexicalAnalysis.QueryTermWeight"/>). The collection's sparse vector
+/// has Qdrant's IDF modifier, which multiplies each query term by ln(1 + (N − n + 0.5) / (n + 0.5)) over the points
+/// that hold it: the dot product is then exactly the platform's BM25 (the embedded lexical index's formula), up to
+/// the average length, which here is the one known when the chunk was written.
 /// </summary>
 /// <remarks>
 /// A term's index is the 32-bit FNV-1a hash of its UTF-8 bytes: stable across processes and versions, no

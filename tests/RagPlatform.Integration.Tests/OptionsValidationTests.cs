@@ -20,6 +20,7 @@ public sealed class OptionsValidationTests
     [InlineData("RagPlatform:Messaging:ConcurrentMessageLimit", "0")]
     [InlineData("RagPlatform:IndexOwner:TimeoutSeconds", "0")]
     [InlineData("RagPlatform:Lexical:B", "2")]
+    [InlineData("RagPlatform:Lexical:K3", "-1")]
     [InlineData("RagPlatform:Cache:MetadataSeconds", "-1")]
     [InlineData("RagPlatform:Security:RateLimits:WindowSeconds", "0")]
     [InlineData("RagPlatform:Security:Keys:0:Id", "")]

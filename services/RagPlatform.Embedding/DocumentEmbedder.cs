@@ -134,11 +134,17 @@ public sealed class DocumentEmbedder(
         // Points are added (to the version a re-index builds too) before the chunk rows name them, and removed only
         // after the rows let go of them: a crash in between leaves points no row names (removed when the standalone host
         // starts again, see InterruptedWorkRecovery), never a row whose point is gone, even in a version that a
-        // re-index switches to meanwhile.
+        // re-index switches to meanwhile. The job finishes, and the collection's version (the result cache's key) moves
+        // on, only once the vanished points are gone: a caller who sees the job done never finds the old text, cached
+        // or not (CommitChunksAsync lets the rows go first; CompleteItemsAsync finishes the job after the deletes).
         var target = await SyncReindexTargetAsync(collection, message.JobId, results, vanished, cancellationToken);
-        await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);
-        if (vanished.Count > 0)
+        if (vanished.Count == 0)
         {
+            await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);
+        }
+        else
+        {
+            await store.CommitChunksAsync(message.Collection, results, cancellationToken);
             if (target is not null)
             {
                 await target.Backend.DeleteAsync(target.VectorName, vanished, cancellationToken);
@@ -157,6 +163,8 @@ public sealed class DocumentEmbedder(
             {
                 await lexical.DeleteAsync(message.Collection, vanished, cancellationToken);
             }
+
+            await store.CompleteItemsAsync(message.Collection, message.JobId, results, cancellationToken);
         }
 
         _chunks.Add(vectors.Embedded.Count, new KeyValuePair<string, object?>("outcome", "embedded"));

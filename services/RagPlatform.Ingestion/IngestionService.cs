@@ -270,6 +270,10 @@ public sealed class IngestionService(
             }
 
             await lexical.DeleteByDocumentAsync(collectionName, documentId, cancellationToken);
+
+            // The rows' write moved the version on before the points went; a search in between may have cached them
+            // under it. Moving it on again now keeps that result from being served after the delete answered.
+            await store.MarkChangedAsync(collectionName, cancellationToken);
             if (!existed)
             {
                 throw new ResourceNotFoundException($"Document '{documentId}' does not exist in collection '{collectionName}'.");

@@ -64,8 +64,11 @@ public sealed class SearchService(
                 $"Collection '{collectionName}' holds {expected} but the provider now produces {fingerprint}; queries would compare different vector spaces.");
         }
 
+        // The version moves on with every change to the collection's points; the creation time tells apart a collection
+        // deleted and created again under the same name, whose versions start over.
         var resultKey = CacheKinds.SearchResultPrefix + ContentHashing.Hex(
             collectionName, "\u001F", collection.VectorName, "\u001F", collection.Record.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
+            collection.Record.CreatedAt.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
             fingerprint.ToString(), "\u001F", mode, "\u001F", _strategy, "\u001F", topK.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
             "rerank=" + rerankTopN.ToString(System.Globalization.CultureInfo.InvariantCulture), "\u001F",
             query, "\u001F", string.Join('\u001E', filter.Tags), "\u001F",

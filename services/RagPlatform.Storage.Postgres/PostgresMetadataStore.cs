@@ -250,13 +250,28 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
         return found;
     }
 
-    public async Task CompleteItemsAsync(string collection, Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken)
+    public Task CompleteItemsAsync(string collection, Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken) =>
+        WriteResultsAsync(collection, jobId, results, cancellationToken);
+
+    public Task CommitChunksAsync(string collection, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken) =>
+        WriteResultsAsync(collection, jobId: null, results, cancellationToken);
+
+    public async Task MarkChangedAsync(string collection, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(BumpVersion(collection));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A job's results (<see cref="CompleteItemsAsync"/>), or without a job only the chunk rows and revisions (<see cref="CommitChunksAsync"/>).</summary>
+    private async Task WriteResultsAsync(string collection, Guid? jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken)
     {
         // A document listed twice counts by its first result (as a redelivery would) and ends as its last
         // successful one left it; the worker never sends such a batch.
         var succeeded = results.Where(r => r.Outcome == JobItemOutcome.Succeeded)
             .GroupBy(r => r.DocumentId, StringComparer.Ordinal).Select(g => g.Last()).ToList();
-        var failed = results.Where(r => r.Outcome == JobItemOutcome.Failed).ToList();
+        var failed = jobId is null ? [] : results.Where(r => r.Outcome == JobItemOutcome.Failed).ToList();
         var chunks = succeeded.SelectMany(r => r.Chunks ?? []).GroupBy(c => c.PointId, StringComparer.Ordinal).Select(g => g.Last()).ToList();
         var changed = succeeded.Any(r => r.ChunksEmbedded + r.ChunksReused + r.ChunksDeleted > 0 || r.Chunks is { Count: > 0 });
         var items = results.GroupBy(r => r.DocumentId, StringComparer.Ordinal).Select(g => g.First()).ToList();
@@ -266,23 +281,31 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
         await using var batch = new NpgsqlBatch(connection, transaction);
         // Lock order: the job row (two workers finishing its last items take turns, so the second sees the
         // first's items and marks the job completed), then the document rows by id, the collection row last.
-        batch.BatchCommands.Add(BatchCommand("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", jobId));
+        if (jobId is not null)
+        {
+            batch.BatchCommands.Add(BatchCommand("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", jobId.Value));
+        }
+
         batch.BatchCommands.Add(BatchCommand(
             "SELECT 1 FROM documents WHERE collection = $1 AND id = ANY($2) ORDER BY id COLLATE \"C\" FOR UPDATE",
             collection, items.Select(r => r.DocumentId).ToArray()));
-        batch.BatchCommands.Add(BatchCommand("""
-            INSERT INTO job_items (job_id, document_id, outcome, error, chunks_embedded, chunks_reused, chunks_unchanged, chunks_deleted)
-            SELECT $1, * FROM unnest($2::text[], $3::smallint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
-            ON CONFLICT (job_id, document_id) DO NOTHING
-            """,
-            jobId,
-            items.Select(r => r.DocumentId).ToArray(),
-            items.Select(r => (short)r.Outcome).ToArray(),
-            items.Select(r => r.Error).ToArray(),
-            items.Select(r => r.ChunksEmbedded).ToArray(),
-            items.Select(r => r.ChunksReused).ToArray(),
-            items.Select(r => r.ChunksUnchanged).ToArray(),
-            items.Select(r => r.ChunksDeleted).ToArray()));
+        if (jobId is not null)
+        {
+            batch.BatchCommands.Add(BatchCommand("""
+                INSERT INTO job_items (job_id, document_id, outcome, error, chunks_embedded, chunks_reused, chunks_unchanged, chunks_deleted)
+                SELECT $1, * FROM unnest($2::text[], $3::smallint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+                ON CONFLICT (job_id, document_id) DO NOTHING
+                """,
+                jobId.Value,
+                items.Select(r => r.DocumentId).ToArray(),
+                items.Select(r => (short)r.Outcome).ToArray(),
+                items.Select(r => r.Error).ToArray(),
+                items.Select(r => r.ChunksEmbedded).ToArray(),
+                items.Select(r => r.ChunksReused).ToArray(),
+                items.Select(r => r.ChunksUnchanged).ToArray(),
+                items.Select(r => r.ChunksDeleted).ToArray()));
+        }
+
         if (succeeded.Count > 0)
         {
             // The chunk rows always mirror what the backend now holds for the document, even when a newer
@@ -332,7 +355,11 @@ public sealed class PostgresMetadataStore(NpgsqlDataSource dataSource, PostgresS
             batch.BatchCommands.Add(BumpVersion(collection));
         }
 
-        batch.BatchCommands.Add(MarkJobCompletedIfDone(jobId));
+        if (jobId is not null)
+        {
+            batch.BatchCommands.Add(MarkJobCompletedIfDone(jobId.Value));
+        }
+
         await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }

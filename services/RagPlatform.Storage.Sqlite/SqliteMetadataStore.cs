@@ -32,7 +32,8 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         _completions = new WriteCombiner<CompletedItems>(CompleteBatchAsync);
     }
 
-    private sealed record CompletedItems(string Collection, Guid JobId, IReadOnlyList<JobItemResult> Results);
+    /// <summary>One caller's results; without <paramref name="RecordItems"/> only the chunk rows and revisions (<see cref="CommitChunksAsync"/>).</summary>
+    private sealed record CompletedItems(string Collection, Guid JobId, IReadOnlyList<JobItemResult> Results, bool RecordItems);
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -315,7 +316,19 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         }, cancellationToken);
 
     public Task CompleteItemsAsync(string collection, Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken) =>
-        _completions.WriteAsync(new CompletedItems(collection, jobId, results), cancellationToken);
+        _completions.WriteAsync(new CompletedItems(collection, jobId, results, RecordItems: true), cancellationToken);
+
+    public Task CommitChunksAsync(string collection, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken) =>
+        _completions.WriteAsync(new CompletedItems(collection, Guid.Empty, results, RecordItems: false), cancellationToken);
+
+    public Task MarkChangedAsync(string collection, CancellationToken cancellationToken) =>
+        WithConnection(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction();
+            await BumpVersionAsync(connection, transaction, collection, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
 
     /// <summary>Several callers' results in one transaction (see <see cref="WriteCombiner{TRequest}"/>).</summary>
     private Task CompleteBatchAsync(IReadOnlyList<CompletedItems> batch, CancellationToken cancellationToken) =>
@@ -345,7 +358,7 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
 
             await using var dequeue = DequeueCommand(connection, transaction);
             var changed = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var (collection, jobId, results) in batch)
+            foreach (var (collection, jobId, results, recordItems) in batch)
             {
                 item.Parameters["$job"].Value = JobKey(jobId);
                 dequeue.Parameters["$job"].Value = JobKey(jobId);
@@ -355,16 +368,19 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                 abandonRequest.Parameters["$c"].Value = collection;
                 foreach (var result in results)
                 {
-                    item.Parameters["$id"].Value = result.DocumentId;
-                    item.Parameters["$outcome"].Value = (int)result.Outcome;
-                    item.Parameters["$error"].Value = (object?)result.Error ?? DBNull.Value;
-                    item.Parameters["$embedded"].Value = result.ChunksEmbedded;
-                    item.Parameters["$reused"].Value = result.ChunksReused;
-                    item.Parameters["$unchanged"].Value = result.ChunksUnchanged;
-                    item.Parameters["$deleted"].Value = result.ChunksDeleted;
-                    await item.ExecuteNonQueryAsync(cancellationToken);
-                    dequeue.Parameters["$id"].Value = result.DocumentId;
-                    await dequeue.ExecuteNonQueryAsync(cancellationToken);
+                    if (recordItems)
+                    {
+                        item.Parameters["$id"].Value = result.DocumentId;
+                        item.Parameters["$outcome"].Value = (int)result.Outcome;
+                        item.Parameters["$error"].Value = (object?)result.Error ?? DBNull.Value;
+                        item.Parameters["$embedded"].Value = result.ChunksEmbedded;
+                        item.Parameters["$reused"].Value = result.ChunksReused;
+                        item.Parameters["$unchanged"].Value = result.ChunksUnchanged;
+                        item.Parameters["$deleted"].Value = result.ChunksDeleted;
+                        await item.ExecuteNonQueryAsync(cancellationToken);
+                        dequeue.Parameters["$id"].Value = result.DocumentId;
+                        await dequeue.ExecuteNonQueryAsync(cancellationToken);
+                    }
 
                     if (result.Outcome == JobItemOutcome.Succeeded)
                     {
@@ -391,7 +407,7 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                             changed.Add(collection);
                         }
                     }
-                    else if (result.Outcome == JobItemOutcome.Failed)
+                    else if (result.Outcome == JobItemOutcome.Failed && recordItems)
                     {
                         // Let a later re-post of the same content try again instead of counting as unchanged. A document
                         // deleted before this re-post (committed once, its hash cleared by the delete) stays deleted.
@@ -407,7 +423,7 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                 await BumpVersionAsync(connection, transaction, collection, cancellationToken);
             }
 
-            foreach (var jobId in batch.Select(b => b.JobId).Distinct())
+            foreach (var jobId in batch.Where(b => b.RecordItems).Select(b => b.JobId).Distinct())
             {
                 await MarkJobCompletedIfDoneAsync(connection, transaction, jobId, cancellationToken);
             }
@@ -622,23 +638,28 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
     /// <summary>
     /// For a process whose bus kept its messages in memory, after it stopped without finishing its work (a crash): every
     /// document a job queued that no worker recorded fails in its job with <paramref name="reason"/> (an ingest's
-    /// request is withdrawn, so posting the document again retries it), so the job ends instead of running forever.
-    /// With a durable broker (RabbitMQ) the queued messages are still delivered and this must not run.
+    /// request is withdrawn, so posting the document again retries it), so the job ends instead of running forever. A
+    /// document whose revision the worker had already committed (it stopped between the chunk rows and the job's items,
+    /// see <see cref="CommitChunksAsync"/>) counts as succeeded. With a durable broker (RabbitMQ) the queued messages are
+    /// still delivered and this must not run.
     /// </summary>
     /// <returns>The jobs that had documents failed, each with its collection and how many.</returns>
     public async Task<IReadOnlyList<InterruptedJob>> FailQueuedItemsAsync(string reason, CancellationToken cancellationToken)
     {
-        var queued = await WithConnection<List<(string Collection, Guid JobId, string DocumentId, long Revision)>>(async connection =>
+        var queued = await WithConnection<List<(string Collection, Guid JobId, string DocumentId, long Revision, bool Committed)>>(async connection =>
         {
             await using var command = Command(connection, null, """
-                SELECT j.collection, q.job_id, q.document_id, q.revision FROM queued_items AS q JOIN jobs AS j ON j.id = q.job_id
+                SELECT j.collection, q.job_id, q.document_id, q.revision, q.revision > 0 AND d.committed_revision = q.revision
+                FROM queued_items AS q JOIN jobs AS j ON j.id = q.job_id
+                LEFT JOIN documents AS d ON d.collection = j.collection AND d.id = q.document_id
                 ORDER BY q.job_id, q.document_id
                 """);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var list = new List<(string, Guid, string, long)>();
+            var list = new List<(string, Guid, string, long, bool)>();
             while (await reader.ReadAsync(cancellationToken))
             {
-                list.Add((reader.GetString(0), Guid.ParseExact(reader.GetString(1), "N"), reader.GetString(2), reader.GetInt64(3)));
+                list.Add((reader.GetString(0), Guid.ParseExact(reader.GetString(1), "N"), reader.GetString(2), reader.GetInt64(3),
+                    !reader.IsDBNull(4) && reader.GetBoolean(4)));
             }
 
             return list;
@@ -647,17 +668,30 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         var jobs = new List<InterruptedJob>();
         foreach (var job in queued.GroupBy(q => (q.Collection, q.JobId)))
         {
+            var committed = job.Where(q => q.Committed)
+                .Select(q => new JobItemResult(q.DocumentId, q.Revision, JobItemOutcome.Succeeded)).ToList();
+            if (committed.Count > 0)
+            {
+                await RecordJobItemsAsync(job.Key.JobId, committed, cancellationToken);
+            }
+
+            var unfinished = job.Where(q => !q.Committed).ToList();
+            if (unfinished.Count == 0)
+            {
+                continue;
+            }
+
             // Revision 0 marks a re-index's copy (its items leave documents and chunk rows alone); an ingest's
             // failed items also withdraw their documents' requests.
-            var reindex = job.All(q => q.Revision == 0);
-            var results = job.Select(q => new JobItemResult(q.DocumentId, q.Revision, JobItemOutcome.Failed, reason)).ToList();
+            var reindex = unfinished.All(q => q.Revision == 0);
+            var results = unfinished.Select(q => new JobItemResult(q.DocumentId, q.Revision, JobItemOutcome.Failed, reason)).ToList();
             if (reindex)
             {
                 await RecordJobItemsAsync(job.Key.JobId, results, cancellationToken);
             }
             else
             {
-                await CompleteBatchAsync([new CompletedItems(job.Key.Collection, job.Key.JobId, results)], cancellationToken);
+                await CompleteBatchAsync([new CompletedItems(job.Key.Collection, job.Key.JobId, results, RecordItems: true)], cancellationToken);
             }
 
             jobs.Add(new InterruptedJob(job.Key.Collection, job.Key.JobId, results.Count, reindex));

@@ -49,6 +49,25 @@ public sealed class SqliteInterruptedWorkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_document_whose_chunks_were_committed_before_the_crash_counts_as_succeeded_not_lost()
+    {
+        var job = Guid.NewGuid();
+        var tickets = await _store.SubmitAsync(Collection, job, [new DocumentRequest("a", "h-a"), new DocumentRequest("b", "h-b")], default);
+        // The worker's first write of a change that removes chunks; it stopped before recording the job's items.
+        await _store.CommitChunksAsync(Collection, [Success("a", tickets[0].Revision!.Value, "h-a")], default);
+
+        var interrupted = await _store.FailQueuedItemsAsync("lost", default);
+
+        Assert.Equal([new InterruptedJob(Collection, job, 1, Reindex: false)], interrupted);
+        var status = await _store.GetJobAsync(job, default);
+        Assert.Equal((JobStates.CompletedWithErrors, 1, 1), (status!.State, status.Succeeded, status.Failed));
+        Assert.Equal([new JobItemError("b", "lost")], status.Errors);
+        Assert.Equal(1, (await _store.GetCountsAsync(Collection, default)).Documents);
+        Assert.Null((await _store.SubmitAsync(Collection, Guid.NewGuid(), [new DocumentRequest("a", "h-a")], default))[0].Revision);
+        Assert.Empty(await _store.FailQueuedItemsAsync("again", default));
+    }
+
+    [Fact]
     public async Task A_reindex_job_s_uncopied_documents_fail_and_recorded_work_leaves_nothing_queued()
     {
         var ingest = Guid.NewGuid();

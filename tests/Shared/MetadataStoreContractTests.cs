@@ -340,6 +340,58 @@ public abstract class MetadataStoreContractTests : IAsyncLifetime
         Assert.Empty(await Store.ListDocumentsAsync(Collection, null, 10, default));
     }
 
+    [Fact]
+    public async Task Committing_a_changes_chunks_lets_go_of_the_vanished_rows_but_leaves_the_job_unfinished_until_its_items_are_recorded()
+    {
+        await SubmitAndCommit("a", "h1", chunks: 3);
+        var job = Guid.NewGuid();
+        var ticket = await Submit("a", "h2", job);
+        var result = Success("a", ticket.Revision!.Value, "h2", chunks: 1);
+        var before = (await Store.GetCollectionAsync(Collection, default))!.Version;
+
+        await Store.CommitChunksAsync(Collection, [result], default);
+
+        Assert.Equal(["a-point-0"], (await Store.GetChunksAsync(Collection, ["a"], default)).Select(c => c.PointId));
+        Assert.Equal(ticket.Revision, (await Store.GetDocumentStatesAsync(Collection, ["a"], default))["a"].CommittedRevision);
+        var pending = await Store.GetJobAsync(job, default);
+        Assert.Equal((JobStates.Queued, 0), (pending!.State, pending.Processed));
+        Assert.Null(pending.CompletedAt);
+        var committed = (await Store.GetCollectionAsync(Collection, default))!.Version;
+        Assert.True(committed > before);
+
+        await Store.CompleteItemsAsync(Collection, job, [result], default);
+
+        var done = await Store.GetJobAsync(job, default);
+        Assert.Equal((JobStates.Completed, 1, 1), (done!.State, done.Processed, done.Succeeded));
+        Assert.Equal(["a-point-0"], (await Store.GetChunksAsync(Collection, ["a"], default)).Select(c => c.PointId));
+        Assert.True((await Store.GetCollectionAsync(Collection, default))!.Version > committed);
+    }
+
+    [Fact]
+    public async Task Committing_chunks_leaves_a_failed_document_for_the_jobs_completion_to_settle()
+    {
+        var job = Guid.NewGuid();
+        var ticket = await Submit("a", "h1", job);
+        var failed = new JobItemResult("a", ticket.Revision!.Value, JobItemOutcome.Failed, "no vector");
+
+        await Store.CommitChunksAsync(Collection, [failed], default);
+        Assert.Null((await Submit("a", "h1")).Revision);
+
+        await Store.CompleteItemsAsync(Collection, job, [failed], default);
+        Assert.Equal(JobStates.Failed, (await Store.GetJobAsync(job, default))!.State);
+        Assert.NotNull((await Submit("a", "h1")).Revision);
+    }
+
+    [Fact]
+    public async Task Marking_a_collection_changed_moves_its_version_on()
+    {
+        var before = (await Store.GetCollectionAsync(Collection, default))!.Version;
+
+        await Store.MarkChangedAsync(Collection, default);
+
+        Assert.Equal(before + 1, (await Store.GetCollectionAsync(Collection, default))!.Version);
+    }
+
     protected async Task<DocumentTicket> Submit(string id, string hash, Guid? job = null) =>
         (await Store.SubmitAsync(Collection, job ?? Guid.NewGuid(), [new DocumentRequest(id, hash)], default))[0];
 

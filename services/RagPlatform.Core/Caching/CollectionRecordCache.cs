@@ -110,6 +110,12 @@ public sealed class CollectionRecordCache(IMetadataStore inner, CacheOptions opt
     public Task CompleteItemsAsync(string collection, Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken) =>
         Write(collection, () => inner.CompleteItemsAsync(collection, jobId, results, cancellationToken));
 
+    public Task CommitChunksAsync(string collection, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken) =>
+        Write(collection, () => inner.CommitChunksAsync(collection, results, cancellationToken));
+
+    public Task MarkChangedAsync(string collection, CancellationToken cancellationToken) =>
+        Write(collection, () => inner.MarkChangedAsync(collection, cancellationToken));
+
     public Task<IReadOnlyList<DocumentListEntry>> ListDocumentsAsync(string collection, string? after, int limit, CancellationToken cancellationToken) =>
         inner.ListDocumentsAsync(collection, after, limit, cancellationToken);
 

@@ -175,6 +175,15 @@ public interface IDocumentStore
     Task CompleteItemsAsync(string collection, Guid jobId, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The first half of a change that removes chunks: replaces the succeeded documents' chunk rows, commits their revisions
+    /// and moves the collection's version on, as <see cref="CompleteItemsAsync"/> does, but records no job items and touches
+    /// no failed document, so the job is not done yet. The rows let go of the vanished points before those are deleted;
+    /// <see cref="CompleteItemsAsync"/> with the same results follows once they are gone, which finishes the job and moves
+    /// the version on again, so neither the job's state nor a search result cached in between shows a chunk that is going.
+    /// </summary>
+    Task CommitChunksAsync(string collection, IReadOnlyList<JobItemResult> results, CancellationToken cancellationToken);
+
+    /// <summary>
     /// A page of the collection's live documents (held or being worked towards, not deleted), in ordinal id order after
     /// <paramref name="after"/>; <see cref="DocumentListEntry.Indexed"/> when a revision of it is committed.
     /// </summary>
@@ -182,6 +191,12 @@ public interface IDocumentStore
 
     /// <summary>Marks the document deleted (its chunk rows go); returns false when it did not exist.</summary>
     Task<bool> DeleteDocumentAsync(string collection, string documentId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves the collection's version on after its points changed outside a store write (a deleted document's points go
+    /// after its rows): the result cache is keyed by the version, so a search cached in between is not served again.
+    /// </summary>
+    Task MarkChangedAsync(string collection, CancellationToken cancellationToken);
 }
 
 /// <summary>Jobs: their status (state by <see cref="JobStatusRules"/>) and items recorded without touching documents.</summary>

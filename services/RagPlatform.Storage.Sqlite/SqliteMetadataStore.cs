@@ -336,10 +336,7 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         {
             await using var transaction = connection.BeginTransaction();
             var now = Timestamp(DateTimeOffset.UtcNow);
-            await using var item = Command(connection, transaction, """
-                INSERT OR IGNORE INTO job_items (job_id, document_id, outcome, error, chunks_embedded, chunks_reused, chunks_unchanged, chunks_deleted)
-                VALUES ($job, $id, $outcome, $error, $embedded, $reused, $unchanged, $deleted)
-                """, ("$job", ""), ("$id", ""), ("$outcome", 0), ("$error", null), ("$embedded", 0L), ("$reused", 0L), ("$unchanged", 0L), ("$deleted", 0L));
+            await using var item = JobItemCommand(connection, transaction);
             await using var deleteChunks = Command(connection, transaction,
                 "DELETE FROM chunks WHERE collection = $c AND document_id = $id", ("$c", ""), ("$id", ""));
             await using var insertChunk = Command(connection, transaction, """
@@ -360,8 +357,6 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
             var changed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (collection, jobId, results, recordItems) in batch)
             {
-                item.Parameters["$job"].Value = JobKey(jobId);
-                dequeue.Parameters["$job"].Value = JobKey(jobId);
                 deleteChunks.Parameters["$c"].Value = collection;
                 insertChunk.Parameters["$c"].Value = collection;
                 commitDocument.Parameters["$c"].Value = collection;
@@ -370,16 +365,7 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
                 {
                     if (recordItems)
                     {
-                        item.Parameters["$id"].Value = result.DocumentId;
-                        item.Parameters["$outcome"].Value = (int)result.Outcome;
-                        item.Parameters["$error"].Value = (object?)result.Error ?? DBNull.Value;
-                        item.Parameters["$embedded"].Value = result.ChunksEmbedded;
-                        item.Parameters["$reused"].Value = result.ChunksReused;
-                        item.Parameters["$unchanged"].Value = result.ChunksUnchanged;
-                        item.Parameters["$deleted"].Value = result.ChunksDeleted;
-                        await item.ExecuteNonQueryAsync(cancellationToken);
-                        dequeue.Parameters["$id"].Value = result.DocumentId;
-                        await dequeue.ExecuteNonQueryAsync(cancellationToken);
+                        await RecordItemAsync(item, dequeue, jobId, result, cancellationToken);
                     }
 
                     if (result.Outcome == JobItemOutcome.Succeeded)
@@ -558,23 +544,11 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         WithConnection(async connection =>
         {
             await using var transaction = connection.BeginTransaction();
-            await using var item = Command(connection, transaction, """
-                INSERT OR IGNORE INTO job_items (job_id, document_id, outcome, error, chunks_embedded, chunks_reused, chunks_unchanged, chunks_deleted)
-                VALUES ($job, $id, $outcome, $error, $embedded, $reused, 0, $deleted)
-                """, ("$job", JobKey(jobId)), ("$id", ""), ("$outcome", 0), ("$error", null), ("$embedded", 0L), ("$reused", 0L), ("$deleted", 0L));
+            await using var item = JobItemCommand(connection, transaction);
             await using var dequeue = DequeueCommand(connection, transaction);
-            dequeue.Parameters["$job"].Value = JobKey(jobId);
             foreach (var result in results)
             {
-                dequeue.Parameters["$id"].Value = result.DocumentId;
-                await dequeue.ExecuteNonQueryAsync(cancellationToken);
-                item.Parameters["$id"].Value = result.DocumentId;
-                item.Parameters["$outcome"].Value = (int)result.Outcome;
-                item.Parameters["$error"].Value = (object?)result.Error ?? DBNull.Value;
-                item.Parameters["$embedded"].Value = result.ChunksEmbedded;
-                item.Parameters["$reused"].Value = result.ChunksReused;
-                item.Parameters["$deleted"].Value = result.ChunksDeleted;
-                await item.ExecuteNonQueryAsync(cancellationToken);
+                await RecordItemAsync(item, dequeue, jobId, result, cancellationToken);
             }
 
             await MarkJobCompletedIfDoneAsync(connection, transaction, jobId, cancellationToken);
@@ -725,6 +699,29 @@ public sealed class SqliteMetadataStore : IMetadataStore, IAsyncDisposable
         queue.Parameters["$id"].Value = documentId;
         queue.Parameters["$rev"].Value = revision;
         await queue.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static SqliteCommand JobItemCommand(SqliteConnection connection, SqliteTransaction transaction) =>
+        Command(connection, transaction, """
+            INSERT OR IGNORE INTO job_items (job_id, document_id, outcome, error, chunks_embedded, chunks_reused, chunks_unchanged, chunks_deleted)
+            VALUES ($job, $id, $outcome, $error, $embedded, $reused, $unchanged, $deleted)
+            """, ("$job", ""), ("$id", ""), ("$outcome", 0), ("$error", null), ("$embedded", 0L), ("$reused", 0L), ("$unchanged", 0L), ("$deleted", 0L));
+
+    /// <summary>Counts a document's outcome in its job (once, even if a message is redelivered) and takes it off the queue.</summary>
+    private static async Task RecordItemAsync(SqliteCommand item, SqliteCommand dequeue, Guid jobId, JobItemResult result, CancellationToken cancellationToken)
+    {
+        item.Parameters["$job"].Value = JobKey(jobId);
+        item.Parameters["$id"].Value = result.DocumentId;
+        item.Parameters["$outcome"].Value = (int)result.Outcome;
+        item.Parameters["$error"].Value = (object?)result.Error ?? DBNull.Value;
+        item.Parameters["$embedded"].Value = result.ChunksEmbedded;
+        item.Parameters["$reused"].Value = result.ChunksReused;
+        item.Parameters["$unchanged"].Value = result.ChunksUnchanged;
+        item.Parameters["$deleted"].Value = result.ChunksDeleted;
+        await item.ExecuteNonQueryAsync(cancellationToken);
+        dequeue.Parameters["$job"].Value = JobKey(jobId);
+        dequeue.Parameters["$id"].Value = result.DocumentId;
+        await dequeue.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static SqliteCommand DequeueCommand(SqliteConnection connection, SqliteTransaction transaction) =>
